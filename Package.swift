@@ -1,0 +1,150 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice-ingest", targets: ["sluice-ingest"]),
+        .executable(name: "sluice-writer", targets: ["sluice-writer"]),
+        .executable(name: "sluice-query", targets: ["sluice-query"]),
+        .executable(name: "sluice-local-kafka", targets: ["sluice-local-kafka"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // MARK: Shared
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Shared/CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "SluiceModel",
+            path: "Shared/Model"
+        ),
+        .target(
+            name: "SluiceKafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Kafka"
+        ),
+        .target(
+            name: "SluiceStorage",
+            dependencies: [
+                "SluiceModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Storage"
+        ),
+        .target(
+            name: "SluiceRuntime",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Shared/Runtime"
+        ),
+
+        // MARK: Services
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "SluiceModel", "SluiceKafka", "SluiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/ingest/Sources/Ingest"
+        ),
+        .executableTarget(
+            name: "sluice-ingest",
+            dependencies: ["Ingest", "SluiceRuntime"],
+            path: "Services/ingest/Sources/sluice-ingest"
+        ),
+        .target(
+            name: "Writer",
+            dependencies: [
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/writer/Sources/Writer"
+        ),
+        .executableTarget(
+            name: "sluice-writer",
+            dependencies: ["Writer", "SluiceRuntime"],
+            path: "Services/writer/Sources/sluice-writer"
+        ),
+        .target(
+            name: "Query",
+            dependencies: [
+                "SluiceModel", "SluiceStorage", "SluiceRuntime",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/query/Sources/Query"
+        ),
+        .executableTarget(
+            name: "sluice-query",
+            dependencies: ["Query", "SluiceRuntime"],
+            path: "Services/query/Sources/sluice-query"
+        ),
+        .executableTarget(
+            name: "sluice-local-kafka",
+            dependencies: ["CRdKafka"],
+            path: "Services/local-kafka"
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "UnitTests",
+            dependencies: ["SluiceModel", "SluiceRuntime", "Ingest", "Query", "Writer"],
+            path: "Tests/UnitTests"
+        ),
+        // Starts real PostgreSQL databases, brokers and service processes for the two suites below.
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support"
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "Writer", "SluiceTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/IntegrationTests"
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "SluiceModel", "SluiceTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/EndToEndTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

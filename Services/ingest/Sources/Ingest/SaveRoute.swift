@@ -1,0 +1,79 @@
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import SluiceKafka
+import SluiceModel
+import SluiceRuntime
+
+/// `POST /save`: validates a whole body, publishes it, and answers 202 only once Kafka acknowledged all of it.
+struct SaveRoute: Sendable {
+    let producer: KafkaProducer
+    let configuration: IngestConfiguration
+    let decoder = IngestBodyDecoder()
+    let metrics = IngestMetrics()
+
+    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        let isNDJSON = request.headers[.contentType].map { $0.contains("ndjson") || $0.contains("jsonl") } ?? false
+        let measurements: [Measurement]
+        do {
+            measurements = try decoder.decode(Array(body.readableBytesView), isNDJSON: isNDJSON)
+        } catch {
+            metrics.rejectedRequests.increment()
+            throw Self.apiError(for: error)
+        }
+        let messages = measurements.map { measurement in
+            OutgoingMessage(
+                key: KafkaRecordCodec.key(for: SeriesKey(domain: measurement.domain, tag: measurement.tag)),
+                value: KafkaRecordCodec.value(for: measurement)
+            )
+        }
+        let started = ContinuousClock.now
+        do {
+            try await producer.send(messages, to: configuration.topic)
+        } catch {
+            metrics.unavailable.increment()
+            context.logger.warning("Kafka did not take a request", metadata: ["messages": "\(messages.count)", "error": "\(error)"])
+            throw APIError(
+                .serviceUnavailable,
+                "Kafka did not acknowledge the messages; nothing was accepted, send the same request again after Retry-After seconds",
+                headers: [.retryAfter: String(configuration.retryAfterSeconds)]
+            )
+        }
+        metrics.produceDuration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+        metrics.accepted.increment(by: messages.count)
+        return Response(
+            status: .accepted,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"accepted":\#(messages.count)}"#))
+        )
+    }
+
+    static func apiError(for error: IngestBodyError) -> APIError {
+        switch error {
+        case .empty:
+            return APIError(.badRequest, "the body holds no messages; send one object, an array of objects, or NDJSON")
+        case .malformed(let reason):
+            return APIError(.badRequest, reason)
+        case .invalidMessages(let problems, let invalidCount, let total):
+            let listed = problems.map { problem in
+                JSONDetail.object(["index": .int(problem.index), "reason": .string(problem.reason)])
+            }
+            return APIError(
+                .badRequest,
+                "\(invalidCount) of \(total) messages are invalid; nothing was accepted. Fix them and send the request again",
+                details: ["invalid": .array(listed), "invalid_count": .int(invalidCount)]
+            )
+        }
+    }
+}
+
+/// The figures an operator watches on ingest.
+struct IngestMetrics: Sendable {
+    let accepted = Counter(label: "sluice_ingest_messages_accepted_total")
+    let rejectedRequests = Counter(label: "sluice_ingest_requests_rejected_total")
+    let unavailable = Counter(label: "sluice_ingest_requests_unavailable_total")
+    let produceDuration = Timer(label: "sluice_ingest_produce_duration_seconds")
+}

@@ -1,0 +1,42 @@
+import Logging
+import PostgresNIO
+import SluiceModel
+
+/// One sample: its time, and the measurement at or before it (nil when the series has none that early).
+public struct Sample: Sendable, Equatable {
+    public var time: Int64
+    public var measuredAt: Int64?
+    public var values: [Double]?
+}
+
+/// As-of sampling in PostgreSQL: for each sample time, one probe of the (series_id, ts) index for the
+/// latest row at or before it, like kdb+'s `aj`. Cost grows with the number of samples, not with the
+/// number of rows in the window, which is what keeps busy series fast.
+public struct AsOfSampler: Sendable {
+    private let client: PostgresClient
+
+    public init(client: PostgresClient) {
+        self.client = client
+    }
+
+    public func samples(seriesID: Int64, grid: SampleGrid, logger: Logger) async throws -> [Sample] {
+        let times = grid.times
+        let rows = try await client.query(
+            """
+            select m.ts, m.vals
+            from unnest(\(times)::bigint[]) with ordinality as g(t, k)
+            left join lateral (
+                select ts, vals from measurements where series_id = \(seriesID) and ts <= g.t order by ts desc limit 1
+            ) m on true
+            order by g.k
+            """,
+            logger: logger
+        )
+        var samples: [Sample] = []
+        samples.reserveCapacity(times.count)
+        for try await (measuredAt, values) in rows.decode((Int64?, [Double]?).self) {
+            samples.append(Sample(time: times[samples.count], measuredAt: measuredAt, values: values))
+        }
+        return samples
+    }
+}

@@ -1,0 +1,19 @@
+import SluiceRuntime
+
+/// Everything the query service reads from its environment (see the README's configuration table).
+public struct QueryConfiguration: Sendable {
+    public var postgres: PostgresSettings
+    public var partitionCount: Int
+    /// Windows shorter than this are refused (seed 003: at least 10 minutes).
+    public var minimumWindowNanoseconds: Int64
+    public var http: ServiceAddress
+
+    public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> QueryConfiguration {
+        QueryConfiguration(
+            postgres: try PostgresSettings.fromEnvironment(environment),
+            partitionCount: try environment.int("SLUICE_PG_PARTITIONS", default: 16, in: 1...1024),
+            minimumWindowNanoseconds: Int64(try environment.int("SLUICE_QUERY_MIN_WINDOW_MS", default: 600_000, in: 0...86_400_000)) * 1_000_000,
+            http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_QUERY_PORT", defaultPort: 8081)
+        )
+    }
+}

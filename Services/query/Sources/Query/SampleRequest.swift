@@ -1,0 +1,58 @@
+import SluiceModel
+import SluiceRuntime
+
+/// A validated `GET /api` request: which series, which window, how many samples.
+public struct SampleRequest: Sendable, Equatable {
+    public static let defaultSamples = 1000
+    public static let sampleLimit = 1...10_000
+
+    public var series: SeriesKey
+    public var grid: SampleGrid
+
+    /// Reads and checks the query parameters.
+    /// - Parameters:
+    ///   - parameters: the URL query, by name.
+    ///   - now: the current time in ns, which negative `start`/`end` count back from.
+    ///   - minimumWindow: the shortest window accepted, in ns.
+    /// - Throws: `APIError` 400 saying which parameter to fix.
+    public static func parse(_ parameters: [String: String], now: Int64, minimumWindow: Int64) throws(APIError) -> SampleRequest {
+        guard let tag = parameters["tag"] else { throw bad("tag is required, e.g. /api?tag=cpu&start=-3600000000000") }
+        if let problem = MeasurementLimits.problem(withTag: tag) { throw bad(problem) }
+        let domain = parameters["domain"] ?? Measurement.defaultDomain
+        if let problem = MeasurementLimits.problem(withDomain: domain) { throw bad(problem) }
+        guard let rawStart = parameters["start"] else {
+            throw bad("start is required: nanoseconds since the Unix epoch, or negative for that many ns before now")
+        }
+        let start = try resolve(try integer(rawStart, name: "start"), now: now, name: "start")
+        let end = try parameters["end"].map { raw throws(APIError) in try resolve(try integer(raw, name: "end"), now: now, name: "end") } ?? now
+        guard end > start else { throw bad("end (\(end)) must be after start (\(start))") }
+        guard end - start >= minimumWindow else {
+            throw bad("the window is \(end - start) ns; it must be at least \(minimumWindow) ns (\(minimumWindow / 60_000_000_000) minutes)")
+        }
+        var samples = defaultSamples
+        if let raw = parameters["samples"] {
+            guard let value = Int(raw), sampleLimit.contains(value) else {
+                throw bad("samples must be a whole number from \(sampleLimit.lowerBound) to \(sampleLimit.upperBound)")
+            }
+            samples = value
+        }
+        return SampleRequest(series: SeriesKey(domain: domain, tag: tag), grid: SampleGrid(start: start, end: end, count: samples))
+    }
+
+    private static func integer(_ raw: String, name: String) throws(APIError) -> Int64 {
+        guard let value = Int64(raw) else { throw bad("\(name) must be an integer number of nanoseconds; got '\(raw)'") }
+        return value
+    }
+
+    /// Negative times count back from now; the result must not fall before the epoch.
+    private static func resolve(_ value: Int64, now: Int64, name: String) throws(APIError) -> Int64 {
+        guard value < 0 else { return value }
+        let (resolved, overflow) = now.addingReportingOverflow(value)
+        guard !overflow, resolved >= 0 else { throw bad("\(name) reaches back before the Unix epoch") }
+        return resolved
+    }
+
+    private static func bad(_ message: String) -> APIError {
+        APIError(.badRequest, message)
+    }
+}

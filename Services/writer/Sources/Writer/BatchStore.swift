@@ -1,0 +1,112 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import SluiceKafka
+import SluiceModel
+
+/// Stores batches of measurements exactly once: rows and the Kafka offsets they cover commit together.
+///
+/// A batch is copied into a per-connection staging table, new series are created in one statement,
+/// rows go into `measurements` with `on conflict do nothing` (the first write of a (series, ts) wins, so
+/// redelivered batches add nothing), and the next offsets are stored in the same transaction.
+public struct BatchStore: Sendable {
+    public struct Outcome: Sendable, Equatable {
+        /// Rows that were new.
+        public var inserted: Int
+        /// Rows already stored (redeliveries and client retries).
+        public var duplicates: Int
+
+        public init(inserted: Int, duplicates: Int) {
+            self.inserted = inserted
+            self.duplicates = duplicates
+        }
+    }
+
+    private let client: PostgresClient
+    private let consumerGroup: String
+
+    public init(client: PostgresClient, consumerGroup: String) {
+        self.client = client
+        self.consumerGroup = consumerGroup
+    }
+
+    /// Stores measurements and advances the stored offsets, atomically.
+    /// - Parameters:
+    ///   - measurements: in Kafka order; within one batch the first of a duplicate (series, ts) wins.
+    ///   - nextOffsets: per partition, the offset to resume from once this batch is stored.
+    public func store(_ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], logger: Logger) async throws -> Outcome {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                create temp table if not exists writer_staging (
+                    seq int not null, domain text not null, tag text not null, ts bigint not null, vals float8[] not null
+                ) on commit delete rows
+                """,
+                logger: logger
+            )
+            var inserted = 0
+            if !measurements.isEmpty {
+                try await connection.copyFrom(table: "writer_staging", columns: ["seq", "domain", "tag", "ts", "vals"], logger: logger) { writer in
+                    try await StagingRows.write(measurements, to: writer)
+                }
+                try await connection.query(
+                    """
+                    insert into series (domain, tag)
+                    select distinct s.domain, s.tag from writer_staging s
+                    where not exists (select 1 from series e where e.domain = s.domain and e.tag = s.tag)
+                    on conflict (domain, tag) do nothing
+                    """,
+                    logger: logger
+                )
+                let rows = try await connection.query(
+                    """
+                    with added as (
+                        insert into measurements (series_id, ts, vals)
+                        select e.id, s.ts, s.vals from writer_staging s join series e on e.domain = s.domain and e.tag = s.tag
+                        order by s.seq
+                        on conflict (series_id, ts) do nothing
+                        returning 1
+                    ) select count(*) from added
+                    """,
+                    logger: logger
+                )
+                for try await count in rows.decode(Int.self) { inserted = count }
+            }
+            let partitions = nextOffsets.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+            if !partitions.isEmpty {
+                let topics = partitions.map(\.topic)
+                let numbers = partitions.map(\.partition)
+                let offsets = partitions.map { nextOffsets[$0] ?? 0 }
+                try await connection.query(
+                    """
+                    insert into writer_offsets (consumer_group, topic, partition, next_offset)
+                    select \(consumerGroup), t, p, o from unnest(\(topics)::text[], \(numbers)::int[], \(offsets)::bigint[]) as u(t, p, o)
+                    on conflict (consumer_group, topic, partition) do update
+                    set next_offset = greatest(writer_offsets.next_offset, excluded.next_offset), updated_at = now()
+                    """,
+                    logger: logger
+                )
+            }
+            return Outcome(inserted: inserted, duplicates: measurements.count - inserted)
+        }
+    }
+
+    /// The stored resume points for these partitions; a partition never stored before has none.
+    public func storedOffsets(for partitions: [TopicPartition], logger: Logger) async throws -> [TopicPartition: Int64] {
+        let topics = partitions.map(\.topic)
+        let numbers = partitions.map(\.partition)
+        let rows = try await client.query(
+            """
+            select o.topic, o.partition, o.next_offset from writer_offsets o
+            join unnest(\(topics)::text[], \(numbers)::int[]) as u(t, p) on o.topic = u.t and o.partition = u.p
+            where o.consumer_group = \(consumerGroup)
+            """,
+            logger: logger
+        )
+        var offsets: [TopicPartition: Int64] = [:]
+        for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
+            offsets[TopicPartition(topic: topic, partition: partition)] = offset
+        }
+        return offsets
+    }
+}

@@ -1,0 +1,47 @@
+import SluiceKafka
+import SluiceModel
+
+/// Records consumed since the last commit, decoded and ready to store, with the offsets they cover.
+struct PendingBatch {
+    private(set) var measurements: [Measurement] = []
+    /// Per partition, the offset after the last record taken (valid or not): where to resume.
+    private(set) var nextOffsets: [TopicPartition: Int64] = [:]
+    private(set) var rejected: [(TopicPartition, Int64, String)] = []
+    private(set) var startedAt: ContinuousClock.Instant?
+
+    var isEmpty: Bool { nextOffsets.isEmpty }
+    var count: Int { measurements.count }
+
+    /// Takes a record: decodes it, or keeps it as rejected so that its offset still moves on.
+    mutating func add(_ record: KafkaRecord, now: ContinuousClock.Instant) {
+        if startedAt == nil { startedAt = now }
+        let next = record.offset + 1
+        if next > nextOffsets[record.topicPartition, default: Int64.min] {
+            nextOffsets[record.topicPartition] = next
+        }
+        do {
+            measurements.append(try Self.decode(record))
+        } catch {
+            rejected.append((record.topicPartition, record.offset, "\(error)"))
+        }
+    }
+
+    static func decode(_ record: KafkaRecord) throws -> Measurement {
+        let series = try KafkaRecordCodec.decodeKey(record.key)
+        let (time, values) = try record.value.withUnsafeBytes { try KafkaRecordCodec.decodeValue($0) }
+        let measurement = Measurement(domain: series.domain, tag: series.tag, time: time, values: values)
+        if let problem = MeasurementLimits.problem(withDomain: measurement.domain)
+            ?? MeasurementLimits.problem(withTag: measurement.tag)
+            ?? MeasurementLimits.problem(withTime: measurement.time)
+            ?? MeasurementLimits.problem(withValues: measurement.values)
+        {
+            throw InvalidRecord(reason: problem)
+        }
+        return measurement
+    }
+
+    struct InvalidRecord: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
+    }
+}

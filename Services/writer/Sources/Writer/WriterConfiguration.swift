@@ -1,0 +1,29 @@
+import SluiceKafka
+import SluiceRuntime
+
+/// Everything the writer reads from its environment (see the README's configuration table).
+public struct WriterConfiguration: Sendable {
+    public var kafka: KafkaConfiguration
+    public var topic: String
+    public var consumerGroup: String
+    /// Flush when this many measurements are pending…
+    public var batchSize: Int
+    /// …or when the oldest pending one has waited this long.
+    public var flushInterval: Duration
+    public var partitionCount: Int
+    public var postgres: PostgresSettings
+    public var http: ServiceAddress
+
+    public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> WriterConfiguration {
+        WriterConfiguration(
+            kafka: KafkaConfiguration(bootstrapServers: environment.string("SLUICE_KAFKA_BOOTSTRAP", default: "127.0.0.1:9092")),
+            topic: environment.string("SLUICE_MEASUREMENTS_TOPIC", default: "sluice.measurements"),
+            consumerGroup: environment.string("SLUICE_WRITER_GROUP", default: "sluice-writer"),
+            batchSize: try environment.int("SLUICE_WRITER_BATCH_SIZE", default: 20_000, in: 1...1_000_000),
+            flushInterval: try environment.milliseconds("SLUICE_WRITER_FLUSH_MS", default: 200, in: 1...250),
+            partitionCount: try environment.int("SLUICE_PG_PARTITIONS", default: 16, in: 1...1024),
+            postgres: try PostgresSettings.fromEnvironment(environment),
+            http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_WRITER_PORT", defaultPort: 8082)
+        )
+    }
+}

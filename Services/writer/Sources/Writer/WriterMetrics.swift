@@ -1,0 +1,15 @@
+import Metrics
+
+/// The figures an operator watches on a writer.
+struct WriterMetrics: Sendable {
+    let batches = Counter(label: "sluice_writer_batches_total")
+    let rowsWritten = Counter(label: "sluice_writer_rows_written_total")
+    let duplicateRows = Counter(label: "sluice_writer_duplicate_rows_total")
+    let rejectedRecords = Counter(label: "sluice_writer_rejected_records_total")
+    let offsetErrors = Counter(label: "sluice_writer_offset_out_of_range_total")
+    let retries = Counter(label: "sluice_writer_store_retries_total")
+    let batchSize = Recorder(label: "sluice_writer_batch_size", aggregate: true)
+    let storeDuration = Timer(label: "sluice_writer_store_duration_seconds")
+    let consumerLag = Gauge(label: "sluice_writer_consumer_lag_messages")
+    let assignedPartitions = Gauge(label: "sluice_writer_assigned_partitions")
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// Why a measurement at a given position in a request body was refused.
+public struct MessageProblem: Sendable, Equatable, CustomStringConvertible {
+    /// Zero-based position of the message in the body (array element or NDJSON line).
+    public var index: Int
+    public var reason: String
+
+    public init(index: Int, reason: String) {
+        self.index = index
+        self.reason = reason
+    }
+
+    public var description: String { "message \(index): \(reason)" }
+}
+
+/// A request body that cannot be accepted; the whole request is refused so nothing is half-stored.
+public enum IngestBodyError: Error, Sendable, Equatable {
+    /// The body is not JSON (or NDJSON) at all.
+    case malformed(String)
+    /// The body holds no messages.
+    case empty
+    /// Some messages are invalid; `problems` lists the first few, `invalidCount` all of them.
+    case invalidMessages(problems: [MessageProblem], invalidCount: Int, total: Int)
+}
+
+/// Parses `POST /save` bodies: one JSON object, a JSON array of objects, or NDJSON (one object per line).
+public struct IngestBodyDecoder: Sendable {
+    /// How many problems an error names; a body of 10,000 bad messages should not produce a 10,000-line answer.
+    public var maxReportedProblems: Int
+
+    public init(maxReportedProblems: Int = 10) {
+        self.maxReportedProblems = maxReportedProblems
+    }
+
+    /// Decodes and validates every message of a body.
+    /// - Parameters:
+    ///   - body: the raw request body.
+    ///   - isNDJSON: true when the request said so in its content type; otherwise the format is detected.
+    /// - Throws: `IngestBodyError` naming what to fix.
+    public func decode(_ body: [UInt8], isNDJSON: Bool = false) throws(IngestBodyError) -> [Measurement] {
+        guard let first = body.first(where: { !Self.isWhitespace($0) }) else { throw .empty }
+        let candidates: [WireMessage]
+        if isNDJSON || (first == UInt8(ascii: "{") && Self.looksLikeNDJSON(body)) {
+            candidates = try decodeLines(body)
+        } else if first == UInt8(ascii: "[") {
+            candidates = try decodeJSON([WireMessage].self, from: body, what: "JSON array")
+        } else if first == UInt8(ascii: "{") {
+            candidates = [try decodeJSON(WireMessage.self, from: body, what: "JSON object")]
+        } else {
+            throw .malformed("the body must be a JSON object, a JSON array of objects, or NDJSON")
+        }
+        if candidates.isEmpty { throw .empty }
+        return try validate(candidates)
+    }
+
+    private func validate(_ candidates: [WireMessage]) throws(IngestBodyError) -> [Measurement] {
+        var measurements: [Measurement] = []
+        measurements.reserveCapacity(candidates.count)
+        var problems: [MessageProblem] = []
+        var invalidCount = 0
+        for (index, candidate) in candidates.enumerated() {
+            switch candidate.measurement() {
+            case .success(let measurement):
+                measurements.append(measurement)
+            case .failure(let problem):
+                invalidCount += 1
+                if problems.count < maxReportedProblems {
+                    problems.append(MessageProblem(index: index, reason: problem.reason))
+                }
+            }
+        }
+        guard invalidCount == 0 else {
+            throw .invalidMessages(problems: problems, invalidCount: invalidCount, total: candidates.count)
+        }
+        return measurements
+    }
+
+    private func decodeLines(_ body: [UInt8]) throws(IngestBodyError) -> [WireMessage] {
+        var messages: [WireMessage] = []
+        for (lineNumber, line) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            guard line.contains(where: { !Self.isWhitespace($0) }) else { continue }
+            do {
+                messages.append(try JSONDecoder().decode(WireMessage.self, from: Data(line)))
+            } catch {
+                throw .malformed("line \(lineNumber + 1) is not a JSON object: \(Self.summary(of: error))")
+            }
+        }
+        return messages
+    }
+
+    private func decodeJSON<T: Decodable>(_ type: T.Type, from body: [UInt8], what: String) throws(IngestBodyError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            throw .malformed("the body is not a valid \(what): \(Self.summary(of: error))")
+        }
+    }
+
+    /// True when a body starting with `{` has several lines that each hold a whole object.
+    static func looksLikeNDJSON(_ body: [UInt8]) -> Bool {
+        let lines = body.split(separator: UInt8(ascii: "\n")).filter { $0.contains(where: { !isWhitespace($0) }) }
+        guard lines.count > 1 else { return false }
+        return lines.allSatisfy { line in
+            line.first(where: { !isWhitespace($0) }) == UInt8(ascii: "{")
+                && line.last(where: { !isWhitespace($0) }) == UInt8(ascii: "}")
+        }
+    }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    /// A one-line account of a JSON syntax error, without echoing the body back.
+    static func summary(of error: any Error) -> String {
+        guard let decodingError = error as? DecodingError else { return "unreadable JSON" }
+        switch decodingError {
+        case .dataCorrupted(let context):
+            return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
+            return context.debugDescription
+        @unknown default:
+            return "unreadable JSON"
+        }
+    }
+}

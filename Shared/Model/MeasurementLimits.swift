@@ -1,0 +1,47 @@
+/// The bounds every service enforces on measurements, kept in one place so ingest and query agree.
+public enum MeasurementLimits {
+    public static let tagBytes = 1...255
+    public static let domainBytes = 1...64
+    public static let valueCount = 1...64
+
+    /// Checks a tag: 1–255 bytes of UTF-8 and no control characters.
+    /// - Returns: why the tag is unacceptable, or nil when it is fine.
+    public static func problem(withTag tag: String) -> String? {
+        let bytes = tag.utf8.count
+        if bytes == 0 { return "tag is empty; give a name of 1–255 bytes" }
+        if bytes > tagBytes.upperBound { return "tag is \(bytes) bytes long; the limit is \(tagBytes.upperBound)" }
+        if tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "tag contains a control character; use printable characters only"
+        }
+        return nil
+    }
+
+    /// Checks a domain: 1–64 bytes of letters, digits, `.`, `_` and `-` (it never holds `/`, the key separator).
+    public static func problem(withDomain domain: String) -> String? {
+        let bytes = domain.utf8.count
+        guard domainBytes.contains(bytes) else {
+            return "domain must be 1–\(domainBytes.upperBound) bytes; it is \(bytes)"
+        }
+        let allowed = domain.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x5F || byte == 0x2D
+        }
+        return allowed ? nil : "domain may hold only letters, digits, '.', '_' and '-'"
+    }
+
+    /// Checks the values: 1–64 finite numbers.
+    public static func problem(withValues values: [Double]) -> String? {
+        guard valueCount.contains(values.count) else {
+            return "values has \(values.count) numbers; send 1–\(valueCount.upperBound)"
+        }
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            return "values[\(index)] is not a finite number"
+        }
+        return nil
+    }
+
+    /// Checks the time: nanoseconds since the Unix epoch, never negative (negative times mean "relative to now" in queries).
+    public static func problem(withTime time: Int64) -> String? {
+        time < 0 ? "time is negative; send nanoseconds since the Unix epoch" : nil
+    }
+}

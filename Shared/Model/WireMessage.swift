@@ -1,0 +1,56 @@
+/// One message as it arrives in JSON, decoded leniently so that a wrong field is reported by position
+/// instead of failing the whole body with a decoder error.
+struct WireMessage: Decodable {
+    struct Problem: Error {
+        var reason: String
+    }
+
+    private enum Keys: String, CodingKey {
+        case time, tag, values, domain
+    }
+
+    private var decoded: Result<Measurement, Problem>
+
+    init(from decoder: any Decoder) throws {
+        decoded = Self.decodeFields(from: decoder)
+    }
+
+    func measurement() -> Result<Measurement, Problem> {
+        decoded.flatMap { measurement in
+            if let reason = MeasurementLimits.problem(withDomain: measurement.domain)
+                ?? MeasurementLimits.problem(withTag: measurement.tag)
+                ?? MeasurementLimits.problem(withTime: measurement.time)
+                ?? MeasurementLimits.problem(withValues: measurement.values)
+            {
+                return .failure(Problem(reason: reason))
+            }
+            return .success(measurement)
+        }
+    }
+
+    private static func decodeFields(from decoder: any Decoder) -> Result<Measurement, Problem> {
+        guard let container = try? decoder.container(keyedBy: Keys.self) else {
+            return .failure(Problem(reason: "is not a JSON object with time, tag and values"))
+        }
+        guard container.contains(.time) else { return .failure(Problem(reason: "time is missing")) }
+        guard let time = try? container.decode(Int64.self, forKey: .time) else {
+            return .failure(Problem(reason: "time must be an integer number of nanoseconds that fits in int64"))
+        }
+        guard container.contains(.tag) else { return .failure(Problem(reason: "tag is missing")) }
+        guard let tag = try? container.decode(String.self, forKey: .tag) else {
+            return .failure(Problem(reason: "tag must be a string"))
+        }
+        guard container.contains(.values) else { return .failure(Problem(reason: "values is missing")) }
+        guard let values = try? container.decode([Double].self, forKey: .values) else {
+            return .failure(Problem(reason: "values must be an array of finite numbers"))
+        }
+        var domain = Measurement.defaultDomain
+        if container.contains(.domain) {
+            guard let named = try? container.decode(String.self, forKey: .domain) else {
+                return .failure(Problem(reason: "domain must be a string"))
+            }
+            domain = named
+        }
+        return .success(Measurement(domain: domain, tag: tag, time: time, values: values))
+    }
+}

@@ -1,0 +1,48 @@
+import Logging
+import PostgresNIO
+
+/// How to reach PostgreSQL, read from `SLUICE_PG_*` variables.
+public struct PostgresSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    public var maxConnections: Int
+
+    public init(host: String, port: Int, user: String, password: String?, database: String, maxConnections: Int) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+        self.maxConnections = maxConnections
+    }
+
+    public static func fromEnvironment(_ environment: EnvironmentReader) throws(ConfigurationError) -> PostgresSettings {
+        let password = environment.string("SLUICE_PG_PASSWORD", default: "")
+        return PostgresSettings(
+            host: environment.string("SLUICE_PG_HOST", default: "127.0.0.1"),
+            port: try environment.port("SLUICE_PG_PORT", default: 5432),
+            user: environment.string("SLUICE_PG_USER", default: "sluice"),
+            password: password.isEmpty ? nil : password,
+            database: environment.string("SLUICE_PG_DATABASE", default: "sluice"),
+            maxConnections: try environment.int("SLUICE_PG_MAX_CONNECTIONS", default: 8, in: 1...512)
+        )
+    }
+
+    /// A pooled client; run it as the first service of the process's `ServiceGroup`.
+    public func makeClient(backgroundLogger: Logger) -> PostgresClient {
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: port,
+            username: user,
+            password: password,
+            database: database,
+            tls: .disable
+        )
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.minimumConnections = 1
+        return PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
+    }
+}

@@ -1,0 +1,37 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// The pieces every Sluice process is assembled from, so the services differ only in their own routes.
+public enum ServiceAssembly {
+    /// A router with JSON errors and the `/health` and `/metrics` routes every service answers.
+    public static func router(
+        registry: PrometheusCollectorRegistry,
+        health: @escaping @Sendable () async -> HealthStatus = { .healthy }
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrorMiddleware())
+        router.addOperationalRoutes(registry: registry, check: health)
+        return router
+    }
+
+    /// The HTTP server for a router on the service's configured address.
+    public static func application(
+        router: Router<BasicRequestContext>,
+        address: ServiceAddress,
+        name: String,
+        logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: name),
+            logger: logger
+        )
+    }
+
+    /// One group per process, dependencies first; SIGTERM and SIGINT shut it down in reverse order.
+    public static func group(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger) -> ServiceGroup {
+        ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    }
+}

@@ -1,0 +1,123 @@
+import Logging
+import PostgresNIO
+
+/// Creates and upgrades Sluice's PostgreSQL schema at service start-up.
+///
+/// Migrations are numbered and applied in order, each in the same transaction as the record of it,
+/// under a transaction-level advisory lock so that several copies starting at once apply each exactly once.
+public struct SchemaMigrator: Sendable {
+    /// Arbitrary but fixed: the advisory lock every Sluice process takes to migrate.
+    static let advisoryLockKey: Int64 = 0x5_1_0_1_C_E
+
+    /// Number of hash partitions of `measurements` when the schema is first created.
+    public var partitionCount: Int
+
+    public init(partitionCount: Int) {
+        precondition((1...1024).contains(partitionCount), "partition count must be 1–1024")
+        self.partitionCount = partitionCount
+    }
+
+    /// Applies every migration the database lacks.
+    /// - Returns: the versions applied by this call (empty when the schema was current).
+    @discardableResult
+    public func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("select pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
+            try await connection.query(
+                "create table if not exists sluice_schema_migrations (version int primary key, applied_at timestamptz not null default now())",
+                logger: logger
+            )
+            var current = 0
+            for try await version in try await connection.query("select coalesce(max(version), 0) from sluice_schema_migrations", logger: logger)
+                .decode(Int.self)
+            {
+                current = version
+            }
+            var applied: [Int] = []
+            for migration in Self.migrations(partitionCount: partitionCount) where migration.version > current {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("insert into sluice_schema_migrations (version) values (\(migration.version))", logger: logger)
+                logger.info("applied schema migration", metadata: ["version": "\(migration.version)", "what": "\(migration.summary)"])
+                applied.append(migration.version)
+            }
+            return applied
+        }
+    }
+
+    struct Migration {
+        var version: Int
+        var summary: String
+        var statements: [String]
+    }
+
+    static func migrations(partitionCount: Int) -> [Migration] {
+        [
+            Migration(
+                version: 1,
+                summary: "series, hash-partitioned measurements, writer offsets",
+                statements: [
+                    """
+                    create table series (
+                        id bigint generated always as identity primary key,
+                        domain text not null,
+                        tag text not null,
+                        created_at timestamptz not null default now(),
+                        unique (domain, tag)
+                    )
+                    """,
+                    """
+                    create table measurements (
+                        series_id bigint not null,
+                        ts bigint not null,
+                        vals float8[] not null,
+                        primary key (series_id, ts)
+                    ) partition by hash (series_id)
+                    """,
+                ] + (0..<partitionCount).map { remainder in
+                    "create table measurements_p\(zeroPadded(remainder)) partition of measurements for values with (modulus \(partitionCount), remainder \(remainder))"
+                } + [
+                    """
+                    create table writer_offsets (
+                        consumer_group text not null,
+                        topic text not null,
+                        partition int not null,
+                        next_offset bigint not null,
+                        updated_at timestamptz not null default now(),
+                        primary key (consumer_group, topic, partition)
+                    )
+                    """,
+                    "create table sluice_settings (name text primary key, value text not null)",
+                    "insert into sluice_settings (name, value) values ('measurement_partitions', '\(partitionCount)')",
+                ]
+            )
+        ]
+    }
+}
+
+/// Zero-padded to three digits, so partition tables sort in order.
+func zeroPadded(_ value: Int) -> String {
+    let digits = String(value)
+    return String(repeating: "0", count: max(0, 3 - digits.count)) + digits
+}
+
+extension SchemaMigrator {
+    /// Migrates, retrying with backoff while PostgreSQL cannot be reached (for example while it starts).
+    /// - Parameter deadline: when to give up and rethrow the last error.
+    public func migrateRetrying(_ client: PostgresClient, logger: Logger, giveUpAfter limit: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + limit
+        var backoff = Duration.milliseconds(100)
+        while true {
+            do {
+                try await migrate(client, logger: logger)
+                return
+            } catch {
+                guard ContinuousClock.now + backoff < deadline, !Task.isCancelled else { throw error }
+                logger.warning("schema migration failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
+                try await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(2))
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Logging
+import PostgresNIO
+import SluiceKafka
+import SluiceModel
+import SluiceStorage
+import SluiceTestSupport
+import Testing
+import Writer
+
+@Suite(.timeLimit(.minutes(2)))
+struct BatchStoreTests {
+    let logger = Logger(label: "batch-store-test")
+    let partition = TopicPartition(topic: "sluice.measurements", partition: 3)
+
+    func rows(_ client: PostgresClient) async throws -> [(String, Int64, [Double])] {
+        var result: [(String, Int64, [Double])] = []
+        let query: PostgresQuery = "select s.tag, m.ts, m.vals from measurements m join series s on s.id = m.series_id order by s.tag, m.ts"
+        for try await row in try await client.query(query).decode((String, Int64, [Double]).self) { result.append(row) }
+        return result
+    }
+
+    @Test func aBatchBecomesRowsAndARedeliveryAddsNothing() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 4).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            let batch = [
+                Measurement(tag: "b", time: 20, values: [2, 2.5]),
+                Measurement(tag: "a", time: 10, values: [1]),
+                Measurement(domain: "other", tag: "a", time: 10, values: [9]),
+                Measurement(tag: "tab\there", time: 5, values: [-1e-300]),
+            ]
+            let first = try await store.store(batch, nextOffsets: [partition: 104], logger: logger)
+            #expect(first == .init(inserted: 4, duplicates: 0))
+            let again = try await store.store(batch, nextOffsets: [partition: 104], logger: logger)
+            #expect(again == .init(inserted: 0, duplicates: 4))
+            let stored = try await rows(client)
+            #expect(stored.count == 4)
+            #expect(stored.map(\.0) == ["a", "a", "b", "tab\there"])
+            #expect(stored[2].2 == [2, 2.5])
+            #expect(stored[3].2 == [-1e-300])
+            #expect(try await store.storedOffsets(for: [partition], logger: logger) == [partition: 104])
+        }
+    }
+
+    @Test func theFirstWriteOfASeriesTimeWins() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            _ = try await store.store(
+                [Measurement(tag: "x", time: 1, values: [1]), Measurement(tag: "x", time: 1, values: [2])],
+                nextOffsets: [partition: 2], logger: logger
+            )
+            _ = try await store.store([Measurement(tag: "x", time: 1, values: [3])], nextOffsets: [partition: 3], logger: logger)
+            #expect(try await rows(client).map(\.2) == [[1]])
+        }
+    }
+
+    @Test func storedOffsetsNeverMoveBackwards() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            let other = TopicPartition(topic: "sluice.measurements", partition: 0)
+            _ = try await store.store([], nextOffsets: [partition: 50, other: 7], logger: logger)
+            _ = try await store.store([], nextOffsets: [partition: 40], logger: logger)
+            let offsets = try await store.storedOffsets(for: [partition, other, TopicPartition(topic: "t", partition: 9)], logger: logger)
+            #expect(offsets == [partition: 50, other: 7])
+            let otherGroup = try await BatchStore(client: client, consumerGroup: "h").storedOffsets(for: [partition], logger: logger)
+            #expect(otherGroup.isEmpty)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// The real pipeline for one end-to-end test: a private broker and database, and ingest, writer and
+/// query as separate processes on free loopback ports.
+public final class SluiceStack: @unchecked Sendable {
+    public let database: TestDatabase
+    public let broker: LocalBroker
+    public let ingestURL: String
+    public let queryURL: String
+    public let writerURL: String
+    public private(set) var ingest: ChildProcess
+    public private(set) var writer: ChildProcess
+    public private(set) var query: ChildProcess
+    private let environment: [String: String]
+    private let writerPort: Int
+
+    public struct NotHealthy: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(database: TestDatabase, extraEnvironment: [String: String] = [:]) async throws {
+        self.database = database
+        broker = try await LocalBroker(settings: database.settings, topics: ["sluice.measurements": 8, "sluice.changes": 2])
+        let ingestPort = freeLoopbackPort()
+        let queryPort = freeLoopbackPort()
+        writerPort = freeLoopbackPort()
+        ingestURL = "http://127.0.0.1:\(ingestPort)"
+        queryURL = "http://127.0.0.1:\(queryPort)"
+        writerURL = "http://127.0.0.1:\(writerPort)"
+        environment = database.serviceEnvironment.merging([
+            "SLUICE_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "SLUICE_INGEST_PORT": String(ingestPort),
+            "SLUICE_QUERY_PORT": String(queryPort),
+            "SLUICE_WRITER_PORT": String(writerPort),
+            "SLUICE_PG_PARTITIONS": "4",
+            "SLUICE_LOG_LEVEL": "info",
+        ]) { _, new in new }.merging(extraEnvironment) { _, new in new }
+        let settings = database.settings
+        writer = try ChildProcess("sluice-writer", settings: settings, environment: environment)
+        query = try ChildProcess("sluice-query", settings: settings, environment: environment)
+        ingest = try ChildProcess("sluice-ingest", settings: settings, environment: environment)
+        try await Self.waitUntilHealthy(writer, url: writerURL)
+        try await Self.waitUntilHealthy(query, url: queryURL)
+        try await Self.waitUntilHealthy(ingest, url: ingestURL)
+        try await waitForWriterAssignment()
+    }
+
+    /// Starts a new writer process with the same configuration, after the old one died or stopped.
+    public func restartWriter() async throws {
+        writer = try ChildProcess("sluice-writer", settings: database.settings, environment: environment)
+        try await Self.waitUntilHealthy(writer, url: writerURL)
+    }
+
+    /// Waits until the writer has joined its consumer group and holds partitions (it reports them in /metrics).
+    public func waitForWriterAssignment(within limit: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let reply = try? await HTTP.get(writerURL + "/metrics"),
+                let line = reply.text.split(separator: "\n").first(where: { $0.hasPrefix("sluice_writer_assigned_partitions ") }),
+                let count = Double(line.split(separator: " ").last ?? ""), count > 0
+            {
+                return
+            }
+            guard writer.isRunning else { throw NotHealthy(description: "the writer exited:\n\(writer.logTail())") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw NotHealthy(description: "the writer held no partitions within \(limit):\n\(writer.logTail())")
+    }
+
+    /// Stops everything with SIGTERM.
+    /// - Returns: the exit status of each service, by name (0 means a graceful shutdown).
+    @discardableResult
+    public func stop() async -> [String: Int32] {
+        var statuses: [String: Int32] = [:]
+        statuses["ingest"] = await ingest.terminate()
+        statuses["query"] = await query.terminate()
+        statuses["writer"] = await writer.terminate()
+        await broker.stop()
+        return statuses
+    }
+
+    /// The last log lines of every service, for a failure message.
+    public var logs: String {
+        [ingest, writer, query].map { "--- \($0.name)\n\($0.logTail())" }.joined(separator: "\n")
+    }
+
+    static func waitUntilHealthy(_ child: ChildProcess, url: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let reply = try? await HTTP.get(url + "/health"), reply.status == 200 { return }
+            guard child.isRunning else { throw NotHealthy(description: "\(child.name) exited:\n\(child.logTail())") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw NotHealthy(description: "\(child.name) was not healthy within 60 s:\n\(child.logTail())")
+    }
+}

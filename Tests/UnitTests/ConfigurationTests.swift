@@ -1,0 +1,53 @@
+import Ingest
+import Query
+import SluiceRuntime
+import Testing
+import Writer
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsWorkLocally() throws {
+        let empty = EnvironmentReader([:])
+        let writer = try WriterConfiguration.fromEnvironment(empty)
+        #expect(writer.kafka.bootstrapServers == "127.0.0.1:9092")
+        #expect(writer.topic == "sluice.measurements")
+        #expect(writer.flushInterval == .milliseconds(200))
+        #expect(writer.postgres == PostgresSettings(host: "127.0.0.1", port: 5432, user: "sluice", password: nil, database: "sluice", maxConnections: 8))
+        #expect(writer.http == ServiceAddress(host: "127.0.0.1", port: 8082))
+        let ingest = try IngestConfiguration.fromEnvironment(empty)
+        #expect(ingest.http.port == 8080)
+        #expect(ingest.maxBodyBytes == 16 << 20)
+        #expect(ingest.kafka.properties["message.timeout.ms"] == "5000")
+        let query = try QueryConfiguration.fromEnvironment(empty)
+        #expect(query.http.port == 8081)
+        #expect(query.minimumWindowNanoseconds == 600_000_000_000)
+    }
+
+    @Test func variablesOverrideDefaults() throws {
+        let environment = EnvironmentReader([
+            "SLUICE_BIND_HOST": "0.0.0.0", "SLUICE_WRITER_PORT": "9000", "SLUICE_WRITER_BATCH_SIZE": "500",
+            "SLUICE_WRITER_FLUSH_MS": "50", "SLUICE_PG_PASSWORD": "secret", "SLUICE_KAFKA_BOOTSTRAP": "kafka:9092",
+        ])
+        let writer = try WriterConfiguration.fromEnvironment(environment)
+        #expect(writer.http == ServiceAddress(host: "0.0.0.0", port: 9000))
+        #expect(writer.batchSize == 500)
+        #expect(writer.flushInterval == .milliseconds(50))
+        #expect(writer.postgres.password == "secret")
+        #expect(writer.kafka.bootstrapServers == "kafka:9092")
+    }
+
+    @Test(arguments: [
+        ("SLUICE_WRITER_FLUSH_MS", "300", "outside 1…250"),
+        ("SLUICE_WRITER_BATCH_SIZE", "lots", "not a whole number"),
+        ("SLUICE_PG_PORT", "70000", "outside 0…65535"),
+        ("SLUICE_PG_PARTITIONS", "0", "outside 1…1024"),
+    ])
+    func badValuesNameTheVariable(variable: String, value: String, reason: String) {
+        do {
+            _ = try WriterConfiguration.fromEnvironment(EnvironmentReader([variable: value]))
+            Issue.record("\(variable)=\(value) was accepted")
+        } catch {
+            #expect(error.variable == variable)
+            #expect(error.description.contains(reason))
+        }
+    }
+}

@@ -1,0 +1,103 @@
+# Shared by scripts/run-local and scripts/test: installs what is missing, and starts and stops a
+# private PostgreSQL and the local Kafka broker. Source it; it defines functions only.
+
+sluice_log() { printf '[sluice] %s\n' "$*" >&2; }
+sluice_die() { printf '[sluice] error: %s\n' "$*" >&2; exit 1; }
+
+# Installs the Debian packages Sluice needs when any is missing (apt-get update first, once).
+sluice_ensure_packages() {
+    local wanted=(librdkafka-dev postgresql pkg-config curl) missing=()
+    local package
+    for package in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    sluice_log "installing ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+sluice_pg_bin() {
+    local dir
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$dir" ] || sluice_die "PostgreSQL server binaries not found under /usr/lib/postgresql"
+    echo "$dir"
+}
+
+# Runs a PostgreSQL command as the data directory's owner: the postgres user when we are root.
+sluice_as_pg_owner() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# sluice_start_postgres DIR PORT: a fresh cluster in DIR listening on 127.0.0.1:PORT only, with a
+# superuser "sluice" (trust authentication on loopback) and a database "sluice".
+sluice_start_postgres() {
+    local dir=$1 port=$2 bin
+    bin=$(sluice_pg_bin)
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+    chmod 700 "$dir"
+    sluice_as_pg_owner "$bin/initdb" -D "$dir/data" -U sluice --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log" >&2; sluice_die "initdb failed"; }
+    sluice_as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start -o \
+        "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' -c max_connections=200 -c shared_buffers=512MB" >/dev/null \
+        || { cat "$dir/postgres.log" >&2; sluice_die "PostgreSQL did not start on port $port"; }
+    PGPASSWORD= psql -h 127.0.0.1 -p "$port" -U sluice -d postgres -qAtc "create database sluice" >/dev/null
+    sluice_log "PostgreSQL on 127.0.0.1:$port (data in $dir/data)"
+}
+
+sluice_stop_postgres() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    sluice_as_pg_owner "$(sluice_pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# sluice_start_broker BIN DIR: starts the local broker, sets SLUICE_BROKER_PID and SLUICE_KAFKA_BOOTSTRAP.
+sluice_start_broker() {
+    local bin=$1 dir=$2 waited=0
+    rm -f "$dir/kafka.address"
+    SLUICE_LOCAL_KAFKA_ADDRESS_FILE="$dir/kafka.address" "$bin/sluice-local-kafka" >"$dir/kafka.log" 2>&1 &
+    SLUICE_BROKER_PID=$!
+    while [ ! -s "$dir/kafka.address" ]; do
+        kill -0 "$SLUICE_BROKER_PID" 2>/dev/null || { cat "$dir/kafka.log" >&2; sluice_die "the local broker exited"; }
+        sleep 0.1
+        waited=$((waited + 1))
+        [ $waited -lt 100 ] || sluice_die "the local broker did not report its address within 10 s"
+    done
+    SLUICE_KAFKA_BOOTSTRAP=$(cat "$dir/kafka.address")
+    export SLUICE_KAFKA_BOOTSTRAP
+    sluice_log "local Kafka broker (in memory) on $SLUICE_KAFKA_BOOTSTRAP"
+}
+
+# sluice_stop_process PID NAME: SIGTERM, then wait up to 20 s before SIGKILL.
+sluice_stop_process() {
+    local pid=$1 name=$2 waited=0
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 0.1
+        waited=$((waited + 1))
+        if [ $waited -ge 200 ]; then
+            sluice_log "$name did not stop within 20 s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+            break
+        fi
+    done
+    wait "$pid" 2>/dev/null || true
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on (bash only: a connect that fails means it is free).
+sluice_free_port() {
+    local port tries=0
+    while [ $tries -lt 200 ]; do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+        tries=$((tries + 1))
+    done
+    sluice_die "found no free port on 127.0.0.1"
+}
