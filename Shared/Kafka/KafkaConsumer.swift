@@ -26,9 +26,10 @@ public final class KafkaConsumer: Sendable {
             "partition.assignment.strategy": "range",
             "session.timeout.ms": "10000",
             "heartbeat.interval.ms": "1000",
-        ])
-        rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_FETCH)
+        ].merging(KafkaEventLogging.properties) { $1 })
+        rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_FETCH | RD_KAFKA_EVENT_LOG)
         let client = try makeNativeClient(type: RD_KAFKA_CONSUMER, conf: conf)
+        KafkaEventLogging.routeLogs(of: client)
         rd_kafka_poll_set_consumer(client)
         guard let consumerQueue = rd_kafka_queue_get_consumer(client) else {
             rd_kafka_destroy(client)
@@ -43,7 +44,7 @@ public final class KafkaConsumer: Sendable {
     deinit {
         rd_kafka_queue_destroy(queue.pointer)
         rd_kafka_destroy(handle.pointer)
-        try? worker.syncShutdownGracefully()
+        worker.shutdownGracefully { _ in }  // never block: the last reference may drop on that very thread
     }
 
     /// Joins the group for these topics; assignments then arrive as `Rebalance.assigned` from `poll`.
@@ -109,7 +110,7 @@ public final class KafkaConsumer: Sendable {
         while result.records.count < maxRecords, result.rebalance == nil {
             let remaining = deadline - ContinuousClock.now
             let waitMilliseconds = max(0, Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
-            guard let event = rd_kafka_queue_poll(queue.pointer, result.records.isEmpty ? waitMilliseconds : min(waitMilliseconds, 0)) else {
+            guard let event = rd_kafka_queue_poll(queue.pointer, result.records.isEmpty ? waitMilliseconds : 0) else {
                 if remaining <= .zero || !result.records.isEmpty { break } else { continue }
             }
             handle(event, into: &result)
@@ -141,7 +142,7 @@ public final class KafkaConsumer: Sendable {
             let error = KafkaError(rd_kafka_event_error(event), while: String(cString: rd_kafka_event_error_string(event)))
             result.errors.append(error)
         default:
-            break
+            _ = KafkaEventLogging.log(event, to: logger)
         }
     }
 

@@ -39,9 +39,10 @@ public final class KafkaProducer: Service, Sendable {
             "linger.ms": "2",
             "message.timeout.ms": "5000",
             "queue.buffering.max.messages": "1000000",
-        ])
-        rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR)
+        ].merging(KafkaEventLogging.properties) { $1 })
+        rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG)
         let client = try makeNativeClient(type: RD_KAFKA_PRODUCER, conf: conf)
+        KafkaEventLogging.routeLogs(of: client)
         guard let mainQueue = rd_kafka_queue_get_main(client) else {
             rd_kafka_destroy(client)
             throw KafkaError("could not open the producer's event queue")
@@ -57,7 +58,7 @@ public final class KafkaProducer: Service, Sendable {
         for topic in topics.withLock({ $0.values }) { rd_kafka_topic_destroy(topic.pointer) }
         rd_kafka_queue_destroy(queue.pointer)
         rd_kafka_destroy(handle.pointer)
-        try? pollThread.syncShutdownGracefully()
+        pollThread.shutdownGracefully { _ in }  // never block: the last reference may drop on that very thread
     }
 
     /// Sends messages to `topic` and returns once the broker acknowledged all of them.
@@ -137,11 +138,8 @@ public final class KafkaProducer: Service, Sendable {
                 let failure = error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(error, while: "delivering a message")
                 settle(id: id, count: 1, failure: failure)
             }
-        case RD_KAFKA_EVENT_ERROR:
-            let text = String(cString: rd_kafka_event_error_string(event))
-            logger.warning("producer error", metadata: ["error": "\(text)", "fatal": "\(rd_kafka_event_error_is_fatal(event) != 0)"])
         default:
-            break
+            _ = KafkaEventLogging.log(event, to: logger)
         }
     }
 

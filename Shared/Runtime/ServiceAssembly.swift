@@ -5,12 +5,13 @@ import ServiceLifecycle
 
 /// The pieces every Sluice process is assembled from, so the services differ only in their own routes.
 public enum ServiceAssembly {
-    /// A router with JSON errors and the `/health` and `/metrics` routes every service answers.
+    /// A router with request metrics, JSON errors and the `/health` and `/metrics` routes every service answers.
     public static func router(
         registry: PrometheusCollectorRegistry,
         health: @escaping @Sendable () async -> HealthStatus = { .healthy }
     ) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.addOperationalRoutes(registry: registry, check: health)
         return router

@@ -48,4 +48,42 @@ struct CrashSafetyTests {
             await stack.stop()
         }
     }
+
+    @Test func lostDatabaseConnectionsAreRetriedWithoutLosingOrSkippingData() async throws {
+        try await TestDatabase.with { database, client in
+            let stack = try await SluiceStack(database: database)
+            let base = nowNanoseconds() - 3_600_000_000_000
+            var accepted: [Posted] = []
+            var terminated = 0
+            for request in 0..<30 {
+                let batch = (0..<100).map { index -> Posted in
+                    let sequence = request * 100 + index
+                    return Posted(tag: "conn-\(sequence % 7)", time: base + Int64(sequence) * 1_000_000, values: [Double(sequence)])
+                }
+                let reply = try await HTTP.post(stack.ingestURL + "/save", body: Posted.array(batch))
+                #expect(reply.status == 202, "\(reply.text)")
+                if reply.status == 202 { accepted += batch }
+                if request % 5 == 2 {
+                    // Cut every other session to this database, as a PostgreSQL restart or a network cut would.
+                    let rows = try await client.query(
+                        "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = \(database.name) and pid <> pg_backend_pid()"
+                    )
+                    for try await count in rows.decode(Int.self) { terminated += count }
+                }
+            }
+            #expect(terminated > 0, "the test must actually cut connections")
+            var rowCount = 0
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                for try await count in try await client.query("select count(*) from measurements").decode(Int.self) { rowCount = count }
+                if rowCount >= accepted.count { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(rowCount == accepted.count, "rows \(rowCount), accepted \(accepted.count):\n\(stack.logs)")
+            var stored: Set<Int64> = []
+            for try await time in try await client.query("select ts from measurements").decode(Int64.self) { stored.insert(time) }
+            #expect(Set(accepted.map(\.time)) == stored)
+            await stack.stop()
+        }
+    }
 }

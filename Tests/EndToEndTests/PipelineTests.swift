@@ -57,6 +57,7 @@ struct PipelineTests {
                 if complete { visibleAfter = ContinuousClock.now - posted } else { try await Task.sleep(for: .milliseconds(20)) }
             }
             let visible = try #require(visibleAfter, "the posted data never became visible:\n\(stack.logs)")
+            print("figure: POST → visible in /api after \(visible)")
             #expect(visible <= .seconds(2), "visible only after \(visible)")
 
             for tag in ["e2e-alpha", "e2e-beta", "e2e-gamma"] {
@@ -81,7 +82,10 @@ struct PipelineTests {
 
     @Test func badInputIsRefusedAndNothingReachesPostgreSQL() async throws {
         try await TestDatabase.with { database, client in
-            let stack = try await SluiceStack(database: database, extraEnvironment: ["SLUICE_INGEST_MAX_BODY_BYTES": "4096"])
+            let stack = try await SluiceStack(
+                database: database,
+                extraEnvironment: ["SLUICE_INGEST_MAX_BODY_BYTES": "4096", "SLUICE_KAFKA_DELIVERY_TIMEOUT_MS": "1500"]
+            )
             let now = nowNanoseconds()
             let cases: [(String, Int, String)] = [
                 ("{\"time\":1,\"tag\":\"x\",", 400, "malformed JSON"),
@@ -131,6 +135,14 @@ struct PipelineTests {
             var seriesCount = 0
             for try await count in try await client.query("select count(*) from series").decode(Int.self) { seriesCount = count }
             #expect(seriesCount == 1)
+
+            // With Kafka gone, nothing may be acknowledged: 503 with Retry-After within the delivery timeout.
+            await stack.broker.stop()
+            let started = ContinuousClock.now
+            let unavailable = try await HTTP.post(stack.ingestURL + "/save", body: Data(#"{"time":\#(now),"tag":"late","values":[1]}"#.utf8))
+            #expect(unavailable.status == 503, "\(unavailable.text)")
+            #expect(unavailable.headers["retry-after"] == "1")
+            #expect(ContinuousClock.now - started < .seconds(10))
             await stack.stop()
         }
     }

@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import Logging
 import Metrics
@@ -32,16 +31,25 @@ public func buildQuery(
         let parameters = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { first, _ in first }
         let sampleRequest = try SampleRequest.parse(
             parameters,
-            now: Int64(Date().timeIntervalSince1970 * 1_000_000_000),
+            now: WallClock.nowNanoseconds(),
             minimumWindow: configuration.minimumWindowNanoseconds
         )
-        guard let seriesID = try await lookup.id(of: sampleRequest.series, logger: context.logger) else {
-            throw APIError(
-                .notFound,
-                "no measurements were ever stored for tag \(JSONText.quoted(sampleRequest.series.tag)) in domain \(JSONText.quoted(sampleRequest.series.domain))"
-            )
+        let samples: [Sample]
+        do {
+            guard let seriesID = try await lookup.id(of: sampleRequest.series, logger: context.logger) else {
+                throw APIError(
+                    .notFound,
+                    "no measurements were ever stored for tag \(JSONText.quoted(sampleRequest.series.tag)) in domain \(JSONText.quoted(sampleRequest.series.domain))"
+                )
+            }
+            samples = try await sampler.samples(seriesID: seriesID, grid: sampleRequest.grid, logger: context.logger)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            // Bad input was refused above, so whatever fails here is the database's side: say so, keep its text in the log.
+            context.logger.error("sampling failed", metadata: ["error": "\(String(reflecting: error))"])
+            throw APIError(.serviceUnavailable, "the database did not answer; try again shortly", headers: [.retryAfter: "1"])
         }
-        let samples = try await sampler.samples(seriesID: seriesID, grid: sampleRequest.grid, logger: context.logger)
         duration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
         return Response(
             status: .ok,
