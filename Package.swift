@@ -9,6 +9,9 @@ let package = Package(
         .executable(name: "sluice-writer", targets: ["sluice-writer"]),
         .executable(name: "sluice-query", targets: ["sluice-query"]),
         .executable(name: "sluice-local-kafka", targets: ["sluice-local-kafka"]),
+        .executable(name: "sluice-producer", targets: ["sluice-producer"]),
+        .executable(name: "sluice-client", targets: ["sluice-client"]),
+        .executable(name: "sluice-verify", targets: ["sluice-verify"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -18,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // MARK: Shared
@@ -114,10 +120,43 @@ let package = Package(
             path: "Services/local-kafka"
         ),
 
+        // MARK: Load generators
+        .target(
+            name: "LoadGen",
+            dependencies: [
+                "SluiceModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "loadgen/Sources/LoadGen"
+        ),
+        .executableTarget(
+            name: "sluice-producer",
+            dependencies: ["LoadGen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "loadgen/Sources/sluice-producer"
+        ),
+        .executableTarget(
+            name: "sluice-client",
+            dependencies: ["LoadGen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "loadgen/Sources/sluice-client"
+        ),
+        .executableTarget(
+            name: "sluice-verify",
+            dependencies: [
+                "LoadGen", "SluiceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "loadgen/Sources/sluice-verify"
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["SluiceModel", "SluiceRuntime", "Ingest", "Query", "Writer"],
+            dependencies: ["SluiceModel", "SluiceRuntime", "Ingest", "Query", "Writer", "LoadGen"],
             path: "Tests/UnitTests"
         ),
         // Starts real PostgreSQL databases, brokers and service processes for the two suites below.

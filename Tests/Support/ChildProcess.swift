@@ -7,12 +7,13 @@ public final class ChildProcess: @unchecked Sendable {
     private let process = Process()
 
     /// Starts `executable` from the test bin folder with `environment` added to this process's own.
-    public init(_ executable: String, settings: TestSettings, environment: [String: String]) throws {
+    public init(_ executable: String, settings: TestSettings, environment: [String: String], arguments: [String] = []) throws {
         name = executable
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         process.executableURL = settings.binDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = handle
         process.standardError = handle
@@ -38,7 +39,9 @@ public final class ChildProcess: @unchecked Sendable {
         _ = await waitForExit(within: .seconds(10))
     }
 
-    private func waitForExit(within limit: Duration) async -> Int32 {
+    /// Waits for the process to end by itself (SIGKILL past `limit`).
+    /// - Returns: its exit status, or -9 when it had to be killed.
+    public func waitForExit(within limit: Duration) async -> Int32 {
         let deadline = ContinuousClock.now + limit
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
@@ -49,6 +52,11 @@ public final class ChildProcess: @unchecked Sendable {
             return -9
         }
         return process.terminationStatus
+    }
+
+    /// Everything the process wrote so far.
+    public var output: String {
+        (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
     }
 
     /// The last lines the process wrote, for a failure message.

@@ -7,6 +7,12 @@ public struct Sample: Sendable, Equatable {
     public var time: Int64
     public var measuredAt: Int64?
     public var values: [Double]?
+
+    public init(time: Int64, measuredAt: Int64?, values: [Double]?) {
+        self.time = time
+        self.measuredAt = measuredAt
+        self.values = values
+    }
 }
 
 /// As-of sampling in PostgreSQL: for each sample time, one probe of the (series_id, ts) index for the

@@ -8,6 +8,9 @@ public struct SampleRequest: Sendable, Equatable {
 
     public var series: SeriesKey
     public var grid: SampleGrid
+    /// `measured_at=true`: each sample also names the time of the measurement it carries, so clients can
+    /// tell how fresh the data is. Off by default to keep seed 003's shape.
+    public var includesMeasuredAt = false
 
     /// Reads and checks the query parameters.
     /// - Parameters:
@@ -36,7 +39,18 @@ public struct SampleRequest: Sendable, Equatable {
             }
             samples = value
         }
-        return SampleRequest(series: SeriesKey(domain: domain, tag: tag), grid: SampleGrid(start: start, end: end, count: samples))
+        var includesMeasuredAt = false
+        if let raw = parameters["measured_at"] {
+            guard let flag = ["true": true, "1": true, "false": false, "0": false][raw] else {
+                throw bad("measured_at must be true or false")
+            }
+            includesMeasuredAt = flag
+        }
+        return SampleRequest(
+            series: SeriesKey(domain: domain, tag: tag),
+            grid: SampleGrid(start: start, end: end, count: samples),
+            includesMeasuredAt: includesMeasuredAt
+        )
     }
 
     private static func integer(_ raw: String, name: String) throws(APIError) -> Int64 {

@@ -4,8 +4,8 @@ import SluiceRuntime
 
 /// Writes seed 003's response shape, `{"tagName", "start", "end", "samples": [{"time", "values"}]}`,
 /// by hand: 1000 samples of 10 values each is the hot path of every `/api` call.
-enum SampleResponse {
-    static func body(for request: SampleRequest, samples: [Sample]) -> ByteBuffer {
+public enum SampleResponse {
+    public static func body(for request: SampleRequest, samples: [Sample]) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(64 + samples.count * 220)
         buffer.writeString(#"{"tagName":"#)
@@ -17,7 +17,11 @@ enum SampleResponse {
         buffer.writeString(#","start":\#(request.grid.start),"end":\#(request.grid.end),"samples":["#)
         for (index, sample) in samples.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            buffer.writeString(#"{"time":\#(sample.time),"values":"#)
+            buffer.writeString(#"{"time":\#(sample.time)"#)
+            if request.includesMeasuredAt, let measuredAt = sample.measuredAt {
+                buffer.writeString(#","measuredAt":\#(measuredAt)"#)
+            }
+            buffer.writeString(#","values":"#)
             if let values = sample.values {
                 buffer.writeInteger(UInt8(ascii: "["))
                 for (position, value) in values.enumerated() {

@@ -1,0 +1,25 @@
+import NIOCore
+import Query
+import SluiceModel
+import Testing
+
+@Suite struct SampleResponseTests {
+    let samples = [
+        Sample(time: 10, measuredAt: nil, values: nil),
+        Sample(time: 20, measuredAt: 15, values: [1.5, -2]),
+    ]
+
+    @Test func seed003ShapeIsTheDefault() throws {
+        let request = try SampleRequest.parse(["tag": "a\"b", "start": "0", "end": "20", "samples": "2"], now: 100, minimumWindow: 0)
+        let body = String(buffer: SampleResponse.body(for: request, samples: samples))
+        #expect(body == #"{"tagName":"a\"b","start":0,"end":20,"samples":[{"time":10,"values":null},{"time":20,"values":[1.5,-2.0]}]}"#)
+    }
+
+    @Test func measuredAtIsAddedOnRequest() throws {
+        let request = try SampleRequest.parse(
+            ["tag": "a", "domain": "ops", "start": "0", "end": "20", "samples": "2", "measured_at": "true"], now: 100, minimumWindow: 0
+        )
+        let body = String(buffer: SampleResponse.body(for: request, samples: samples))
+        #expect(body == #"{"tagName":"a","domain":"ops","start":0,"end":20,"samples":[{"time":10,"values":null},{"time":20,"measuredAt":15,"values":[1.5,-2.0]}]}"#)
+    }
+}

@@ -1,0 +1,43 @@
+// sluice-producer: offers seed 003's test data to ingest at a target rate and keeps a ledger of what was accepted.
+import ArgumentParser
+import Foundation
+import LoadGen
+
+@main
+struct ProducerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice-producer",
+        abstract: "Offers seed 003's test data to ingest at a target rate (open loop) and writes a ledger of what was accepted."
+    )
+
+    @Option(help: "ingest base URL") var url = ProcessInfo.processInfo.environment["SLUICE_INGEST_URL"] ?? "http://127.0.0.1:8080"
+    @Option(help: "rate profile: 'spec', 'constant:RATE', or 'RATE@SECONDS,…'") var profile = "constant:10000"
+    @Option(help: "seconds to run") var duration: Double = 60
+    @Option(help: "number of tags") var tags = 10_000
+    @Option(help: "values per message") var values = 10
+    @Option(help: "messages per request; 1 sends single objects like seed 003's wrk test") var batch = 100
+    @Option(help: "body format for batches: array or ndjson") var format = "array"
+    @Option(help: "requests in flight at most") var concurrency = 64
+    @Option(help: "random seed") var seed: UInt64 = 1
+    @Option(help: "where to write the ledger (JSON)") var ledger = "producer-ledger.json"
+    @Option(help: "seconds between progress lines") var progress: Double = 5
+
+    mutating func run() async throws {
+        guard let schedule = RateSchedule.parse(profile) else { throw ValidationError("--profile '\(profile)' is not 'spec', 'constant:RATE' or 'RATE@SECONDS,…'") }
+        guard let bodyFormat = ProducerConfiguration.Format(rawValue: format) else { throw ValidationError("--format must be array or ndjson") }
+        guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be 0–86400 seconds") }
+        guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1–10000") }
+        guard (1...64).contains(values) else { throw ValidationError("--values must be 1–64") }
+        guard tags >= 1, concurrency >= 1 else { throw ValidationError("--tags and --concurrency must be at least 1") }
+        let configuration = ProducerConfiguration(
+            url: url, schedule: schedule, duration: .milliseconds(Int64(duration * 1000)), tags: tags, valuesPerMessage: values,
+            seed: seed, batchSize: batch, format: bodyFormat, concurrency: concurrency, progressInterval: .milliseconds(Int64(progress * 1000))
+        )
+        print("[producer] \(schedule) for \(duration) s to \(url), \(batch) per request, \(concurrency) in flight")
+        let statistics = await ProducerRun(configuration: configuration).run()
+        try statistics.ledger.write(to: URL(fileURLWithPath: ledger))
+        for line in statistics.summaryLines { print("[producer] \(line)") }
+        print("[producer] ledger: \(ledger) (\(statistics.ledger.entries.count) tags, \(statistics.ledger.total) messages)")
+        if statistics.failed > 0 || statistics.rejected > 0 { throw ExitCode(1) }
+    }
+}
