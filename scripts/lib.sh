@@ -119,6 +119,7 @@ sluice_start_stack() {
     sluice_start_service "$bin" "$dir" writer "$SLUICE_WRITER_PORT"
     sluice_start_service "$bin" "$dir" query "$SLUICE_QUERY_PORT"
     sluice_start_service "$bin" "$dir" ingest "$SLUICE_INGEST_PORT"
+    sluice_wait_for_writer_assignment "$SLUICE_WRITER_PORT"
     cat >"$dir/stack.env" <<ENV
 SLUICE_PG_PORT=$SLUICE_PG_PORT
 SLUICE_KAFKA_BOOTSTRAP=$SLUICE_KAFKA_BOOTSTRAP
@@ -141,6 +142,18 @@ sluice_start_service() {
         [ $waited -lt 300 ] || sluice_die "$name did not become healthy within 60 s; see $dir/$name.log"
     done
     sluice_log "$name ready on http://127.0.0.1:$port"
+}
+
+# A writer is ready once its consumer group gave it partitions (a few seconds after it starts); until
+# then a POST is accepted but not yet stored, which would surprise whoever tries the stack first.
+sluice_wait_for_writer_assignment() {
+    local port=$1 waited=0
+    until curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -qE '^sluice_writer_assigned_partitions [1-9]'; do
+        sleep 0.2
+        waited=$((waited + 1))
+        [ $waited -lt 300 ] || sluice_die "the writer held no Kafka partitions within 60 s"
+    done
+    sluice_log "writer holds its Kafka partitions"
 }
 
 # Stops what sluice_start_stack started, services first (SIGTERM: they flush and exit 0).

@@ -11,6 +11,7 @@ import Writer
         #expect(writer.kafka.bootstrapServers == "127.0.0.1:9092")
         #expect(writer.topic == "sluice.measurements")
         #expect(writer.flushInterval == .milliseconds(200))
+        #expect(writer.kafka.properties["fetch.wait.max.ms"] == "50")
         #expect(writer.postgres == PostgresSettings(host: "127.0.0.1", port: 5432, user: "sluice", password: nil, database: "sluice", maxConnections: 8))
         #expect(writer.http == ServiceAddress(host: "127.0.0.1", port: 8082))
         let ingest = try IngestConfiguration.fromEnvironment(empty)

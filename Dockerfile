@@ -1,0 +1,32 @@
+# Builds every Sluice executable once, in release mode, and ships them in a slim runtime image.
+# The build stage runs the same command as scripts/run-local (swift build -c release).
+
+FROM swift:6.3-bookworm AS build
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librdkafka-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# The manifest first, so that dependency resolution is cached apart from source changes.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Shared Shared
+COPY Services Services
+COPY loadgen loadgen
+COPY Tests Tests
+RUN swift build -c release --static-swift-stdlib \
+    && mkdir -p /out \
+    && for name in sluice-ingest sluice-writer sluice-query sluice-local-kafka sluice-producer sluice-client sluice-verify; do \
+         cp "$(swift build -c release --show-bin-path)/$name" /out/; \
+       done
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librdkafka1 ca-certificates curl tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --no-create-home --uid 10001 sluice \
+    && mkdir -p /results && chown sluice /results  # named volumes mounted here inherit this owner
+COPY --from=build /out/ /usr/local/bin/
+USER sluice
+# Listen on every interface inside the container; compose publishes only what it should.
+ENV SLUICE_BIND_HOST=0.0.0.0
+CMD ["sluice-query"]
