@@ -134,12 +134,20 @@ let package = Package(
         ),
         .executableTarget(
             name: "sluice-producer",
-            dependencies: ["LoadGen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LoadGen",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "loadgen/Sources/sluice-producer"
         ),
         .executableTarget(
             name: "sluice-client",
-            dependencies: ["LoadGen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LoadGen",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "loadgen/Sources/sluice-client"
         ),
         .executableTarget(

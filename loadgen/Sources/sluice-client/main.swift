@@ -1,5 +1,6 @@
 // sluice-client: seed 003's readers; measures /api latency and data lag and fails the run past its thresholds.
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import LoadGen
 
@@ -28,8 +29,10 @@ struct ClientCommand: AsyncParsableCommand {
             topTags: topTags, seed: seed, maxP99: .milliseconds(Int64(maxP99Ms)), maxLagP99: .milliseconds(Int64(maxLagMs))
         )
         print("[client] \(clients) clients, one request per \(interval) s each, for \(duration) s against \(url)")
-        let run = ClientRun(configuration: configuration)
-        let statistics = await run.run()
+        let (run, statistics) = try await HTTPClient.withLoadClient(connections: clients) { client in
+            let run = ClientRun(configuration: configuration, client: client)
+            return (run, await run.run())
+        }
         print("[client] /api latency: \(LatencySummary(statistics.latency).line)")
         print("[client] data lag:     \(LatencySummary(statistics.lag).line)")
         print("[client] statuses: " + statistics.statuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")

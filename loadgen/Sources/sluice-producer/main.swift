@@ -1,5 +1,6 @@
 // sluice-producer: offers seed 003's test data to ingest at a target rate and keeps a ledger of what was accepted.
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import LoadGen
 
@@ -34,10 +35,15 @@ struct ProducerCommand: AsyncParsableCommand {
             seed: seed, batchSize: batch, format: bodyFormat, concurrency: concurrency, progressInterval: .milliseconds(Int64(progress * 1000))
         )
         print("[producer] \(schedule) for \(duration) s to \(url), \(batch) per request, \(concurrency) in flight")
-        let statistics = await ProducerRun(configuration: configuration).run()
+        let statistics = try await HTTPClient.withLoadClient(connections: concurrency) { client in
+            await ProducerRun(configuration: configuration, client: client).run()
+        }
         try statistics.ledger.write(to: URL(fileURLWithPath: ledger))
         for line in statistics.summaryLines { print("[producer] \(line)") }
         print("[producer] ledger: \(ledger) (\(statistics.ledger.entries.count) tags, \(statistics.ledger.total) messages)")
+        if statistics.offered < statistics.due * 99 / 100 {
+            print("[producer] could not hold the rate: offered \(statistics.offered) of \(statistics.due) messages due")
+        }
         if statistics.failed > 0 || statistics.rejected > 0 { throw ExitCode(1) }
     }
 }

@@ -97,10 +97,6 @@ public final class WriterService: Service, Sendable {
     /// - Returns: false when it gave up because of a stop; the batch then stays in Kafka, unacknowledged.
     private func storeRetrying(_ batch: inout PendingBatch, evenWhenStopping: Bool = false) async -> Bool {
         guard !batch.isEmpty else { return true }
-        for (partition, offset, reason) in batch.rejected {
-            metrics.rejectedRecords.increment()
-            logger.error("skipping an unreadable record", metadata: ["partition": "\(partition)", "offset": "\(offset)", "reason": "\(reason)"])
-        }
         var backoff = Duration.milliseconds(100)
         var attempt = 1
         while true {
@@ -118,6 +114,11 @@ public final class WriterService: Service, Sendable {
                     state.positions.merge(nextOffsets) { max($0, $1) }
                 }
                 updateLag()
+                // Counted once the offsets that skip them are stored, so a retried batch reports them once.
+                for (partition, offset, reason) in batch.rejected {
+                    metrics.rejectedRecords.increment()
+                    logger.error("skipped an unreadable record", metadata: ["partition": "\(partition)", "offset": "\(offset)", "reason": "\(reason)"])
+                }
                 batch = PendingBatch()
                 return true
             } catch {
