@@ -45,4 +45,6 @@ public struct ConsumerPoll: Sendable {
 public enum StartOffset: Sendable, Equatable {
     case offset(Int64)
     case beginning
+    /// Only records produced from now on: for feeds whose history no longer matters.
+    case end
 }

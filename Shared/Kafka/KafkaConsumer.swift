@@ -73,10 +73,33 @@ public final class KafkaConsumer: Sendable {
                 switch start {
                 case .offset(let offset): element?.pointee.offset = offset
                 case .beginning: element?.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+                case .end: element?.pointee.offset = Int64(RD_KAFKA_OFFSET_END)
                 }
             }
             let error = rd_kafka_assign(self.handle.pointer, list)
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, while: "assigning partitions") }
+        }
+    }
+
+    /// The partitions of `topic`, from the broker's metadata; for readers that assign partitions themselves
+    /// instead of joining a group.
+    public func partitions(of topic: String, timeout: Duration = .seconds(10)) async throws -> [TopicPartition] {
+        try await worker.runIfActive { () throws in
+            guard let topicHandle = rd_kafka_topic_new(self.handle.pointer, topic, nil) else {
+                throw KafkaError(rd_kafka_last_error(), while: "opening topic \(topic)")
+            }
+            defer { rd_kafka_topic_destroy(topicHandle) }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
+            let error = rd_kafka_metadata(self.handle.pointer, 0, topicHandle, &metadata, milliseconds)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(error, while: "reading the metadata of \(topic)") }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            guard metadata.pointee.topic_cnt == 1, let topics = metadata.pointee.topics else {
+                throw KafkaError("the broker returned no metadata for topic \(topic)")
+            }
+            let topicError = topics[0].err
+            guard topicError == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(topicError, while: "reading the metadata of \(topic)") }
+            return (0..<Int(topics[0].partition_cnt)).map { TopicPartition(topic: topic, partition: topics[0].partitions[$0].id) }
         }
     }
 
@@ -109,7 +132,7 @@ public final class KafkaConsumer: Sendable {
         let deadline = ContinuousClock.now + timeout
         while result.records.count < maxRecords, result.rebalance == nil {
             let remaining = deadline - ContinuousClock.now
-            let waitMilliseconds = max(0, Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+            let waitMilliseconds = max(0, Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
             guard let event = rd_kafka_queue_poll(queue.pointer, result.records.isEmpty ? waitMilliseconds : 0) else {
                 if remaining <= .zero || !result.records.isEmpty { break } else { continue }
             }

@@ -51,7 +51,8 @@ struct CrashSafetyTests {
 
     @Test func lostDatabaseConnectionsAreRetriedWithoutLosingOrSkippingData() async throws {
         try await TestDatabase.with { database, client in
-            let stack = try await SluiceStack(database: database)
+            // A short store deadline, so a store that hangs on a killed connection is retried within the test's wait.
+            let stack = try await SluiceStack(database: database, extraEnvironment: ["SLUICE_WRITER_STORE_TIMEOUT_MS": "5000"])
             let base = nowNanoseconds() - 3_600_000_000_000
             var accepted: [Posted] = []
             var terminated = 0
@@ -79,10 +80,13 @@ struct CrashSafetyTests {
                 if rowCount >= accepted.count { break }
                 try await Task.sleep(for: .milliseconds(200))
             }
-            #expect(rowCount == accepted.count, "rows \(rowCount), accepted \(accepted.count):\n\(stack.logs)")
+            #expect(rowCount == accepted.count, "rows \(rowCount), accepted \(accepted.count):\n\(stack.logs.suffix(6000))")
             var stored: Set<Int64> = []
             for try await time in try await client.query("select ts from measurements").decode(Int64.self) { stored.insert(time) }
-            #expect(Set(accepted.map(\.time)) == stored)
+            let missing = Set(accepted.map(\.time)).subtracting(stored)
+            let unexpected = stored.subtracting(accepted.map(\.time))
+            #expect(missing.isEmpty, "\(missing.count) accepted times are missing, e.g. \(missing.sorted().prefix(5))")
+            #expect(unexpected.isEmpty, "\(unexpected.count) stored times were never accepted, e.g. \(unexpected.sorted().prefix(5))")
             await stack.stop()
         }
     }

@@ -10,7 +10,9 @@ public final class ChildProcess: @unchecked Sendable {
     public init(_ executable: String, settings: TestSettings, environment: [String: String], arguments: [String] = []) throws {
         name = executable
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: logFile.path])
+        }
         let handle = try FileHandle(forWritingTo: logFile)
         process.executableURL = settings.binDirectory.appendingPathComponent(executable)
         process.arguments = arguments

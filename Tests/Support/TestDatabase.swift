@@ -14,7 +14,7 @@ public struct TestDatabase: Sendable {
         let settings = try TestSettings.fromEnvironment()
         let name = "sluice_t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         try await withClient(settings: settings, database: "postgres") { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "create database \(name)"))
+            _ = try await admin.query(PostgresQuery(unsafeSQL: "create database \(name)"))
         }
         let database = TestDatabase(settings: settings, name: name)
         do {
@@ -39,7 +39,7 @@ public struct TestDatabase: Sendable {
 
     private func drop() async throws {
         try await Self.withClient(settings: settings, database: "postgres") { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "drop database if exists \(name) with (force)"))
+            _ = try await admin.query(PostgresQuery(unsafeSQL: "drop database if exists \(name) with (force)"))
         }
     }
 

@@ -15,11 +15,14 @@ public func buildWriter(
 ) throws -> ServiceGroup {
     let postgres = configuration.postgres.makeClient(backgroundLogger: logger)
     let consumer = try KafkaConsumer(configuration: configuration.kafka, groupID: configuration.consumerGroup, logger: logger)
+    let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: configuration.kafka.bootstrapServers), logger: logger)
+    let changeFeed = ChangeFeed(producer: producer, topic: configuration.changesTopic, logger: logger)
     let writer = WriterService(
         consumer: consumer,
         store: BatchStore(client: postgres, consumerGroup: configuration.consumerGroup),
         configuration: configuration,
         logger: logger,
+        changeFeed: changeFeed,
         prepare: {
             try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger)
         }
@@ -31,7 +34,9 @@ public func buildWriter(
     return ServiceAssembly.group(
         [
             .init(service: postgres),
+            .init(service: producer),
             .init(service: app),
+            .init(service: changeFeed),
             .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),
         ],
         logger: logger

@@ -5,11 +5,16 @@ import SluiceRuntime
 public struct WriterConfiguration: Sendable {
     public var kafka: KafkaConfiguration
     public var topic: String
+    /// Where the writer announces, after each commit, which series changed (the bridge listens).
+    public var changesTopic: String
     public var consumerGroup: String
     /// Flush when this many measurements are pending…
     public var batchSize: Int
     /// …or when the oldest pending one has waited this long.
     public var flushInterval: Duration
+    /// A store attempt still running after this long is abandoned and retried; a COPY on a killed
+    /// connection has been seen to hang for good instead of failing.
+    public var storeTimeout: Duration
     public var partitionCount: Int
     public var postgres: PostgresSettings
     public var http: ServiceAddress
@@ -25,9 +30,11 @@ public struct WriterConfiguration: Sendable {
                 properties: ["fetch.wait.max.ms": String(fetchWait)]
             ),
             topic: environment.string("SLUICE_MEASUREMENTS_TOPIC", default: "sluice.measurements"),
+            changesTopic: environment.string("SLUICE_CHANGES_TOPIC", default: "sluice.changes"),
             consumerGroup: environment.string("SLUICE_WRITER_GROUP", default: "sluice-writer"),
             batchSize: try environment.int("SLUICE_WRITER_BATCH_SIZE", default: 20_000, in: 1...1_000_000),
             flushInterval: try environment.milliseconds("SLUICE_WRITER_FLUSH_MS", default: 200, in: 1...250),
+            storeTimeout: try environment.milliseconds("SLUICE_WRITER_STORE_TIMEOUT_MS", default: 30_000, in: 100...3_600_000),
             partitionCount: try environment.int("SLUICE_PG_PARTITIONS", default: 16, in: 1...1024),
             postgres: try PostgresSettings.fromEnvironment(environment),
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_WRITER_PORT", defaultPort: 8082)

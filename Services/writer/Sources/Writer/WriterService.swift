@@ -3,6 +3,7 @@ import PostgresNIO
 import ServiceLifecycle
 import SluiceKafka
 import SluiceModel
+import SluiceRuntime
 import Synchronization
 
 /// Consumes measurements from Kafka and stores them in batches, exactly once.
@@ -10,7 +11,8 @@ import Synchronization
 /// The loop polls until a batch is full or its oldest record has waited `flushInterval`, stores it with its
 /// offsets in one transaction, and never asks Kafka to remember anything. On a rebalance it first stores
 /// what it holds, then resumes each newly assigned partition from the offset PostgreSQL holds. A lost
-/// database is retried with backoff while the batch waits in memory; on shutdown the batch is stored
+/// database is retried with backoff while the batch waits in memory (an attempt that hangs is abandoned
+/// after `storeTimeout`: the transaction it was in never commits, so retrying it cannot duplicate rows); on shutdown the batch is stored
 /// before the consumer leaves the group.
 public final class WriterService: Service, Sendable {
     private let consumer: KafkaConsumer
@@ -21,6 +23,7 @@ public final class WriterService: Service, Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let state = Mutex(State())
     private let prepare: @Sendable () async throws -> Void
+    private let changeFeed: ChangeFeed?
 
     struct State {
         /// Next offset known to be stored, per assigned partition: what consumer lag is measured against.
@@ -28,15 +31,19 @@ public final class WriterService: Service, Sendable {
         var lastStoreFailure: String?
     }
 
-    /// - Parameter prepare: runs before the first poll; the writer uses it to migrate the schema.
+    /// - Parameters:
+    ///   - changeFeed: told, after each commit, which series changed and over which times.
+    ///   - prepare: runs before the first poll; the writer uses it to migrate the schema.
     public init(
         consumer: KafkaConsumer,
         store: BatchStore,
         configuration: WriterConfiguration,
         logger: Logger,
+        changeFeed: ChangeFeed? = nil,
         prepare: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.prepare = prepare
+        self.changeFeed = changeFeed
         self.consumer = consumer
         self.store = store
         self.configuration = configuration
@@ -102,18 +109,21 @@ public final class WriterService: Service, Sendable {
         while true {
             let started = ContinuousClock.now
             do {
-                let outcome = try await store.store(batch.measurements, nextOffsets: batch.nextOffsets, logger: logger)
+                let (store, measurements, nextOffsets, logger) = (self.store, batch.measurements, batch.nextOffsets, self.logger)
+                let outcome = try await withAbandoningDeadline(configuration.storeTimeout) {
+                    try await store.store(measurements, nextOffsets: nextOffsets, logger: logger)
+                }
                 metrics.storeDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
                 metrics.batches.increment()
                 metrics.batchSize.record(batch.count)
                 metrics.rowsWritten.increment(by: outcome.inserted)
                 metrics.duplicateRows.increment(by: outcome.duplicates)
-                let nextOffsets = batch.nextOffsets
                 state.withLock { state in
                     state.lastStoreFailure = nil
                     state.positions.merge(nextOffsets) { max($0, $1) }
                 }
                 updateLag()
+                changeFeed?.publish(SeriesChange.summarising(measurements))
                 // Counted once the offsets that skip them are stored, so a retried batch reports them once.
                 for (partition, offset, reason) in batch.rejected {
                     metrics.rejectedRecords.increment()
