@@ -15,7 +15,7 @@ COPY loadgen loadgen
 COPY Tests Tests
 RUN swift build -c release --static-swift-stdlib \
     && mkdir -p /out \
-    && for name in sluice-ingest sluice-writer sluice-query sluice-local-kafka sluice-producer sluice-client sluice-verify; do \
+    && for name in sluice-ingest sluice-writer sluice-query sluice-bridge sluice-local-kafka sluice-producer sluice-client sluice-verify; do \
          cp "$(swift build -c release --show-bin-path)/$name" /out/; \
        done
 

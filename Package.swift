@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "sluice-ingest", targets: ["sluice-ingest"]),
         .executable(name: "sluice-writer", targets: ["sluice-writer"]),
         .executable(name: "sluice-query", targets: ["sluice-query"]),
+        .executable(name: "sluice-bridge", targets: ["sluice-bridge"]),
         .executable(name: "sluice-local-kafka", targets: ["sluice-local-kafka"]),
         .executable(name: "sluice-producer", targets: ["sluice-producer"]),
         .executable(name: "sluice-client", targets: ["sluice-client"]),
@@ -100,6 +101,21 @@ let package = Package(
             path: "Services/writer/Sources/sluice-writer"
         ),
         .target(
+            name: "Bridge",
+            dependencies: [
+                "SluiceModel", "SluiceKafka", "SluiceRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/bridge/Sources/Bridge"
+        ),
+        .executableTarget(
+            name: "sluice-bridge",
+            dependencies: ["Bridge", "SluiceRuntime"],
+            path: "Services/bridge/Sources/sluice-bridge"
+        ),
+        .target(
             name: "Query",
             dependencies: [
                 "SluiceModel", "SluiceStorage", "SluiceRuntime",
@@ -164,7 +180,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["SluiceModel", "SluiceRuntime", "Ingest", "Query", "Writer", "LoadGen"],
+            dependencies: ["SluiceModel", "SluiceRuntime", "Ingest", "Query", "Writer", "Bridge", "LoadGen"],
             path: "Tests/UnitTests"
         ),
         // Starts real PostgreSQL databases, brokers and service processes for the two suites below.

@@ -102,8 +102,8 @@ sluice_free_port() {
     sluice_die "found no free port on 127.0.0.1"
 }
 
-# sluice_start_stack BIN RUN_DIR: PostgreSQL, the local broker, then writer, query and ingest, each
-# waited for on /health. Uses SLUICE_PG_PORT and the SLUICE_*_PORT variables (defaults 8080–8082),
+# sluice_start_stack BIN RUN_DIR: PostgreSQL, the local broker, then writer, query, bridge and ingest,
+# each waited for on /health. Uses SLUICE_PG_PORT and the SLUICE_*_PORT variables (defaults 8080–8083),
 # fills SLUICE_PIDS / SLUICE_NAMES, and writes RUN_DIR/stack.env. Stop with sluice_stop_stack.
 sluice_start_stack() {
     local bin=$1 dir=$2
@@ -111,6 +111,8 @@ sluice_start_stack() {
     export SLUICE_INGEST_PORT=${SLUICE_INGEST_PORT:-8080}
     export SLUICE_QUERY_PORT=${SLUICE_QUERY_PORT:-8081}
     export SLUICE_WRITER_PORT=${SLUICE_WRITER_PORT:-8082}
+    export SLUICE_BRIDGE_PORT=${SLUICE_BRIDGE_PORT:-8083}
+    export SLUICE_QUERY_URL=${SLUICE_QUERY_URL:-http://127.0.0.1:$SLUICE_QUERY_PORT}
     SLUICE_PIDS=()
     SLUICE_NAMES=()
     SLUICE_STACK_DIR=$dir
@@ -118,6 +120,7 @@ sluice_start_stack() {
     sluice_start_broker "$bin" "$dir"
     sluice_start_service "$bin" "$dir" writer "$SLUICE_WRITER_PORT"
     sluice_start_service "$bin" "$dir" query "$SLUICE_QUERY_PORT"
+    sluice_start_service "$bin" "$dir" bridge "$SLUICE_BRIDGE_PORT"
     sluice_start_service "$bin" "$dir" ingest "$SLUICE_INGEST_PORT"
     sluice_wait_for_writer_assignment "$SLUICE_WRITER_PORT"
     cat >"$dir/stack.env" <<ENV
@@ -126,6 +129,7 @@ SLUICE_KAFKA_BOOTSTRAP=$SLUICE_KAFKA_BOOTSTRAP
 SLUICE_INGEST_PORT=$SLUICE_INGEST_PORT
 SLUICE_QUERY_PORT=$SLUICE_QUERY_PORT
 SLUICE_WRITER_PORT=$SLUICE_WRITER_PORT
+SLUICE_BRIDGE_PORT=$SLUICE_BRIDGE_PORT
 ENV
 }
 

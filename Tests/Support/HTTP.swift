@@ -35,6 +35,16 @@ public enum HTTP {
         return try await send(request)
     }
 
+    /// One sample from a service's `/metrics`, by its exact name and labels as printed
+    /// (e.g. `sluice_bridge_evictions_total{reason="idle"}`); nil when it is not there yet.
+    public static func metric(_ serviceURL: String, _ series: String) async throws -> Double? {
+        let reply = try await get(serviceURL + "/metrics")
+        for line in reply.text.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1))
+        }
+        return nil
+    }
+
     struct BadURL: Error {
         var url: String
     }

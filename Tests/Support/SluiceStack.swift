@@ -1,16 +1,19 @@
 import Foundation
 
-/// The real pipeline for one end-to-end test: a private broker and database, and ingest, writer and
-/// query as separate processes on free loopback ports.
+/// The real pipeline for one end-to-end test: a private broker and database, and ingest, writer,
+/// query (and, when asked for, the bridge) as separate processes on free loopback ports.
 public final class SluiceStack: @unchecked Sendable {
     public let database: TestDatabase
     public let broker: LocalBroker
     public let ingestURL: String
     public let queryURL: String
     public let writerURL: String
+    /// Empty unless the stack was started with the bridge.
+    public let bridgeURL: String
     public private(set) var ingest: ChildProcess
     public private(set) var writer: ChildProcess
     public private(set) var query: ChildProcess
+    public private(set) var bridge: ChildProcess?
     private let environment: [String: String]
     private let writerPort: Int
 
@@ -18,7 +21,7 @@ public final class SluiceStack: @unchecked Sendable {
         public var description: String
     }
 
-    public init(database: TestDatabase, extraEnvironment: [String: String] = [:]) async throws {
+    public init(database: TestDatabase, withBridge: Bool = false, extraEnvironment: [String: String] = [:]) async throws {
         self.database = database
         broker = try await LocalBroker(settings: database.settings, topics: ["sluice.measurements": 8, "sluice.changes": 2])
         let ingestPort = freeLoopbackPort()
@@ -27,11 +30,15 @@ public final class SluiceStack: @unchecked Sendable {
         ingestURL = "http://127.0.0.1:\(ingestPort)"
         queryURL = "http://127.0.0.1:\(queryPort)"
         writerURL = "http://127.0.0.1:\(writerPort)"
+        let bridgePort = freeLoopbackPort()
+        bridgeURL = withBridge ? "http://127.0.0.1:\(bridgePort)" : ""
         environment = database.serviceEnvironment.merging([
             "SLUICE_KAFKA_BOOTSTRAP": broker.bootstrap,
             "SLUICE_INGEST_PORT": String(ingestPort),
             "SLUICE_QUERY_PORT": String(queryPort),
             "SLUICE_WRITER_PORT": String(writerPort),
+            "SLUICE_BRIDGE_PORT": String(bridgePort),
+            "SLUICE_QUERY_URL": queryURL,
             "SLUICE_PG_PARTITIONS": "4",
             "SLUICE_LOG_LEVEL": "info",
         ]) { _, new in new }.merging(extraEnvironment) { _, new in new }
@@ -43,6 +50,28 @@ public final class SluiceStack: @unchecked Sendable {
         try await Self.waitUntilHealthy(query, url: queryURL)
         try await Self.waitUntilHealthy(ingest, url: ingestURL)
         try await waitForWriterAssignment()
+        if withBridge {
+            let bridge = try ChildProcess("sluice-bridge", settings: settings, environment: environment)
+            self.bridge = bridge
+            try await Self.waitUntilHealthy(bridge, url: bridgeURL)
+            try await waitForBridgeFeed()
+        }
+    }
+
+    /// Waits until the bridge reads the change feed, so that what it caches is refreshed on every commit.
+    public func waitForBridgeFeed(within limit: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let reading = try? await HTTP.metric(bridgeURL, "sluice_bridge_change_feed_reading"), reading == 1 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw NotHealthy(description: "the bridge did not read the change feed within \(limit):\n\(bridge?.logTail() ?? "")")
+    }
+
+    /// Starts a new query process with the same configuration, after the old one was stopped.
+    public func restartQuery() async throws {
+        query = try ChildProcess("sluice-query", settings: database.settings, environment: environment)
+        try await Self.waitUntilHealthy(query, url: queryURL)
     }
 
     /// Starts a new writer process with the same configuration, after the old one died or stopped.
@@ -72,6 +101,7 @@ public final class SluiceStack: @unchecked Sendable {
     @discardableResult
     public func stop() async -> [String: Int32] {
         var statuses: [String: Int32] = [:]
+        if let bridge { statuses["bridge"] = await bridge.terminate() }
         statuses["ingest"] = await ingest.terminate()
         statuses["query"] = await query.terminate()
         statuses["writer"] = await writer.terminate()
@@ -81,7 +111,7 @@ public final class SluiceStack: @unchecked Sendable {
 
     /// The last log lines of every service, for a failure message.
     public var logs: String {
-        [ingest, writer, query].map { "--- \($0.name)\n\($0.logTail())" }.joined(separator: "\n")
+        ([ingest, writer, query] + (bridge.map { [$0] } ?? [])).map { "--- \($0.name)\n\($0.logTail())" }.joined(separator: "\n")
     }
 
     static func waitUntilHealthy(_ child: ChildProcess, url: String) async throws {

@@ -1,0 +1,290 @@
+import Logging
+import SluiceModel
+import Synchronization
+
+/// Keeps one series' grid at one resolution filled and fresh, for every caller that asks for it.
+///
+/// The grid is a contiguous run of slots, `firstIndex…lastIndex`, point `i` standing at `i × resolution`.
+/// It is filled from the query service once; after that only what changed is fetched again:
+/// - a change record from the writer marks every point at or after its earliest time dirty;
+/// - a window that slides forward gets its new points by carrying the last value forward, which is
+///   exact unless data newer than that point exists, and such data always comes with a change record;
+/// - unfilled points (a failed fetch, a window that grew backwards) are retried with backoff;
+/// - the whole grid is fetched again every `fullRefreshInterval`, repairing any change record lost.
+///
+/// One refresh runs at a time; changes arriving meanwhile are picked up by the next pass.
+actor BackingJob {
+    struct Settings: Sendable {
+        var healthCheckInterval: Duration
+        var fullRefreshInterval: Duration
+        /// How soon a series the query service did not know is asked about again.
+        var unknownSeriesRecheck: Duration = .seconds(1)
+        var firstRetry: Duration = .milliseconds(250)
+    }
+
+    private struct Waiter {
+        var first: Int64
+        var last: Int64
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    nonisolated let key: JobKey
+    /// When a caller last asked for this job, on `MonotonicClock`; read by the registry without a hop.
+    nonisolated let lastAsked = Atomic<Int64>(0)
+    /// An estimate of the memory the grid holds, for the cache's cap.
+    nonisolated let cachedBytes = Atomic<Int>(0)
+
+    private let source: QueryServiceClient
+    private let settings: Settings
+    private let metrics: BridgeMetrics
+    private let logger: Logger
+
+    private var firstIndex: Int64 = 0
+    private var slots: [GridSlot] = []
+    /// Every point at or after this needs fetching again; it may lie past the grid's end.
+    private var dirtyFrom: Int64?
+    /// The latest grid point any change record has reached; a window sliding past an older end must not
+    /// carry a value forward over it.
+    private var highestChanged = Int64.min
+    private var refreshing = false
+    private var retryAt: ContinuousClock.Instant?
+    private var backoff: Duration
+    private var unknownSince: ContinuousClock.Instant?
+    /// The last fill failed, or outlasted a caller's wait: until one succeeds, callers answer at once with
+    /// their unfilled points instead of each waiting out the fill timeout.
+    private var fillsFailing = false
+    private var lastFullRefresh = ContinuousClock.now
+    /// The earliest point asked for in this trim period and the one before; points before both are dropped.
+    private var lowestAsked: (current: Int64, previous: Int64) = (.max, .max)
+    private var lastTrim = ContinuousClock.now
+    private var waiters: [Int: Waiter] = [:]
+    private var nextWaiterID = 0
+    private var stopped = false
+
+    init(key: JobKey, source: QueryServiceClient, settings: Settings, metrics: BridgeMetrics, logger: Logger) {
+        self.key = key
+        self.source = source
+        self.settings = settings
+        self.metrics = metrics
+        self.backoff = settings.firstRetry
+        var logger = logger
+        logger[metadataKey: "job"] = "\(key)"
+        self.logger = logger
+    }
+
+    private var lastIndex: Int64 { firstIndex + Int64(slots.count) - 1 }
+    private var resolutionNanoseconds: Int64 { key.resolutionMilliseconds * 1_000_000 }
+
+    /// The slots of grid points `first…last`. A window not yet filled waits up to `fillTimeout` for its
+    /// first fill, and returns early if that fill fails: unfilled points are the caller's
+    /// `missing_timestamps`, never a hang.
+    func window(first: Int64, last: Int64, fillTimeout: Duration) async -> JobAnswer {
+        guard first <= last else { return .slots(first: first, []) }
+        lowestAsked.current = min(lowestAsked.current, first)
+        cover(first, last)
+        kick()
+        let hit = isFilled(first, last) && unknownSince == nil
+        if hit { metrics.hits.increment() } else { metrics.misses.increment() }
+        if !hit && refreshing && !fillsFailing && fillTimeout > .zero {
+            await waitForFill(first, last, timeout: fillTimeout)
+            cover(first, last)  // the grid may have moved on while this request waited
+        }
+        if unknownSince != nil { return .unknownSeries }
+        let lower = Int(first - firstIndex)
+        return .slots(first: first, Array(slots[lower...lower + Int(last - first)]))
+    }
+
+    /// The writer committed measurements of this series between these times (ns).
+    func changed(minTime: Int64, maxTime: Int64) {
+        let from = Self.firstPoint(atOrAfter: minTime, step: resolutionNanoseconds)
+        highestChanged = max(highestChanged, Self.firstPoint(atOrAfter: maxTime, step: resolutionNanoseconds))
+        dirtyFrom = min(dirtyFrom ?? from, from)
+        if unknownSince != nil {
+            unknownSince = nil
+            retryAt = nil
+        }
+        kick()
+    }
+
+    /// Everything may have changed (the change feed was interrupted): fetch the whole grid again.
+    func invalidate() {
+        dirtyFrom = firstIndex
+        kick()
+    }
+
+    /// The periodic health check: starts the full refresh when due, and retries unfilled points once
+    /// their backoff has passed.
+    func maintain() {
+        let now = ContinuousClock.now
+        if now - lastFullRefresh >= settings.fullRefreshInterval {
+            lastFullRefresh = now
+            dirtyFrom = firstIndex
+        }
+        trim()
+        kick()
+    }
+
+    /// Stops refreshing and releases anyone waiting; the registry has dropped the job.
+    func stop() {
+        stopped = true
+        for waiter in waiters.values { waiter.continuation.resume() }
+        waiters = [:]
+    }
+
+    // MARK: - The grid
+
+    /// Grows the grid to hold `first…last`: backwards with unfilled points, forwards by carrying the last value.
+    private func cover(_ first: Int64, _ last: Int64) {
+        guard !slots.isEmpty else {
+            firstIndex = first
+            slots = Array(repeating: .unfilled, count: Int(last - first + 1))
+            updateBytes()
+            return
+        }
+        if first < firstIndex {
+            slots.insert(contentsOf: repeatElement(.unfilled, count: Int(firstIndex - first)), at: 0)
+            firstIndex = first
+        }
+        if last > lastIndex {
+            let oldLast = lastIndex
+            slots.append(contentsOf: repeatElement(slots[slots.count - 1], count: Int(last - oldLast)))
+            if highestChanged > oldLast { dirtyFrom = min(dirtyFrom ?? oldLast + 1, oldLast + 1) }
+        }
+        updateBytes()
+    }
+
+    /// Drops the points no one has asked for in a full trim period, as sliding windows leave them behind.
+    /// A window still being answered was noted in `lowestAsked` before it could wait, so it keeps its points.
+    private func trim() {
+        let now = ContinuousClock.now
+        guard now - lastTrim >= Self.trimPeriod else { return }
+        lastTrim = now
+        let keepFrom = min(lowestAsked.current, lowestAsked.previous)
+        lowestAsked = (.max, lowestAsked.current)
+        guard keepFrom != .max, firstIndex < keepFrom, keepFrom <= lastIndex else { return }
+        slots.removeFirst(Int(keepFrom - firstIndex))
+        firstIndex = keepFrom
+        updateBytes()
+    }
+
+    static let trimPeriod: Duration = .seconds(30)
+
+    private func isFilled(_ first: Int64, _ last: Int64) -> Bool {
+        let lower = max(first, firstIndex)
+        let upper = min(last, lastIndex)
+        guard lower <= upper else { return true }
+        return slots[Int(lower - firstIndex)...Int(upper - firstIndex)].allSatisfy(\.isFilled)
+    }
+
+    /// Where the next refresh must start, or nil when the grid is complete and clean.
+    private func pendingFrom() -> Int64? {
+        var from: Int64?
+        if let dirtyFrom, dirtyFrom <= lastIndex { from = max(dirtyFrom, firstIndex) }
+        if let unfilled = slots.firstIndex(where: { !$0.isFilled }) {
+            from = min(from ?? .max, firstIndex + Int64(unfilled))
+        }
+        return from
+    }
+
+    private func updateBytes() {
+        // An enum slot, plus an array header and its doubles for each filled one.
+        let valueCount = slots.last.flatMap { slot -> Int? in if case .filled(let values?) = slot { values.count } else { nil } } ?? 10
+        let bytes = slots.count * (MemoryLayout<GridSlot>.stride + 32 + 8 * valueCount)
+        cachedBytes.store(bytes, ordering: .relaxed)
+    }
+
+    // MARK: - Refreshing
+
+    /// Starts a refresh pass unless one is running, the job is backing off, or there is nothing to do.
+    private func kick() {
+        guard !stopped, !refreshing, !slots.isEmpty else { return }
+        if let retryAt, ContinuousClock.now < retryAt { return }
+        guard pendingFrom() != nil else { return }
+        refreshing = true
+        Task { await self.refreshUntilClean() }
+    }
+
+    private func refreshUntilClean() async {
+        defer {
+            refreshing = false
+            updateBytes()
+        }
+        while !stopped, let from = pendingFrom() {
+            let to = lastIndex
+            if let dirty = dirtyFrom, dirty <= to { dirtyFrom = nil }
+            metrics.refreshes.increment()
+            let values: [[Double]?]?
+            do {
+                values = try await source.values(of: key.series, first: from, last: to, resolutionMilliseconds: key.resolutionMilliseconds)
+            } catch {
+                dirtyFrom = min(dirtyFrom ?? from, from)
+                retryAt = ContinuousClock.now + backoff
+                logger.warning("refresh failed; unfilled points are retried", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                backoff = min(backoff * 2, settings.healthCheckInterval)
+                fillsFailing = true
+                metrics.refreshFailures.increment()
+                releaseWaiters { _ in true }
+                return
+            }
+            guard let values else {
+                unknownSince = ContinuousClock.now
+                retryAt = ContinuousClock.now + settings.unknownSeriesRecheck
+                releaseWaiters { _ in true }
+                return
+            }
+            unknownSince = nil
+            retryAt = nil
+            fillsFailing = false
+            backoff = settings.firstRetry
+            apply(values, from: from, to: to)
+            releaseWaiters { self.isFilled($0.first, $0.last) }
+        }
+    }
+
+    /// Stores fetched points `from…to`. Points the window gained meanwhile carried the old last value
+    /// forward; they carry the fresh one instead.
+    private func apply(_ values: [[Double]?], from: Int64, to: Int64) {
+        for (offset, value) in values.enumerated() {
+            let index = from + Int64(offset)
+            guard index >= firstIndex, index <= lastIndex else { continue }
+            slots[Int(index - firstIndex)] = .filled(value)
+        }
+        if to >= firstIndex, to < lastIndex {
+            let carried = slots[Int(to - firstIndex)]
+            for position in Int(to - firstIndex + 1)..<slots.count { slots[position] = carried }
+        }
+    }
+
+    // MARK: - Waiting for a first fill
+
+    private func waitForFill(_ first: Int64, _ last: Int64, timeout: Duration) async {
+        let id = nextWaiterID
+        nextWaiterID += 1
+        await withCheckedContinuation { continuation in
+            waiters[id] = Waiter(first: first, last: last, continuation: continuation)
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.timeOutWaiter(id)
+            }
+        }
+    }
+
+    private func timeOutWaiter(_ id: Int) {
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        fillsFailing = true
+        waiter.continuation.resume()
+    }
+
+    private func releaseWaiters(where shouldRelease: (Waiter) -> Bool) {
+        for (id, waiter) in waiters where shouldRelease(waiter) {
+            waiters[id] = nil
+            waiter.continuation.resume()
+        }
+    }
+
+    /// The index of the first grid point at or after `time` (ns); grid point i stands at i × step.
+    static func firstPoint(atOrAfter time: Int64, step: Int64) -> Int64 {
+        let (quotient, remainder) = time.quotientAndRemainder(dividingBy: step)
+        return remainder > 0 ? quotient + 1 : quotient
+    }
+}

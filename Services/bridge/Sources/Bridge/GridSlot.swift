@@ -1,0 +1,29 @@
+import SluiceModel
+
+/// One grid point in a job's cache.
+enum GridSlot: Sendable {
+    /// Not fetched yet, or its fetch failed: answered in `missing_timestamps`.
+    case unfilled
+    /// The as-of values at this point; nil when the series has no measurement at or before it.
+    case filled([Double]?)
+
+    var isFilled: Bool {
+        if case .filled = self { true } else { false }
+    }
+}
+
+/// One backing job per series and resolution, however many callers ask.
+struct JobKey: Hashable, Sendable, CustomStringConvertible {
+    var series: SeriesKey
+    var resolutionMilliseconds: Int64
+
+    var description: String { "\(series.domain)/\(series.tag)@\(resolutionMilliseconds)ms" }
+}
+
+/// What a job answers for a window.
+enum JobAnswer: Sendable {
+    /// The query service has never stored this series.
+    case unknownSeries
+    /// The slots for grid points `first…`, in order.
+    case slots(first: Int64, [GridSlot])
+}

@@ -1,0 +1,122 @@
+import Logging
+import ServiceLifecycle
+import SluiceModel
+import Synchronization
+
+/// The backing jobs, one per series and resolution.
+///
+/// Getting a job and creating it happen under one lock, which is what makes "one job however many
+/// callers arrive at once" hold; SignalVortex claimed jobs in two steps and raced. A sweeper expires idle
+/// jobs, evicts the least recently asked past the memory cap, and gives each job its health check.
+final class JobRegistry: Service, Sendable {
+    struct Limits: Sendable {
+        var idleTime: Duration
+        var cacheBytes: Int
+        /// How often the sweeper runs; each job's own backoff decides whether it acts.
+        var sweepInterval: Duration = .milliseconds(250)
+    }
+
+    private let jobs = Mutex<[SeriesKey: [Int64: BackingJob]]>([:])
+    private let makeJob: @Sendable (JobKey) -> BackingJob
+    private let limits: Limits
+    private let metrics: BridgeMetrics
+    private let logger: Logger
+
+    init(limits: Limits, metrics: BridgeMetrics, logger: Logger, makeJob: @escaping @Sendable (JobKey) -> BackingJob) {
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+        self.makeJob = makeJob
+    }
+
+    /// The job for `key`, started if there is none; marks it asked for now.
+    func job(for key: JobKey) -> BackingJob {
+        let now = MonotonicClock.milliseconds()
+        let (job, created, count) = jobs.withLock { jobs -> (BackingJob, Bool, Int) in
+            if let existing = jobs[key.series]?[key.resolutionMilliseconds] {
+                existing.lastAsked.store(now, ordering: .relaxed)
+                return (existing, false, 0)
+            }
+            let job = makeJob(key)
+            job.lastAsked.store(now, ordering: .relaxed)
+            jobs[key.series, default: [:]][key.resolutionMilliseconds] = job
+            return (job, true, jobs.values.reduce(0) { $0 + $1.count })
+        }
+        if created {
+            metrics.jobsStarted.increment()
+            metrics.activeJobs.record(count)
+            logger.debug("backing job started", metadata: ["job": "\(key)"])
+        }
+        return job
+    }
+
+    /// Tells every job of this series what the writer committed.
+    func changed(_ series: SeriesKey, minTime: Int64, maxTime: Int64) async {
+        guard let seriesJobs = jobs.withLock({ $0[series].map { Array($0.values) } }) else { return }
+        for job in seriesJobs { await job.changed(minTime: minTime, maxTime: maxTime) }
+    }
+
+    /// Makes every job fetch its whole grid again: changes may have been missed.
+    func invalidateAll() async {
+        for job in allJobs() { await job.invalidate() }
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await Task.sleep(for: limits.sweepInterval)
+            } catch {
+                break
+            }
+            await sweep()
+        }
+        for job in allJobs() { await job.stop() }
+    }
+
+    /// Expires idle jobs, evicts past the memory cap, and runs every remaining job's health check.
+    func sweep() async {
+        let now = MonotonicClock.milliseconds()
+        let idleLimit = limits.idleTime.components.seconds * 1000 + limits.idleTime.components.attoseconds / 1_000_000_000_000_000
+        let (idle, evicted, remaining, bytes) = jobs.withLock { jobs -> ([BackingJob], [BackingJob], [BackingJob], Int) in
+            var all = jobs.values.flatMap(\.values)
+            let idle = all.filter { now - $0.lastAsked.load(ordering: .relaxed) >= idleLimit }
+            for job in idle { Self.remove(job, from: &jobs) }
+            all.removeAll { now - $0.lastAsked.load(ordering: .relaxed) >= idleLimit }
+            var bytes = all.reduce(0) { $0 + $1.cachedBytes.load(ordering: .relaxed) }
+            var evicted: [BackingJob] = []
+            if bytes > limits.cacheBytes {
+                // Least recently asked first; a job asked for within the last second is being answered and stays.
+                all.sort { $0.lastAsked.load(ordering: .relaxed) < $1.lastAsked.load(ordering: .relaxed) }
+                while bytes > limits.cacheBytes, let oldest = all.first, now - oldest.lastAsked.load(ordering: .relaxed) >= 1000 {
+                    all.removeFirst()
+                    bytes -= oldest.cachedBytes.load(ordering: .relaxed)
+                    Self.remove(oldest, from: &jobs)
+                    evicted.append(oldest)
+                }
+            }
+            return (idle, evicted, all, bytes)
+        }
+        for job in idle {
+            await job.stop()
+            metrics.idleEvictions.increment()
+            logger.debug("backing job expired", metadata: ["job": "\(job.key)"])
+        }
+        for job in evicted {
+            await job.stop()
+            metrics.memoryEvictions.increment()
+            logger.info("backing job evicted to stay under the cache cap", metadata: ["job": "\(job.key)"])
+        }
+        metrics.activeJobs.record(remaining.count)
+        metrics.cacheBytes.record(bytes)
+        for job in remaining { await job.maintain() }
+    }
+
+    private func allJobs() -> [BackingJob] {
+        jobs.withLock { $0.values.flatMap(\.values) }
+    }
+
+    private static func remove(_ job: BackingJob, from jobs: inout [SeriesKey: [Int64: BackingJob]]) {
+        jobs[job.key.series]?[job.key.resolutionMilliseconds] = nil
+        if jobs[job.key.series]?.isEmpty == true { jobs[job.key.series] = nil }
+    }
+}

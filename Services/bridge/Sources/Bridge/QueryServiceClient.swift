@@ -1,0 +1,95 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SluiceModel
+
+/// Fills grid points from the query service's `/api`, so the bridge and `/api` agree by construction: a
+/// grid point at time `i × resolution` is `/api`'s sample at that time.
+public struct QueryServiceClient: Sendable {
+    /// `/api` answers at most this many samples per request.
+    static let samplesPerRequest: Int64 = 10_000
+    static let requestTimeout: TimeAmount = .seconds(5)
+    static let bodyLimit = 64 * 1024 * 1024
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private let baseURL: String
+    private let minimumWindowMilliseconds: Int64
+    private let http: HTTPClient
+
+    public init(baseURL: String, minimumWindowMilliseconds: Int64, http: HTTPClient = .shared) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.minimumWindowMilliseconds = minimumWindowMilliseconds
+        self.http = http
+    }
+
+    /// The as-of values at grid points `first…last` (nil where the series has nothing that early).
+    /// - Returns: nil when the query service has never stored this series.
+    public func values(of series: SeriesKey, first: Int64, last: Int64, resolutionMilliseconds resolution: Int64) async throws -> [[Double]?]? {
+        precondition(first <= last && first >= 1, "a fill needs a non-empty range of grid points")
+        // /api refuses windows under its minimum: a short chunk asks for a longer window ending at the same
+        // point, and the extra points at its front are dropped.
+        let minimumPoints = max(1, (minimumWindowMilliseconds + resolution - 1) / resolution)
+        var values: [[Double]?] = []
+        values.reserveCapacity(Int(last - first + 1))
+        var chunkFirst = first
+        while chunkFirst <= last {
+            let chunkLast = min(last, chunkFirst + Self.samplesPerRequest - 1)
+            let askedFirst = max(1, min(chunkFirst, chunkLast - minimumPoints + 1))
+            guard let chunk = try await fetch(series, first: askedFirst, last: chunkLast, resolution: resolution) else { return nil }
+            values.append(contentsOf: chunk[Int(chunkFirst - askedFirst)...])
+            chunkFirst = chunkLast + 1
+        }
+        return values
+    }
+
+    private struct APIBody: Decodable {
+        struct Sample: Decodable {
+            var time: Int64
+            var values: [Double]?
+        }
+        var samples: [Sample]
+    }
+
+    private func fetch(_ series: SeriesKey, first: Int64, last: Int64, resolution: Int64) async throws -> [[Double]?]? {
+        let nanoseconds = resolution * 1_000_000
+        let grid = SampleGrid(start: (first - 1) * nanoseconds, end: last * nanoseconds, count: Int(last - first + 1))
+        let url = "\(baseURL)/api?domain=\(Self.escaped(series.domain))&tag=\(Self.escaped(series.tag))&start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)"
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await http.execute(HTTPClientRequest(url: url), timeout: Self.requestTimeout)
+            body = try await response.body.collect(upTo: Self.bodyLimit)
+        } catch {
+            throw Failure(description: "the query service at \(baseURL) did not answer: \(error)")
+        }
+        switch response.status.code {
+        case 200: break
+        case 404: return nil
+        default:
+            throw Failure(description: "the query service answered \(response.status.code): \(String(buffer: body).prefix(300))")
+        }
+        let decoded: APIBody
+        do {
+            decoded = try JSONDecoder().decode(APIBody.self, from: body)
+        } catch {
+            throw Failure(description: "the query service's answer could not be read: \(error)")
+        }
+        guard decoded.samples.count == grid.count else {
+            throw Failure(description: "the query service returned \(decoded.samples.count) samples; \(grid.count) were asked for")
+        }
+        for (offset, sample) in decoded.samples.enumerated() where sample.time != grid.time(ofSample: offset + 1) {
+            throw Failure(description: "the query service's sample \(offset + 1) is at \(sample.time), not on the grid at \(grid.time(ofSample: offset + 1))")
+        }
+        return decoded.samples.map(\.values)
+    }
+
+    /// Percent-encodes everything but RFC 3986's unreserved characters, so any tag survives the URL.
+    static func escaped(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
