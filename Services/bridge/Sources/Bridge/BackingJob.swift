@@ -53,7 +53,7 @@ actor BackingJob {
     /// The last fill failed, or outlasted a caller's wait: until one succeeds, callers answer at once with
     /// their unfilled points instead of each waiting out the fill timeout.
     private var fillsFailing = false
-    private var lastFullRefresh = ContinuousClock.now
+    private var lastFullRefresh: ContinuousClock.Instant
     /// The earliest point asked for in this trim period and the one before; points before both are dropped.
     private var lowestAsked: (current: Int64, previous: Int64) = (.max, .max)
     private var lastTrim = ContinuousClock.now
@@ -67,6 +67,10 @@ actor BackingJob {
         self.settings = settings
         self.metrics = metrics
         self.backoff = settings.firstRetry
+        // Jobs started together (a dashboard opening, a warm-up) would otherwise all refresh in full in the
+        // same sweep, every interval: a burst of whole-window queries. A random phase spreads them out.
+        let intervalMilliseconds = max(1, settings.fullRefreshInterval.components.seconds * 1000)
+        self.lastFullRefresh = ContinuousClock.now - .milliseconds(Int64.random(in: 0..<intervalMilliseconds))
         var logger = logger
         logger[metadataKey: "job"] = "\(key)"
         self.logger = logger
@@ -112,13 +116,22 @@ actor BackingJob {
         kick()
     }
 
-    /// The periodic health check: starts the full refresh when due, and retries unfilled points once
-    /// their backoff has passed.
-    func maintain() {
+    /// The periodic health check: starts the full refresh when due, brings in points that changed data
+    /// has reached since the last request, and retries unfilled points once their backoff has passed.
+    /// - Parameter nowMilliseconds: wall-clock time, which grid points may not pass.
+    func maintain(nowMilliseconds: Int64) {
         let now = ContinuousClock.now
         if now - lastFullRefresh >= settings.fullRefreshInterval {
             lastFullRefresh = now
             dirtyFrom = firstIndex
+        }
+        // New data usually lands on a point still in the future; once that point has passed, fetch it
+        // now rather than on the next request, so the next caller finds it already fresh. Only a grid that
+        // follows the present does this: a window in the past is not dragged forward to now.
+        let nowIndex = nowMilliseconds / key.resolutionMilliseconds
+        if !slots.isEmpty, highestChanged > lastIndex, nowIndex - lastIndex <= Self.followingLag {
+            let reachable = min(highestChanged, nowIndex)
+            if reachable > lastIndex { cover(firstIndex, reachable) }
         }
         trim()
         kick()
@@ -168,6 +181,8 @@ actor BackingJob {
     }
 
     static let trimPeriod: Duration = .seconds(30)
+    /// A grid ending at most this many points before now follows the present (see `maintain`).
+    static let followingLag: Int64 = 60
 
     private func isFilled(_ first: Int64, _ last: Int64) -> Bool {
         let lower = max(first, firstIndex)
@@ -187,9 +202,9 @@ actor BackingJob {
     }
 
     private func updateBytes() {
-        // An enum slot, plus an array header and its doubles for each filled one.
-        let valueCount = slots.last.flatMap { slot -> Int? in if case .filled(let values?) = slot { values.count } else { nil } } ?? 10
-        let bytes = slots.count * (MemoryLayout<GridSlot>.stride + 32 + 8 * valueCount)
+        // An enum slot, plus an array header and its JSON text for each filled one.
+        let textBytes = slots.last.flatMap { slot -> Int? in if case .filled(let values?) = slot { values.json.count } else { nil } } ?? 200
+        let bytes = slots.count * (MemoryLayout<GridSlot>.stride + 32 + textBytes)
         cachedBytes.store(bytes, ordering: .relaxed)
     }
 
@@ -213,7 +228,7 @@ actor BackingJob {
             let to = lastIndex
             if let dirty = dirtyFrom, dirty <= to { dirtyFrom = nil }
             metrics.refreshes.increment()
-            let values: [[Double]?]?
+            let values: [PointValues?]?
             do {
                 values = try await source.values(of: key.series, first: from, last: to, resolutionMilliseconds: key.resolutionMilliseconds)
             } catch {
@@ -243,7 +258,7 @@ actor BackingJob {
 
     /// Stores fetched points `from…to`. Points the window gained meanwhile carried the old last value
     /// forward; they carry the fresh one instead.
-    private func apply(_ values: [[Double]?], from: Int64, to: Int64) {
+    private func apply(_ values: [PointValues?], from: Int64, to: Int64) {
         for (offset, value) in values.enumerated() {
             let index = from + Int64(offset)
             guard index >= firstIndex, index <= lastIndex else { continue }

@@ -108,7 +108,8 @@ final class JobRegistry: Service, Sendable {
         }
         metrics.activeJobs.record(remaining.count)
         metrics.cacheBytes.record(bytes)
-        for job in remaining { await job.maintain() }
+        let wallClock = WallClock.nowNanoseconds() / 1_000_000
+        for job in remaining { await job.maintain(nowMilliseconds: wallClock) }
     }
 
     private func allJobs() -> [BackingJob] {

@@ -8,6 +8,9 @@ import SluiceModel
 public struct QueryServiceClient: Sendable {
     /// `/api` answers at most this many samples per request.
     static let samplesPerRequest: Int64 = 10_000
+    /// Up to this many points short of `/api`'s minimum window are fetched one request each, one index
+    /// probe apiece; a single widened request would probe every point of the minimum window (600 at 1 s).
+    static let pointByPointLimit: Int64 = 4
     static let requestTimeout: TimeAmount = .seconds(5)
     static let bodyLimit = 64 * 1024 * 1024
 
@@ -27,18 +30,33 @@ public struct QueryServiceClient: Sendable {
 
     /// The as-of values at grid points `first…last` (nil where the series has nothing that early).
     /// - Returns: nil when the query service has never stored this series.
-    public func values(of series: SeriesKey, first: Int64, last: Int64, resolutionMilliseconds resolution: Int64) async throws -> [[Double]?]? {
+    func values(of series: SeriesKey, first: Int64, last: Int64, resolutionMilliseconds resolution: Int64) async throws -> [PointValues?]? {
         precondition(first <= last && first >= 1, "a fill needs a non-empty range of grid points")
         // /api refuses windows under its minimum: a short chunk asks for a longer window ending at the same
         // point, and the extra points at its front are dropped.
         let minimumPoints = max(1, (minimumWindowMilliseconds + resolution - 1) / resolution)
-        var values: [[Double]?] = []
-        values.reserveCapacity(Int(last - first + 1))
+        let count = last - first + 1
+        let pointWindow = max(minimumWindowMilliseconds, resolution)
+        var values: [PointValues?] = []
+        values.reserveCapacity(Int(count))
+        if count < minimumPoints, count <= Self.pointByPointLimit, first * resolution >= pointWindow {
+            // A refresh of the newest few points, the steady state: one sample per request, at the end of a
+            // window of the minimum length.
+            for index in first...last {
+                let end = index * resolution * 1_000_000
+                let grid = SampleGrid(start: end - pointWindow * 1_000_000, end: end, count: 1)
+                guard let point = try await fetch(series, grid: grid) else { return nil }
+                values.append(contentsOf: point)
+            }
+            return values
+        }
         var chunkFirst = first
         while chunkFirst <= last {
             let chunkLast = min(last, chunkFirst + Self.samplesPerRequest - 1)
             let askedFirst = max(1, min(chunkFirst, chunkLast - minimumPoints + 1))
-            guard let chunk = try await fetch(series, first: askedFirst, last: chunkLast, resolution: resolution) else { return nil }
+            let nanoseconds = resolution * 1_000_000
+            let grid = SampleGrid(start: (askedFirst - 1) * nanoseconds, end: chunkLast * nanoseconds, count: Int(chunkLast - askedFirst + 1))
+            guard let chunk = try await fetch(series, grid: grid) else { return nil }
             values.append(contentsOf: chunk[Int(chunkFirst - askedFirst)...])
             chunkFirst = chunkLast + 1
         }
@@ -53,9 +71,8 @@ public struct QueryServiceClient: Sendable {
         var samples: [Sample]
     }
 
-    private func fetch(_ series: SeriesKey, first: Int64, last: Int64, resolution: Int64) async throws -> [[Double]?]? {
-        let nanoseconds = resolution * 1_000_000
-        let grid = SampleGrid(start: (first - 1) * nanoseconds, end: last * nanoseconds, count: Int(last - first + 1))
+    /// `/api`'s samples on `grid`, checked to stand exactly where the grid says.
+    private func fetch(_ series: SeriesKey, grid: SampleGrid) async throws -> [PointValues?]? {
         let url = "\(baseURL)/api?domain=\(Self.escaped(series.domain))&tag=\(Self.escaped(series.tag))&start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)"
         let response: HTTPClientResponse
         let body: ByteBuffer
@@ -83,7 +100,7 @@ public struct QueryServiceClient: Sendable {
         for (offset, sample) in decoded.samples.enumerated() where sample.time != grid.time(ofSample: offset + 1) {
             throw Failure(description: "the query service's sample \(offset + 1) is at \(sample.time), not on the grid at \(grid.time(ofSample: offset + 1))")
         }
-        return decoded.samples.map(\.values)
+        return decoded.samples.map { $0.values.map(PointValues.init) }
     }
 
     /// Percent-encodes everything but RFC 3986's unreserved characters, so any tag survives the URL.

@@ -42,12 +42,11 @@ enum WindowResponse {
                 earliest = min(earliest, time)
                 latest = max(latest, time)
                 valueCount = values.count
-                data.writeString("[\(time),[")
-                for (index, value) in values.enumerated() {
-                    if index > 0 { data.writeInteger(UInt8(ascii: ",")) }
-                    data.writeString(JSONText.number(value))
-                }
-                data.writeString("]]")
+                data.writeInteger(UInt8(ascii: "["))
+                data.writeDecimal(time)
+                data.writeInteger(UInt8(ascii: ","))
+                data.writeBytes(values.json)
+                data.writeInteger(UInt8(ascii: "]"))
             }
             data.writeInteger(UInt8(ascii: "]"))
             metadata.writeString(#"\#(name):{"domain":\#(JSONText.quoted(entry.series.domain)),"tag":\#(name),"values":\#(valueCount)}"#)
@@ -65,5 +64,29 @@ enum WindowResponse {
         buffer.writeString(missing.sorted().map(String.init).joined(separator: ","))
         buffer.writeString("]}")
         return buffer
+    }
+}
+
+extension ByteBuffer {
+    /// Writes a non-negative integer's digits without making a String: an answer writes one per point.
+    mutating func writeDecimal(_ value: Int64) {
+        guard value > 0 else {
+            if value == 0 { writeInteger(UInt8(ascii: "0")) } else { writeString(String(value)) }
+            return
+        }
+        var digits = 0
+        var rest = value
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { buffer in
+            var rest = value
+            for position in stride(from: digits - 1, through: 0, by: -1) {
+                buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            return digits
+        }
     }
 }
