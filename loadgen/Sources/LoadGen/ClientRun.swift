@@ -5,21 +5,33 @@ import NIOCore
 import SluiceModel
 import Synchronization
 
-/// What the client saw: request latency, data lag, and answers by status.
-public struct ClientStatistics: Sendable {
+/// Latency and answers of one service.
+public struct EndpointStatistics: Sendable {
     public var latency = LatencySummary.makeHistogram()
-    /// Age of the newest measurement in a response when the response arrived.
-    public var lag = LatencySummary.makeHistogram()
     public var statuses: [Int: Int] = [:]
     public var transportErrors = 0
-    /// Requests that started late because the previous one of the same client was still running.
-    public var lateStarts = 0
 
     public var errors: Int { statuses.filter { $0.key != 200 }.values.reduce(0, +) + transportErrors }
+    public var requests: Int { statuses.values.reduce(0, +) + transportErrors }
 }
 
-/// Seed 003's readers: each client asks `/api` for a random top tag and a random window ending now,
-/// once per interval, on a fixed schedule (a slow answer does not push the next request back).
+/// What the client saw: request latency and answers per service, and data lag.
+public struct ClientStatistics: Sendable {
+    public var api = EndpointStatistics()
+    public var bridge = EndpointStatistics()
+    /// Age of the newest measurement in an `/api` response when the response arrived.
+    public var lag = LatencySummary.makeHistogram()
+    /// Reads that started late because the previous one of the same client was still running.
+    public var lateStarts = 0
+    /// How long the measured part of the run took, for the rates actually achieved.
+    public var elapsed: Duration = .zero
+
+    public var errors: Int { api.errors + bridge.errors }
+}
+
+/// Seed 003's readers: each client asks for a random top tag and a random window ending now, once per
+/// interval, on a fixed schedule (a slow answer does not push the next request back) — of `/api`, of
+/// the bridge, or of both with the same tag and window.
 public final class ClientRun: Sendable {
     private let configuration: ClientConfiguration
     private let client: HTTPClient
@@ -31,32 +43,47 @@ public final class ClientRun: Sendable {
     }
 
     public func run() async -> ClientStatistics {
+        if configuration.warmUp, configuration.target.asksBridge { await warmUp() }
+        let started = ContinuousClock.now
         await withDiscardingTaskGroup { group in
             for index in 0..<configuration.clients {
-                group.addTask { await self.runClient(index: index) }
+                group.addTask { await self.runClient(index: index, started: started) }
             }
         }
-        return statistics.withLock { $0 }
+        return statistics.withLock {
+            $0.elapsed = ContinuousClock.now - started
+            return $0
+        }
     }
 
     /// Whether the run met its thresholds, with the reasons it did not.
     public func verdict(_ statistics: ClientStatistics) -> [String] {
         var failures: [String] = []
-        let latency = LatencySummary(statistics.latency)
-        let lag = LatencySummary(statistics.lag)
-        if latency.count == 0 { failures.append("no request succeeded") }
-        if latency.p99 > configuration.maxP99.seconds * 1000 { failures.append("latency p99 \(latency.p99) ms > \(configuration.maxP99)") }
-        if lag.count > 0, lag.p99 > configuration.maxLagP99.seconds * 1000 { failures.append("lag p99 \(lag.p99) ms > \(configuration.maxLagP99)") }
-        if statistics.errors > 0 { failures.append("\(statistics.errors) requests failed") }
+        if configuration.target.asksAPI {
+            let latency = LatencySummary(statistics.api.latency)
+            let lag = LatencySummary(statistics.lag)
+            if latency.count == 0 { failures.append("no /api request succeeded") }
+            if latency.p99 > configuration.maxP99.seconds * 1000 { failures.append("/api latency p99 \(latency.p99) ms > \(configuration.maxP99)") }
+            if lag.count > 0, lag.p99 > configuration.maxLagP99.seconds * 1000 { failures.append("lag p99 \(lag.p99) ms > \(configuration.maxLagP99)") }
+            if statistics.api.errors > 0 { failures.append("\(statistics.api.errors) /api requests failed") }
+        }
+        if configuration.target.asksBridge {
+            let latency = LatencySummary(statistics.bridge.latency)
+            if latency.count == 0 { failures.append("no bridge request succeeded") }
+            if latency.p99 > configuration.maxBridgeP99.seconds * 1000 {
+                failures.append("bridge latency p99 \(latency.p99) ms > \(configuration.maxBridgeP99)")
+            }
+            if statistics.bridge.errors > 0 { failures.append("\(statistics.bridge.errors) bridge requests failed") }
+        }
         return failures
     }
 
-    private func runClient(index: Int) async {
+    private func runClient(index: Int, started: ContinuousClock.Instant) async {
         var generator = SeededGenerator(seed: configuration.seed &+ UInt64(index) &* 7919)
-        let started = ContinuousClock.now
         // Spread the clients over the interval so they do not all fire at once.
         var next = started + configuration.interval * (Double(index) / Double(configuration.clients))
-        while next - started < configuration.duration {
+        // A client that cannot keep to its schedule still stops on time.
+        while next - started < configuration.duration, ContinuousClock.now - started < configuration.duration {
             let now = ContinuousClock.now
             if next > now {
                 try? await Task.sleep(until: next, clock: .continuous)
@@ -68,26 +95,64 @@ public final class ClientRun: Sendable {
         }
     }
 
+    /// Asks the bridge once for each top tag's longest window (the run's window when it is fixed), a few
+    /// at a time, without recording anything.
+    private func warmUp() async {
+        let window = Int64(configuration.longestWindow.seconds * 1_000_000_000)
+        await withDiscardingTaskGroup { group in
+            for lane in 0..<min(8, configuration.topTags) {
+                group.addTask {
+                    for tag in stride(from: 1 + lane, through: self.configuration.topTags, by: 8) {
+                        let end = WallClock.nowNanoseconds()
+                        _ = try? await self.client.execute(self.bridgeRequest(tag: TagPopularity.name(ofTag: tag), start: end - window, end: end), timeout: .seconds(30))
+                            .body.collect(upTo: 64 << 20)
+                    }
+                }
+            }
+        }
+    }
+
+    private func bridgeRequest(tag: String, start: Int64, end: Int64) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: "\(configuration.bridgeURL)/v1/window")
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"tag":"\#(tag)","start_time_ms":\#(start / 1_000_000),"end_time_ms":\#(end / 1_000_000)}"#))
+        return request
+    }
+
     private func readOnce(using generator: inout SeededGenerator) async {
         let tag = TagPopularity.name(ofTag: 1 + Int(generator.next() % UInt64(configuration.topTags)))
         let shortest = configuration.shortestWindow.seconds, longest = configuration.longestWindow.seconds
         let window = Int64((shortest + generator.unit() * (longest - shortest)) * 1_000_000_000)
         let end = WallClock.nowNanoseconds()
-        let request = HTTPClientRequest(url: "\(configuration.url)/api?tag=\(tag)&start=\(end - window)&end=\(end)&measured_at=true")
+        if configuration.target.asksBridge {
+            _ = await send(bridgeRequest(tag: tag, start: end - window, end: end), recordingIn: \.bridge)
+        }
+        if configuration.target.asksAPI {
+            let request = HTTPClientRequest(url: "\(configuration.url)/api?tag=\(tag)&start=\(end - window)&end=\(end)&measured_at=true")
+            if let (body, arrived) = await send(request, recordingIn: \.api), let newest = Self.newestMeasurement(in: body) {
+                statistics.withLock { _ = $0.lag.record(UInt64(max(1, (arrived - newest) / 1000))) }
+            }
+        }
+    }
+
+    /// Sends one request and records its latency and status.
+    /// - Returns: the body of a 200 answer and the wall-clock time (ns) it arrived.
+    private func send(_ request: HTTPClientRequest, recordingIn endpoint: WritableKeyPath<ClientStatistics, EndpointStatistics>) async -> (ByteBuffer, Int64)? {
         let started = ContinuousClock.now
         do {
             let response = try await client.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 64 << 20)
             let micros = UInt64(max(1, (ContinuousClock.now - started).seconds * 1_000_000))
-            let arrived = WallClock.nowNanoseconds()
-            let newest = response.status.code == 200 ? Self.newestMeasurement(in: body) : nil
+            let status = Int(response.status.code)
             statistics.withLock { stats in
-                stats.statuses[Int(response.status.code), default: 0] += 1
-                if response.status.code == 200 { _ = stats.latency.record(micros) }
-                if let newest { _ = stats.lag.record(UInt64(max(1, (arrived - newest) / 1000))) }
+                stats[keyPath: endpoint].statuses[status, default: 0] += 1
+                if status == 200 { _ = stats[keyPath: endpoint].latency.record(micros) }
             }
+            return status == 200 ? (body, WallClock.nowNanoseconds()) : nil
         } catch {
-            statistics.withLock { $0.transportErrors += 1 }
+            statistics.withLock { $0[keyPath: endpoint].transportErrors += 1 }
+            return nil
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Histogram
 
 /// Percentiles of a latency histogram recorded in microseconds, printed in milliseconds.
@@ -28,15 +29,8 @@ public struct LatencySummary: Sendable, Codable, Equatable {
         count == 0 ? "no samples" : "p50 \(format(p50))  p90 \(format(p90))  p99 \(format(p99))  p99.9 \(format(p999))  max \(format(max)) ms  (n=\(count))"
     }
 
+    /// Hundredths below 10 ms (the bridge answers in fractions of one), tenths above.
     private func format(_ value: Double) -> String {
-        String(Int((value * 10).rounded())) .withDecimal
-    }
-}
-
-extension String {
-    /// "123" (tenths) → "12.3".
-    fileprivate var withDecimal: String {
-        let padded = count < 2 ? String(repeating: "0", count: 2 - count) + self : self
-        return padded.dropLast() + "." + padded.suffix(1)
+        String(format: value < 10 ? "%.2f" : "%.1f", value)
     }
 }
