@@ -177,6 +177,47 @@ struct BridgeTests {
         }
     }
 
+    @Test func cacheStaysUnderItsCapByEvictingTheLeastRecentlyAsked() async throws {
+        try await TestDatabase.with { database, _ in
+            let stack = try await SluiceStack(database: database, withBridge: true, extraEnvironment: ["SLUICE_BRIDGE_CACHE_MB": "1"])
+            let older = (0..<12).map { "bridge-lru-old-\($0)" }
+            let newer = (0..<12).map { "bridge-lru-new-\($0)" }
+            let time = nowNanoseconds() - 3_600_000_000_000
+            try await postVisible(stack, (older + newer).map { Posted(tag: $0, time: time, values: [0]) })
+            // 1000 points at 1 s per window, about 53 KB each: either group fits under the 1 MiB cap, both do not.
+            func askAll(_ tags: [String]) async throws -> HTTP.Reply {
+                let list = tags.map { "\"\($0)\"" }.joined(separator: ",")
+                let body = #"{"tags":["# + list + #"],"start_time_ms":-1000000}"#
+                var reply = try await ask(stack, body)
+                let deadline = ContinuousClock.now + .seconds(10)
+                while reply.status == 404, ContinuousClock.now < deadline {  // a tag the writer has not stored yet
+                    try await Task.sleep(for: .milliseconds(100))
+                    reply = try await ask(stack, body)
+                }
+                return reply
+            }
+            let first = try await askAll(older)
+            #expect(first.status == 200, "\(first.text.prefix(300))")
+            try await Task.sleep(for: .milliseconds(1200))  // jobs asked within the last second are never evicted
+            let second = try await askAll(newer)
+            #expect(second.status == 200, "\(second.text.prefix(300))")
+
+            let evicted = try await waitForMetric(stack, #"sluice_bridge_evictions_total{reason="memory"}"#, within: .seconds(5)) { $0 >= 1 }
+            #expect(evicted, "nothing was evicted:\n\(stack.logs)")
+            // Unfilled points are counted generously until their fill lands, so the figure settles a moment later.
+            let underCap = try await waitForMetric(stack, "sluice_bridge_cache_bytes", within: .seconds(5)) { $0 <= 1_048_576 }
+            let bytes = try await HTTP.metric(stack.bridgeURL, "sluice_bridge_cache_bytes")
+            #expect(underCap, "cache holds \(String(describing: bytes)) B")
+            // The most recently asked windows stayed; the least recently asked ones went and start again.
+            let started = try await HTTP.metric(stack.bridgeURL, "sluice_bridge_jobs_started_total") ?? 0
+            #expect(try await askAll(newer).status == 200)
+            #expect(try await HTTP.metric(stack.bridgeURL, "sluice_bridge_jobs_started_total") == started)
+            #expect(try await askAll(older).status == 200)
+            #expect(try await HTTP.metric(stack.bridgeURL, "sluice_bridge_jobs_started_total").map { $0 > started } == true)
+            await stack.stop()
+        }
+    }
+
     @Test func queryOutageNamesMissingPointsThenRecovers() async throws {
         try await TestDatabase.with { database, _ in
             let stack = try await SluiceStack(

@@ -96,6 +96,9 @@ final class JobRegistry: Service, Sendable {
             }
             return (idle, evicted, all, bytes)
         }
+        // The gauges first: the jobs below are already gone from the registry.
+        metrics.activeJobs.record(remaining.count)
+        metrics.cacheBytes.record(bytes)
         for job in idle {
             await job.stop()
             metrics.idleEvictions.increment()
@@ -106,8 +109,6 @@ final class JobRegistry: Service, Sendable {
             metrics.memoryEvictions.increment()
             logger.info("backing job evicted to stay under the cache cap", metadata: ["job": "\(job.key)"])
         }
-        metrics.activeJobs.record(remaining.count)
-        metrics.cacheBytes.record(bytes)
         let wallClock = WallClock.nowNanoseconds() / 1_000_000
         for job in remaining { await job.maintain(nowMilliseconds: wallClock) }
     }
