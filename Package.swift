@@ -177,6 +177,13 @@ let package = Package(
             path: "loadgen/Sources/sluice-verify"
         ),
 
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "sluice-bench-decode",
+            dependencies: ["SluiceModel"],
+            path: "Benchmarks/decode"
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "UnitTests",

@@ -28,9 +28,12 @@ public enum IngestBodyError: Error, Sendable, Equatable {
 public struct IngestBodyDecoder: Sendable {
     /// How many problems an error names; a body of 10,000 bad messages should not produce a 10,000-line answer.
     public var maxReportedProblems: Int
+    /// Whether the fast `MessageScanner` reads bodies first; off only to measure the general decoder alone.
+    public var usesScanner: Bool
 
-    public init(maxReportedProblems: Int = 10) {
+    public init(maxReportedProblems: Int = 10, usesScanner: Bool = true) {
         self.maxReportedProblems = maxReportedProblems
+        self.usesScanner = usesScanner
     }
 
     /// Decodes and validates every message of a body.
@@ -40,27 +43,41 @@ public struct IngestBodyDecoder: Sendable {
     /// - Throws: `IngestBodyError` naming what to fix.
     public func decode(_ body: [UInt8], isNDJSON: Bool = false) throws(IngestBodyError) -> [Measurement] {
         guard let first = body.first(where: { !Self.isWhitespace($0) }) else { throw .empty }
-        let candidates: [WireMessage]
+        let layout: MessageScanner.Layout
         if isNDJSON || (first == UInt8(ascii: "{") && Self.looksLikeNDJSON(body)) {
-            candidates = try decodeLines(body)
+            layout = .lines
         } else if first == UInt8(ascii: "[") {
-            candidates = try decodeJSON([WireMessage].self, from: body, what: "JSON array")
+            layout = .array
         } else if first == UInt8(ascii: "{") {
-            candidates = [try decodeJSON(WireMessage.self, from: body, what: "JSON object")]
+            layout = .object
         } else {
             throw .malformed("the body must be a JSON object, a JSON array of objects, or NDJSON")
+        }
+        // The fast path reads the usual shape; whatever it declines, the general decoder reads and explains.
+        let candidates: [Result<Measurement, WireMessage.Problem>]
+        if usesScanner, let scanned = MessageScanner.measurements(in: body, layout: layout) {
+            candidates = scanned.map { .success($0) }
+        } else {
+            switch layout {
+            case .lines: candidates = try decodeLines(body).map(\.decoded)
+            case .array: candidates = try decodeJSON([WireMessage].self, from: body, what: "JSON array").map(\.decoded)
+            case .object: candidates = [try decodeJSON(WireMessage.self, from: body, what: "JSON object").decoded]
+            }
         }
         if candidates.isEmpty { throw .empty }
         return try validate(candidates)
     }
 
-    private func validate(_ candidates: [WireMessage]) throws(IngestBodyError) -> [Measurement] {
+    private func validate(_ candidates: [Result<Measurement, WireMessage.Problem>]) throws(IngestBodyError) -> [Measurement] {
         var measurements: [Measurement] = []
         measurements.reserveCapacity(candidates.count)
         var problems: [MessageProblem] = []
         var invalidCount = 0
         for (index, candidate) in candidates.enumerated() {
-            switch candidate.measurement() {
+            let checked = candidate.flatMap { measurement -> Result<Measurement, WireMessage.Problem> in
+                MeasurementLimits.problem(with: measurement).map { .failure(WireMessage.Problem(reason: $0)) } ?? .success(measurement)
+            }
+            switch checked {
             case .success(let measurement):
                 measurements.append(measurement)
             case .failure(let problem):

@@ -4,6 +4,13 @@ public enum MeasurementLimits {
     public static let domainBytes = 1...64
     public static let valueCount = 1...64
 
+    /// Checks every field of a measurement.
+    /// - Returns: why it is unacceptable, or nil when it is fine.
+    public static func problem(with measurement: Measurement) -> String? {
+        problem(withDomain: measurement.domain) ?? problem(withTag: measurement.tag) ?? problem(withTime: measurement.time)
+            ?? problem(withValues: measurement.values)
+    }
+
     /// Checks a tag: 1–255 bytes of UTF-8 and no control characters.
     /// - Returns: why the tag is unacceptable, or nil when it is fine.
     public static func problem(withTag tag: String) -> String? {

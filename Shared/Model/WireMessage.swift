@@ -9,23 +9,11 @@ struct WireMessage: Decodable {
         case time, tag, values, domain
     }
 
-    private var decoded: Result<Measurement, Problem>
+    /// The fields as read, not yet checked against `MeasurementLimits`.
+    let decoded: Result<Measurement, Problem>
 
     init(from decoder: any Decoder) throws {
         decoded = Self.decodeFields(from: decoder)
-    }
-
-    func measurement() -> Result<Measurement, Problem> {
-        decoded.flatMap { measurement in
-            if let reason = MeasurementLimits.problem(withDomain: measurement.domain)
-                ?? MeasurementLimits.problem(withTag: measurement.tag)
-                ?? MeasurementLimits.problem(withTime: measurement.time)
-                ?? MeasurementLimits.problem(withValues: measurement.values)
-            {
-                return .failure(Problem(reason: reason))
-            }
-            return .success(measurement)
-        }
     }
 
     private static func decodeFields(from decoder: any Decoder) -> Result<Measurement, Problem> {
