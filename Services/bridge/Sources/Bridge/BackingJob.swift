@@ -69,7 +69,7 @@ actor BackingJob {
         self.backoff = settings.firstRetry
         // Jobs started together (a dashboard opening, a warm-up) would otherwise all refresh in full in the
         // same sweep, every interval: a burst of whole-window queries. A random phase spreads them out.
-        let intervalMilliseconds = max(1, settings.fullRefreshInterval.components.seconds * 1000)
+        let intervalMilliseconds = max(1, settings.fullRefreshInterval.wholeMilliseconds)
         self.lastFullRefresh = ContinuousClock.now - .milliseconds(Int64.random(in: 0..<intervalMilliseconds))
         var logger = logger
         logger[metadataKey: "job"] = "\(key)"

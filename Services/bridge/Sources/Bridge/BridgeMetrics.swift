@@ -1,4 +1,5 @@
 import Metrics
+import SluiceModel
 
 /// What `/metrics` shows about the cache: how many jobs, how often requests were served from it, how
 /// much refreshing it does and what it costs in memory.
@@ -25,7 +26,6 @@ enum MonotonicClock {
     private static let origin = ContinuousClock.now
 
     static func milliseconds() -> Int64 {
-        let elapsed = ContinuousClock.now - origin
-        return elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        (ContinuousClock.now - origin).wholeMilliseconds
     }
 }

@@ -76,7 +76,7 @@ final class JobRegistry: Service, Sendable {
     /// Expires idle jobs, evicts past the memory cap, and runs every remaining job's health check.
     func sweep() async {
         let now = MonotonicClock.milliseconds()
-        let idleLimit = limits.idleTime.components.seconds * 1000 + limits.idleTime.components.attoseconds / 1_000_000_000_000_000
+        let idleLimit = limits.idleTime.wholeMilliseconds
         let (idle, evicted, remaining, bytes) = jobs.withLock { jobs -> ([BackingJob], [BackingJob], [BackingJob], Int) in
             var all = jobs.values.flatMap(\.values)
             let idle = all.filter { now - $0.lastAsked.load(ordering: .relaxed) >= idleLimit }

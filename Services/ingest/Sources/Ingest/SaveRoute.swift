@@ -42,7 +42,7 @@ struct SaveRoute: Sendable {
                 headers: [.retryAfter: String(configuration.retryAfterSeconds)]
             )
         }
-        metrics.produceDuration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+        metrics.produceDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
         metrics.accepted.increment(by: messages.count)
         return Response(
             status: .accepted,

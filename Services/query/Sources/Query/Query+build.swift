@@ -50,7 +50,7 @@ public func buildQuery(
             context.logger.error("sampling failed", metadata: ["error": "\(String(reflecting: error))"])
             throw APIError(.serviceUnavailable, "the database did not answer; try again shortly", headers: [.retryAfter: "1"])
         }
-        duration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+        duration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json"],

@@ -113,7 +113,7 @@ public final class WriterService: Service, Sendable {
                 let outcome = try await withAbandoningDeadline(configuration.storeTimeout) {
                     try await store.store(measurements, nextOffsets: nextOffsets, logger: logger)
                 }
-                metrics.storeDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
+                metrics.storeDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
                 metrics.batches.increment()
                 metrics.batchSize.record(batch.count)
                 metrics.rowsWritten.increment(by: outcome.inserted)
@@ -201,11 +201,5 @@ public final class WriterService: Service, Sendable {
             if let high = consumer.highWatermark(of: partition) { lag += max(0, high - position) }
         }
         metrics.consumerLag.record(lag)
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }
