@@ -74,10 +74,10 @@ import Testing
     }
 
     @Test func changesDirtyTheFirstGridPointThatSeesThem() {
-        #expect(BackingJob.firstPoint(atOrAfter: 5_000_000_000, step: 1_000_000_000) == 5)
-        #expect(BackingJob.firstPoint(atOrAfter: 5_000_000_001, step: 1_000_000_000) == 6)
-        #expect(BackingJob.firstPoint(atOrAfter: 4_999_999_999, step: 1_000_000_000) == 5)
-        #expect(BackingJob.firstPoint(atOrAfter: 0, step: 1_000_000_000) == 0)
+        #expect(Resolution.firstPoint(atOrAfter: 5_000_000_000, step: 1_000_000_000) == 5)
+        #expect(Resolution.firstPoint(atOrAfter: 5_000_000_001, step: 1_000_000_000) == 6)
+        #expect(Resolution.firstPoint(atOrAfter: 4_999_999_999, step: 1_000_000_000) == 5)
+        #expect(Resolution.firstPoint(atOrAfter: 0, step: 1_000_000_000) == 0)
     }
 
     @Test func tagsAreEscapedForTheQueryURL() {

@@ -100,8 +100,8 @@ actor BackingJob {
 
     /// The writer committed measurements of this series between these times (ns).
     func changed(minTime: Int64, maxTime: Int64) {
-        let from = Self.firstPoint(atOrAfter: minTime, step: resolutionNanoseconds)
-        highestChanged = max(highestChanged, Self.firstPoint(atOrAfter: maxTime, step: resolutionNanoseconds))
+        let from = Resolution.firstPoint(atOrAfter: minTime, step: resolutionNanoseconds)
+        highestChanged = max(highestChanged, Resolution.firstPoint(atOrAfter: maxTime, step: resolutionNanoseconds))
         dirtyFrom = min(dirtyFrom ?? from, from)
         if unknownSince != nil {
             unknownSince = nil
@@ -295,11 +295,5 @@ actor BackingJob {
             waiters[id] = nil
             waiter.continuation.resume()
         }
-    }
-
-    /// The index of the first grid point at or after `time` (ns); grid point i stands at i × step.
-    static func firstPoint(atOrAfter time: Int64, step: Int64) -> Int64 {
-        let (quotient, remainder) = time.quotientAndRemainder(dividingBy: step)
-        return remainder > 0 ? quotient + 1 : quotient
     }
 }

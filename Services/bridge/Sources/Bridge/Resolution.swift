@@ -17,4 +17,10 @@ public enum Resolution {
         let day: Int64 = 86_400_000
         return (wanted + day - 1) / day * day
     }
+
+    /// The index of the first grid point at or after `time`, in any unit; grid point i stands at i × step.
+    public static func firstPoint(atOrAfter time: Int64, step: Int64) -> Int64 {
+        let (quotient, remainder) = time.quotientAndRemainder(dividingBy: step)
+        return remainder > 0 ? quotient + 1 : quotient
+    }
 }

@@ -67,7 +67,7 @@ public struct WindowRequest: Sendable, Equatable {
             endMilliseconds: end,
             resolutionMilliseconds: resolution,
             // Index 0 (the epoch itself) is left out: /api cannot sample a window that begins before it.
-            firstIndex: max(1, (start + resolution - 1) / resolution),
+            firstIndex: max(1, Resolution.firstPoint(atOrAfter: start, step: resolution)),
             lastIndex: min(end, now) / resolution
         )
     }
