@@ -84,12 +84,7 @@ public final class SluiceStack: @unchecked Sendable {
     public func waitForWriterAssignment(within limit: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
-            if let reply = try? await HTTP.get(writerURL + "/metrics"),
-                let line = reply.text.split(separator: "\n").first(where: { $0.hasPrefix("sluice_writer_assigned_partitions ") }),
-                let count = Double(line.split(separator: " ").last ?? ""), count > 0
-            {
-                return
-            }
+            if let count = try? await HTTP.metric(writerURL, "sluice_writer_assigned_partitions"), count > 0 { return }
             guard writer.isRunning else { throw NotHealthy(description: "the writer exited:\n\(writer.logTail())") }
             try await Task.sleep(for: .milliseconds(100))
         }
