@@ -77,6 +77,7 @@ let package = Package(
                 "SluiceModel", "SluiceKafka", "SluiceRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Services/ingest/Sources/Ingest"
         ),

@@ -1,12 +1,15 @@
 // sluice-local-kafka: hosts librdkafka's in-memory mock cluster as a local Kafka-protocol broker.
 //
 // It speaks the real Kafka protocol (producers, the idempotent producer, consumer groups) but keeps
-// everything in memory and only about the newest 5 MB per partition. It exists for local runs and
-// tests; deployments use Apache Kafka.
+// everything in memory and only about the newest 5 MB per partition (fixed inside librdkafka), so what
+// it can hold for a writer that falls behind grows with the partition count: 64 partitions hold about
+// 2.9M messages of ten values, 14 s of a 200k msg/s peak. 128 made 1000-message POSTs 60% slower
+// (smaller batches per partition) without holding more than ingest's backlog limit lets in; see
+// BENCHMARKS.md "Overload". It exists for local runs and tests; deployments use Apache Kafka.
 //
 // Environment:
 //   SLUICE_LOCAL_KAFKA_TOPICS        topics to create, "name:partitions,..." (default
-//                                    "sluice.measurements:32,sluice.changes:8")
+//                                    "sluice.measurements:64,sluice.changes:8")
 //   SLUICE_LOCAL_KAFKA_ADDRESS_FILE  when set, the bootstrap address is also written to this file
 // It prints "bootstrap=HOST:PORT" on standard output and runs until SIGTERM or SIGINT.
 
@@ -29,7 +32,7 @@ func parseTopics(_ spec: String) -> [(name: String, partitions: Int32)] {
 }
 
 let environment = ProcessInfo.processInfo.environment
-let topics = parseTopics(environment["SLUICE_LOCAL_KAFKA_TOPICS"] ?? "sluice.measurements:32,sluice.changes:8")
+let topics = parseTopics(environment["SLUICE_LOCAL_KAFKA_TOPICS"] ?? "sluice.measurements:64,sluice.changes:8")
 
 // Block the stop signals before any librdkafka thread starts, so that only sigwait below receives them.
 var stopSignals = sigset_t()

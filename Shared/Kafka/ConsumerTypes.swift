@@ -38,7 +38,19 @@ public enum Rebalance: Sendable, Equatable {
 public struct ConsumerPoll: Sendable {
     public var records: [KafkaRecord] = []
     public var rebalance: Rebalance?
+    /// Partitions the consumer stopped reading because their position is not on the broker; they stay
+    /// stopped until assigned again.
+    public var outOfRange: [OutOfRangePosition] = []
     public var errors: [KafkaError] = []
+}
+
+/// A partition whose next offset the broker no longer holds (retention dropped it, or the log was
+/// recreated shorter): with `auto.offset.reset=error` librdkafka stops reading it and says so.
+public struct OutOfRangePosition: Sendable {
+    public var partition: TopicPartition
+    /// The offset that could not be read, or a negative logical offset when librdkafka did not say.
+    public var offset: Int64
+    public var error: KafkaError
 }
 
 /// Where to start reading a partition.

@@ -85,22 +85,27 @@ public final class KafkaConsumer: Sendable {
     /// instead of joining a group.
     public func partitions(of topic: String, timeout: Duration = .seconds(10)) async throws -> [TopicPartition] {
         try await worker.runIfActive { () throws in
-            guard let topicHandle = rd_kafka_topic_new(self.handle.pointer, topic, nil) else {
-                throw KafkaError(rd_kafka_last_error(), while: "opening topic \(topic)")
-            }
-            defer { rd_kafka_topic_destroy(topicHandle) }
-            var metadata: UnsafePointer<rd_kafka_metadata>?
-            let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
-            let error = rd_kafka_metadata(self.handle.pointer, 0, topicHandle, &metadata, milliseconds)
-            guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(error, while: "reading the metadata of \(topic)") }
-            defer { rd_kafka_metadata_destroy(metadata) }
-            guard metadata.pointee.topic_cnt == 1, let topics = metadata.pointee.topics else {
-                throw KafkaError("the broker returned no metadata for topic \(topic)")
-            }
-            let topicError = topics[0].err
-            guard topicError == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(topicError, while: "reading the metadata of \(topic)") }
-            return (0..<Int(topics[0].partition_cnt)).map { TopicPartition(topic: topic, partition: topics[0].partitions[$0].id) }
+            try TopicMetadata.partitionIDs(handle: self.handle.pointer, topic: topic, timeout: timeout)
+                .map { TopicPartition(topic: topic, partition: $0) }
         }
+    }
+
+    /// What the broker still holds of these partitions (a network round trip, unlike `highWatermark`).
+    public func watermarks(of partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws -> [TopicPartition: Watermarks] {
+        try await worker.runIfActive { () throws in
+            var result: [TopicPartition: Watermarks] = [:]
+            for (topic, members) in Dictionary(grouping: partitions, by: \.topic) {
+                let found = try TopicMetadata.watermarks(handle: self.handle.pointer, topic: topic, partitions: members.map(\.partition), timeout: timeout)
+                for (partition, marks) in found { result[TopicPartition(topic: topic, partition: partition)] = marks }
+            }
+            return result
+        }
+    }
+
+    /// The id of the cluster this consumer talks to, so that offsets stored for another cluster are not
+    /// mistaken for positions in this one; nil when the broker does not tell.
+    public func clusterID(timeout: Duration = .seconds(10)) async throws -> String? {
+        try await worker.runIfActive { TopicMetadata.clusterID(handle: self.handle.pointer, timeout: timeout) }
     }
 
     /// Stops reading every partition; call after `Rebalance.revoked`, once the work on them is stored.
@@ -132,7 +137,7 @@ public final class KafkaConsumer: Sendable {
         let deadline = ContinuousClock.now + timeout
         while result.records.count < maxRecords, result.rebalance == nil {
             let remaining = deadline - ContinuousClock.now
-            let waitMilliseconds = max(0, Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+            let waitMilliseconds = max(0, TopicMetadata.milliseconds(remaining))
             guard let event = rd_kafka_queue_poll(queue.pointer, result.records.isEmpty ? waitMilliseconds : 0) else {
                 if remaining <= .zero || !result.records.isEmpty { break } else { continue }
             }
@@ -148,7 +153,13 @@ public final class KafkaConsumer: Sendable {
             while let message = rd_kafka_event_message_next(event) {
                 let error = message.pointee.err
                 guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                    result.errors.append(KafkaError(error, while: "fetching partition \(message.pointee.partition)"))
+                    let failure = KafkaError(error, while: "fetching partition \(message.pointee.partition)")
+                    if failure.isOffsetOutOfRange, let topic = message.pointee.rkt {
+                        let partition = TopicPartition(topic: String(cString: rd_kafka_topic_name(topic)), partition: message.pointee.partition)
+                        result.outOfRange.append(OutOfRangePosition(partition: partition, offset: message.pointee.offset, error: failure))
+                    } else {
+                        result.errors.append(failure)
+                    }
                     continue
                 }
                 result.records.append(Self.copy(message.pointee))
@@ -163,7 +174,14 @@ public final class KafkaConsumer: Sendable {
             }
         case RD_KAFKA_EVENT_ERROR:
             let error = KafkaError(rd_kafka_event_error(event), while: String(cString: rd_kafka_event_error_string(event)))
-            result.errors.append(error)
+            // A partition-level error names its partition and the offset that failed.
+            if error.isOffsetOutOfRange, let element = rd_kafka_event_topic_partition(event) {
+                defer { rd_kafka_topic_partition_destroy(element) }
+                let partition = TopicPartition(topic: String(cString: element.pointee.topic), partition: element.pointee.partition)
+                result.outOfRange.append(OutOfRangePosition(partition: partition, offset: element.pointee.offset, error: error))
+            } else {
+                result.errors.append(error)
+            }
         default:
             _ = KafkaEventLogging.log(event, to: logger)
         }

@@ -90,6 +90,21 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
+    /// The partition numbers of `topic`, from the broker's metadata.
+    public func partitionIDs(of topic: String, timeout: Duration = .seconds(5)) async throws -> [Int32] {
+        // The poll thread is busy serving delivery reports, so blocking look-ups go to NIO's shared pool.
+        try await NIOThreadPool.singleton.runIfActive { () throws in
+            try TopicMetadata.partitionIDs(handle: self.handle.pointer, topic: topic, timeout: timeout)
+        }
+    }
+
+    /// What the broker holds of these partitions of `topic` (two network round trips).
+    public func watermarks(of topic: String, partitions: [Int32], timeout: Duration = .seconds(5)) async throws -> [Int32: Watermarks] {
+        try await NIOThreadPool.singleton.runIfActive { () throws in
+            try TopicMetadata.watermarks(handle: self.handle.pointer, topic: topic, partitions: partitions, timeout: timeout)
+        }
+    }
+
     /// Messages enqueued but not yet acknowledged, for metrics.
     public var outstandingMessages: Int { Int(rd_kafka_outq_len(handle.pointer)) }
 

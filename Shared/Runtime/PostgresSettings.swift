@@ -31,6 +31,13 @@ public struct PostgresSettings: Sendable, Equatable {
         )
     }
 
+    /// The same server with a smaller pool, for processes that only read a little.
+    public func limited(toConnections limit: Int) -> PostgresSettings {
+        var copy = self
+        copy.maxConnections = min(maxConnections, limit)
+        return copy
+    }
+
     /// A pooled client; run it as the first service of the process's `ServiceGroup`.
     public func makeClient(backgroundLogger: Logger) -> PostgresClient {
         var configuration = PostgresClient.Configuration(

@@ -91,7 +91,29 @@ public struct SchemaMigrator: Sendable {
                     "create table sluice_settings (name text primary key, value text not null)",
                     "insert into sluice_settings (name, value) values ('measurement_partitions', '\(partitionCount)')",
                 ]
-            )
+            ),
+            Migration(
+                version: 2,
+                summary: "the Kafka cluster each stored offset belongs to, and a record of data Kafka lost",
+                statements: [
+                    // Offsets mean nothing on another cluster: a writer that finds a different id starts over.
+                    "alter table writer_offsets add column cluster_id text",
+                    """
+                    create table writer_data_loss (
+                        id bigint generated always as identity primary key,
+                        consumer_group text not null,
+                        topic text not null,
+                        partition int not null,
+                        stored_offset bigint,
+                        resumed_offset bigint not null,
+                        lost_messages bigint,
+                        reason text not null,
+                        detected_at timestamptz not null default now()
+                    )
+                    """,
+                    "comment on table writer_data_loss is 'Each time the writer found that Kafka no longer held its stored position, and where it resumed. lost_messages is null when the count is unknown (topic recreated, cluster changed).'",
+                ]
+            ),
         ]
     }
 }

@@ -38,7 +38,7 @@ struct BatchStoreTests {
             #expect(stored.map(\.0) == ["a", "a", "b", "tab\there"])
             #expect(stored[2].2 == [2, 2.5])
             #expect(stored[3].2 == [-1e-300])
-            #expect(try await store.storedOffsets(for: [partition], logger: logger) == [partition: 104])
+            #expect(try await store.storedOffsets(for: [partition], logger: logger) == [partition: .init(offset: 104)])
         }
     }
 
@@ -63,9 +63,39 @@ struct BatchStoreTests {
             _ = try await store.store([], nextOffsets: [partition: 50, other: 7], logger: logger)
             _ = try await store.store([], nextOffsets: [partition: 40], logger: logger)
             let offsets = try await store.storedOffsets(for: [partition, other, TopicPartition(topic: "t", partition: 9)], logger: logger)
-            #expect(offsets == [partition: 50, other: 7])
+            #expect(offsets.mapValues(\.offset) == [partition: 50, other: 7])
             let otherGroup = try await BatchStore(client: client, consumerGroup: "h").storedOffsets(for: [partition], logger: logger)
             #expect(otherGroup.isEmpty)
+        }
+    }
+
+    @Test func offsetsRememberTheirClusterAndARepositionIsRecordedWithIt() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            _ = try await store.store([], nextOffsets: [partition: 10], clusterID: "cluster-a", logger: logger)
+            #expect(try await store.storedOffsets(for: [partition], logger: logger) == [partition: .init(offset: 10, clusterID: "cluster-a")])
+
+            let move = Reposition(partition: partition, storedOffset: 10, resumedOffset: 25, lostMessages: 15, reason: "retention")
+            #expect(try await store.reposition(move, clusterID: "cluster-a", logger: logger))
+            #expect(try await store.storedOffsets(for: [partition], logger: logger)[partition]?.offset == 25)
+            // A second writer acting on the same stale position changes nothing and records nothing.
+            #expect(try await store.reposition(move, clusterID: "cluster-a", logger: logger) == false)
+            // A partition never stored is recorded too, and a reset may move a position backwards.
+            let fresh = TopicPartition(topic: "sluice.measurements", partition: 0)
+            #expect(try await store.reposition(
+                Reposition(partition: fresh, storedOffset: nil, resumedOffset: 3, lostMessages: 3, reason: "never stored"), clusterID: nil, logger: logger))
+            #expect(try await store.reposition(
+                Reposition(partition: partition, storedOffset: 25, resumedOffset: 0, lostMessages: nil, reason: "new cluster"), clusterID: "cluster-b", logger: logger))
+            #expect(try await store.storedOffsets(for: [partition], logger: logger) == [partition: .init(offset: 0, clusterID: "cluster-b")])
+
+            var recorded: [String] = []
+            let query: PostgresQuery = """
+                select partition || ':' || coalesce(stored_offset::text, '-') || '->' || resumed_offset || ':' || coalesce(lost_messages::text, '?') || ':' || reason
+                from writer_data_loss order by id
+                """
+            for try await line in try await client.query(query).decode(String.self) { recorded.append(line) }
+            #expect(recorded == ["3:10->25:15:retention", "0:-->3:3:never stored", "3:25->0:?:new cluster"])
         }
     }
 }

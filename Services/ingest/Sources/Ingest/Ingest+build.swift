@@ -5,7 +5,8 @@ import ServiceLifecycle
 import SluiceKafka
 import SluiceRuntime
 
-/// Builds the ingest process: the Kafka producer, then the HTTP server in front of it. Tests call it too.
+/// Builds the ingest process: PostgreSQL (to read the writer's progress), the Kafka producer, the backlog
+/// monitor, then the HTTP server in front of them. Tests call it too.
 ///
 /// Shutdown runs in reverse: the server stops accepting and finishes its requests, then the producer
 /// flushes what is still in flight.
@@ -14,10 +15,15 @@ public func buildIngest(
     registry: PrometheusCollectorRegistry,
     logger: Logger
 ) throws -> ServiceGroup {
+    let postgres = configuration.postgres.makeClient(backgroundLogger: logger)
     let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
-    let save = SaveRoute(producer: producer, configuration: configuration)
+    let backlog = BacklogMonitor(producer: producer, postgres: postgres, configuration: configuration, logger: logger)
+    let save = SaveRoute(producer: producer, backlog: backlog, configuration: configuration)
     let router = ServiceAssembly.router(registry: registry)
     router.post("/save") { request, context in try await save.handle(request, context: context) }
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-ingest", logger: logger)
-    return ServiceAssembly.group([.init(service: producer), .init(service: app)], logger: logger)
+    return ServiceAssembly.group(
+        [.init(service: postgres), .init(service: producer), .init(service: backlog), .init(service: app)],
+        logger: logger
+    )
 }

@@ -10,6 +10,15 @@ public struct IngestConfiguration: Sendable {
     /// The `Retry-After` a 503 suggests, in seconds.
     public var retryAfterSeconds: Int
     public var http: ServiceAddress
+    /// Refuse new messages (503) while any partition holds more than this many messages the writer has
+    /// not stored; 0 turns the check off. Keep it well under what the broker retains per partition.
+    public var maxPartitionBacklog: Int64
+    /// How often the backlog is measured.
+    public var backlogCheckInterval: Duration
+    /// The writer's consumer group, whose stored offsets measure the backlog.
+    public var writerGroup: String
+    /// Where the writer stores its offsets; ingest only reads them, over at most two connections.
+    public var postgres: PostgresSettings
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> IngestConfiguration {
         let deliveryTimeout = try environment.int("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", default: 5000, in: 100...300_000)
@@ -22,7 +31,11 @@ public struct IngestConfiguration: Sendable {
             topic: environment.string("SLUICE_MEASUREMENTS_TOPIC", default: "sluice.measurements"),
             maxBodyBytes: try environment.int("SLUICE_INGEST_MAX_BODY_BYTES", default: 16 << 20, in: 1024...(1 << 30)),
             retryAfterSeconds: try environment.int("SLUICE_INGEST_RETRY_AFTER_S", default: 1, in: 1...3600),
-            http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_INGEST_PORT", defaultPort: 8080)
+            http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_INGEST_PORT", defaultPort: 8080),
+            maxPartitionBacklog: Int64(try environment.int("SLUICE_INGEST_MAX_PARTITION_BACKLOG", default: 20_000, in: 0...1_000_000_000)),
+            backlogCheckInterval: try environment.milliseconds("SLUICE_INGEST_BACKLOG_CHECK_MS", default: 250, in: 10...60_000),
+            writerGroup: environment.string("SLUICE_WRITER_GROUP", default: "sluice-writer"),
+            postgres: try PostgresSettings.fromEnvironment(environment).limited(toConnections: 2)
         )
     }
 }

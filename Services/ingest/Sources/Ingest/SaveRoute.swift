@@ -9,11 +9,16 @@ import SluiceRuntime
 /// `POST /save`: validates a whole body, publishes it, and answers 202 only once Kafka acknowledged all of it.
 struct SaveRoute: Sendable {
     let producer: KafkaProducer
+    let backlog: BacklogMonitor
     let configuration: IngestConfiguration
     let decoder = IngestBodyDecoder()
     let metrics = IngestMetrics()
 
     func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+        if let behind = backlog.refusal {
+            metrics.refusedForBacklog.increment()
+            throw Self.backlogError(behind, configuration: configuration)
+        }
         var request = request
         let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
         let isNDJSON = request.headers[.contentType].map { $0.contains("ndjson") || $0.contains("jsonl") } ?? false
@@ -36,11 +41,7 @@ struct SaveRoute: Sendable {
         } catch {
             metrics.unavailable.increment()
             context.logger.warning("Kafka did not take a request", metadata: ["messages": "\(messages.count)", "error": "\(error)"])
-            throw APIError(
-                .serviceUnavailable,
-                "Kafka did not acknowledge the messages; nothing was accepted, send the same request again after Retry-After seconds",
-                headers: [.retryAfter: String(configuration.retryAfterSeconds)]
-            )
+            throw Self.unacknowledgedError(configuration: configuration)
         }
         metrics.produceDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
         metrics.accepted.increment(by: messages.count)
@@ -48,6 +49,31 @@ struct SaveRoute: Sendable {
             status: .accepted,
             headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: #"{"accepted":\#(messages.count)}"#))
+        )
+    }
+
+    /// 503 when Kafka did not acknowledge every message. Messages it took before the failure may still be
+    /// stored, so the answer does not claim that nothing was; resending is what makes the request whole,
+    /// and it is safe because the first write of a (series, time) wins.
+    static func unacknowledgedError(configuration: IngestConfiguration) -> APIError {
+        APIError(
+            .serviceUnavailable,
+            "Kafka did not acknowledge every message, so the request was not accepted (some of its messages may still be stored); "
+                + "send the same request again after Retry-After seconds: a message sent twice is stored once",
+            headers: [.retryAfter: String(configuration.retryAfterSeconds)]
+        )
+    }
+
+    /// 503 while the writer is too far behind: accepting more could outrun what Kafka retains.
+    static func backlogError(_ backlog: Backlog, configuration: IngestConfiguration) -> APIError {
+        let why = backlog.storedOffsetsKnown
+            ? "the writer is behind: partition \(backlog.partition) of \(configuration.topic) holds \(backlog.messages) messages not yet stored (limit \(configuration.maxPartitionBacklog))"
+            : "ingest cannot read the writer's progress from PostgreSQL, and Kafka holds \(backlog.messages) messages on partition \(backlog.partition) it cannot show as stored (limit \(configuration.maxPartitionBacklog))"
+        return APIError(
+            .serviceUnavailable,
+            why + "; nothing was accepted, send the same request again after Retry-After seconds",
+            details: ["backlog_messages": .int(Int(clamping: backlog.messages))],
+            headers: [.retryAfter: String(configuration.retryAfterSeconds)]
         )
     }
 
@@ -75,5 +101,6 @@ struct IngestMetrics: Sendable {
     let accepted = Counter(label: "sluice_ingest_messages_accepted_total")
     let rejectedRequests = Counter(label: "sluice_ingest_requests_rejected_total")
     let unavailable = Counter(label: "sluice_ingest_requests_unavailable_total")
+    let refusedForBacklog = Counter(label: "sluice_ingest_requests_refused_backlog_total")
     let produceDuration = Timer(label: "sluice_ingest_produce_duration_seconds")
 }

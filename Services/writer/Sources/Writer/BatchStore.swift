@@ -22,8 +22,8 @@ public struct BatchStore: Sendable {
         }
     }
 
-    private let client: PostgresClient
-    private let consumerGroup: String
+    let client: PostgresClient
+    let consumerGroup: String
 
     public init(client: PostgresClient, consumerGroup: String) {
         self.client = client
@@ -34,7 +34,10 @@ public struct BatchStore: Sendable {
     /// - Parameters:
     ///   - measurements: in Kafka order; within one batch the first of a duplicate (series, ts) wins.
     ///   - nextOffsets: per partition, the offset to resume from once this batch is stored.
-    public func store(_ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], logger: Logger) async throws -> Outcome {
+    ///   - clusterID: the Kafka cluster the offsets belong to, kept beside them (nil when the broker does not say).
+    public func store(
+        _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], clusterID: String? = nil, logger: Logger
+    ) async throws -> Outcome {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """
@@ -79,10 +82,11 @@ public struct BatchStore: Sendable {
                 let offsets = partitions.map { nextOffsets[$0] ?? 0 }
                 try await connection.query(
                     """
-                    insert into writer_offsets (consumer_group, topic, partition, next_offset)
-                    select \(consumerGroup), t, p, o from unnest(\(topics)::text[], \(numbers)::int[], \(offsets)::bigint[]) as u(t, p, o)
+                    insert into writer_offsets (consumer_group, topic, partition, next_offset, cluster_id)
+                    select \(consumerGroup), t, p, o, \(clusterID) from unnest(\(topics)::text[], \(numbers)::int[], \(offsets)::bigint[]) as u(t, p, o)
                     on conflict (consumer_group, topic, partition) do update
-                    set next_offset = greatest(writer_offsets.next_offset, excluded.next_offset), updated_at = now()
+                    set next_offset = greatest(writer_offsets.next_offset, excluded.next_offset),
+                        cluster_id = coalesce(excluded.cluster_id, writer_offsets.cluster_id), updated_at = now()
                     """,
                     logger: logger
                 )
@@ -91,21 +95,33 @@ public struct BatchStore: Sendable {
         }
     }
 
+    /// Where a partition resumes, and on which Kafka cluster that offset was stored.
+    public struct StoredOffset: Sendable, Equatable {
+        public var offset: Int64
+        /// Nil for offsets stored before the cluster was recorded, or by a broker that does not name itself.
+        public var clusterID: String?
+
+        public init(offset: Int64, clusterID: String? = nil) {
+            self.offset = offset
+            self.clusterID = clusterID
+        }
+    }
+
     /// The stored resume points for these partitions; a partition never stored before has none.
-    public func storedOffsets(for partitions: [TopicPartition], logger: Logger) async throws -> [TopicPartition: Int64] {
+    public func storedOffsets(for partitions: [TopicPartition], logger: Logger) async throws -> [TopicPartition: StoredOffset] {
         let topics = partitions.map(\.topic)
         let numbers = partitions.map(\.partition)
         let rows = try await client.query(
             """
-            select o.topic, o.partition, o.next_offset from writer_offsets o
+            select o.topic, o.partition, o.next_offset, o.cluster_id from writer_offsets o
             join unnest(\(topics)::text[], \(numbers)::int[]) as u(t, p) on o.topic = u.t and o.partition = u.p
             where o.consumer_group = \(consumerGroup)
             """,
             logger: logger
         )
-        var offsets: [TopicPartition: Int64] = [:]
-        for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
-            offsets[TopicPartition(topic: topic, partition: partition)] = offset
+        var offsets: [TopicPartition: StoredOffset] = [:]
+        for try await (topic, partition, offset, clusterID) in rows.decode((String, Int32, Int64, String?).self) {
+            offsets[TopicPartition(topic: topic, partition: partition)] = StoredOffset(offset: offset, clusterID: clusterID)
         }
         return offsets
     }

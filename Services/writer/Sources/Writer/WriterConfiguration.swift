@@ -15,6 +15,8 @@ public struct WriterConfiguration: Sendable {
     /// A store attempt still running after this long is abandoned and retried; a COPY on a killed
     /// connection has been seen to hang for good instead of failing.
     public var storeTimeout: Duration
+    /// How long `/health` reports a data loss or offset reset after the writer found it.
+    public var dataLossAlert: Duration
     public var partitionCount: Int
     public var postgres: PostgresSettings
     public var http: ServiceAddress
@@ -35,6 +37,7 @@ public struct WriterConfiguration: Sendable {
             batchSize: try environment.int("SLUICE_WRITER_BATCH_SIZE", default: 20_000, in: 1...1_000_000),
             flushInterval: try environment.milliseconds("SLUICE_WRITER_FLUSH_MS", default: 200, in: 1...250),
             storeTimeout: try environment.milliseconds("SLUICE_WRITER_STORE_TIMEOUT_MS", default: 30_000, in: 100...3_600_000),
+            dataLossAlert: .seconds(try environment.int("SLUICE_WRITER_DATA_LOSS_ALERT_S", default: 900, in: 0...604_800)),
             partitionCount: try environment.int("SLUICE_PG_PARTITIONS", default: 16, in: 1...1024),
             postgres: try PostgresSettings.fromEnvironment(environment),
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_WRITER_PORT", defaultPort: 8082)

@@ -7,6 +7,10 @@ struct WriterMetrics: Sendable {
     let duplicateRows = Counter(label: "sluice_writer_duplicate_rows_total")
     let rejectedRecords = Counter(label: "sluice_writer_rejected_records_total")
     let offsetErrors = Counter(label: "sluice_writer_offset_out_of_range_total")
+    /// Messages Kafka dropped before the writer stored them (each also a row of `writer_data_loss`).
+    let lostMessages = Counter(label: "sluice_writer_lost_messages_total")
+    /// Stored positions moved because Kafka no longer held them, or they belonged to another cluster.
+    let repositions = Counter(label: "sluice_writer_offset_resets_total")
     let retries = Counter(label: "sluice_writer_store_retries_total")
     let batchSize = Recorder(label: "sluice_writer_batch_size", aggregate: true)
     let storeDuration = Timer(label: "sluice_writer_store_duration_seconds")

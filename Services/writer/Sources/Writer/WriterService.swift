@@ -12,23 +12,32 @@ import Synchronization
 /// offsets in one transaction, and never asks Kafka to remember anything. On a rebalance it first stores
 /// what it holds, then resumes each newly assigned partition from the offset PostgreSQL holds. A lost
 /// database is retried with backoff while the batch waits in memory (an attempt that hangs is abandoned
-/// after `storeTimeout`: the transaction it was in never commits, so retrying it cannot duplicate rows); on shutdown the batch is stored
-/// before the consumer leaves the group.
+/// after `storeTimeout`: the transaction it was in never commits, so retrying it cannot duplicate rows); on
+/// shutdown the batch is stored before the consumer leaves the group. When Kafka no longer holds a stored
+/// position, the writer records the loss and resumes where Kafka's data starts (`WriterService+Recovery`).
 public final class WriterService: Service, Sendable {
-    private let consumer: KafkaConsumer
-    private let store: BatchStore
-    private let configuration: WriterConfiguration
-    private let logger: Logger
-    private let metrics = WriterMetrics()
-    private let stopRequested = Atomic<Bool>(false)
-    private let state = Mutex(State())
+    let consumer: KafkaConsumer
+    let store: BatchStore
+    let configuration: WriterConfiguration
+    let logger: Logger
+    let metrics = WriterMetrics()
+    let stopRequested = Atomic<Bool>(false)
+    let state = Mutex(State())
     private let prepare: @Sendable () async throws -> Void
     private let changeFeed: ChangeFeed?
 
     struct State {
-        /// Next offset known to be stored, per assigned partition: what consumer lag is measured against.
+        /// The partitions the group gave this writer.
+        var assigned: [TopicPartition] = []
+        /// Next offset known to be stored, per assigned partition: what consumer lag is measured against,
+        /// and where a partition resumes when it is assigned again.
         var positions: [TopicPartition: Int64] = [:]
+        /// The Kafka cluster's id once known; stored beside every offset.
+        var clusterID: String?
         var lastStoreFailure: String?
+        /// The last data loss or reset found, reported by `/health` until `alertUntil`.
+        var lossAlert: String?
+        var alertUntil: ContinuousClock.Instant?
     }
 
     /// - Parameters:
@@ -50,8 +59,15 @@ public final class WriterService: Service, Sendable {
         self.logger = logger
     }
 
-    /// Nil while the writer can store; otherwise why not (reported by `GET /health`).
-    public var unhealthyReason: String? { state.withLock { $0.lastStoreFailure } }
+    /// Nil while the writer stores everything it reads; otherwise why not (reported by `GET /health`): the
+    /// database fails, or Kafka lost data the writer had not stored yet (for `dataLossAlert` after it).
+    public var unhealthyReason: String? {
+        state.withLock { state in
+            if let failure = state.lastStoreFailure { return failure }
+            if let alert = state.lossAlert, let until = state.alertUntil, ContinuousClock.now < until { return alert }
+            return nil
+        }
+    }
 
     public func run() async throws {
         try await prepare()
@@ -70,11 +86,6 @@ public final class WriterService: Service, Sendable {
         logger.info("writer stopped")
     }
 
-    /// Asks `run()` to store what it holds and return; for owners that do not use a ServiceGroup.
-    public func shutdown() {
-        stopRequested.store(true, ordering: .relaxed)
-    }
-
     private func consumeUntilStopped() async {
         var batch = PendingBatch()
         while !stopRequested.load(ordering: .relaxed) {
@@ -90,8 +101,11 @@ public final class WriterService: Service, Sendable {
             for record in poll.records { batch.add(record, now: now) }
             report(poll.errors)
             let due = batch.startedAt.map { now - $0 >= configuration.flushInterval } ?? false
-            if batch.count >= configuration.batchSize || due || poll.rebalance != nil {
+            if batch.count >= configuration.batchSize || due || poll.rebalance != nil || !poll.outOfRange.isEmpty {
                 guard await storeRetrying(&batch) else { break }
+            }
+            if !poll.outOfRange.isEmpty {
+                guard await recover(from: poll.outOfRange) else { break }
             }
             if let rebalance = poll.rebalance {
                 guard await apply(rebalance) else { break }
@@ -102,7 +116,7 @@ public final class WriterService: Service, Sendable {
 
     /// Stores the batch, retrying with backoff until it succeeds or the writer is told to stop.
     /// - Returns: false when it gave up because of a stop; the batch then stays in Kafka, unacknowledged.
-    private func storeRetrying(_ batch: inout PendingBatch, evenWhenStopping: Bool = false) async -> Bool {
+    func storeRetrying(_ batch: inout PendingBatch, evenWhenStopping: Bool = false) async -> Bool {
         guard !batch.isEmpty else { return true }
         var backoff = Duration.milliseconds(100)
         var attempt = 1
@@ -110,8 +124,9 @@ public final class WriterService: Service, Sendable {
             let started = ContinuousClock.now
             do {
                 let (store, measurements, nextOffsets, logger) = (self.store, batch.measurements, batch.nextOffsets, self.logger)
+                let clusterID = state.withLock { $0.clusterID }
                 let outcome = try await withAbandoningDeadline(configuration.storeTimeout) {
-                    try await store.store(measurements, nextOffsets: nextOffsets, logger: logger)
+                    try await store.store(measurements, nextOffsets: nextOffsets, clusterID: clusterID, logger: logger)
                 }
                 metrics.storeDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
                 metrics.batches.increment()
@@ -152,45 +167,51 @@ public final class WriterService: Service, Sendable {
         switch rebalance {
         case .revoked(let partitions):
             logger.info("partitions revoked", metadata: ["partitions": "\(partitions.count)"])
-            state.withLock { state in for partition in partitions { state.positions[partition] = nil } }
+            state.withLock { state in
+                for partition in partitions { state.positions[partition] = nil }
+                state.assigned.removeAll { partitions.contains($0) }
+            }
             metrics.assignedPartitions.record(0)
             do { try await consumer.unassign() } catch {
                 logger.error("unassign failed", metadata: ["error": "\(error)"])
                 return false
             }
+            return true
         case .assigned(let partitions):
-            var backoff = Duration.milliseconds(100)
-            while !stopRequested.load(ordering: .relaxed) {
-                do {
-                    let stored = try await store.storedOffsets(for: partitions, logger: logger)
-                    var starts: [TopicPartition: StartOffset] = [:]
-                    for partition in partitions {
-                        starts[partition] = stored[partition].map(StartOffset.offset) ?? .beginning
-                    }
-                    try await consumer.assign(starts)
-                    state.withLock { state in state.positions.merge(stored) { $1 } }
-                    metrics.assignedPartitions.record(partitions.count)
-                    logger.info("partitions assigned", metadata: ["partitions": "\(partitions.count)", "resumed": "\(stored.count)"])
-                    return true
-                } catch {
-                    logger.error("reading stored offsets failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
-                    try? await Task.sleep(for: backoff)
-                    backoff = min(backoff * 2, .seconds(5))
+            return await retryingUntilStopped("resuming assigned partitions") {
+                let resumed = try await self.resumePoints(for: partitions)
+                try await self.consumer.assign(resumed.mapValues(StartOffset.offset).merging(
+                    partitions.filter { resumed[$0] == nil }.map { ($0, StartOffset.beginning) }
+                ) { stored, _ in stored })
+                self.state.withLock { state in
+                    state.assigned = partitions
+                    state.positions.merge(resumed) { $1 }
                 }
+                self.metrics.assignedPartitions.record(partitions.count)
+                self.logger.info("partitions assigned", metadata: ["partitions": "\(partitions.count)", "resumed": "\(resumed.count)"])
             }
-            return false
         }
-        return true
+    }
+
+    /// Runs `work` until it succeeds, with backoff; false when the writer was told to stop first.
+    func retryingUntilStopped(_ what: String, _ work: () async throws -> Void) async -> Bool {
+        var backoff = Duration.milliseconds(100)
+        while !stopRequested.load(ordering: .relaxed) {
+            do {
+                try await work()
+                return true
+            } catch {
+                logger.error("\(what) failed; retrying", metadata: ["error": "\(String(reflecting: error))", "retry_in": "\(backoff)"])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+        return false
     }
 
     private func report(_ errors: [KafkaError]) {
         for error in errors {
-            if error.isOffsetOutOfRange {
-                metrics.offsetErrors.increment()
-                logger.critical("a stored offset is outside what Kafka retains; messages may have been lost", metadata: ["error": "\(error)"])
-            } else {
-                logger.warning("Kafka reported an error", metadata: ["error": "\(error)"])
-            }
+            logger.warning("Kafka reported an error", metadata: ["error": "\(error)"])
         }
     }
 
