@@ -184,11 +184,22 @@ let package = Package(
             dependencies: ["SluiceModel"],
             path: "Benchmarks/decode"
         ),
+        // Differential fuzzing of body reading: a short fixed-seed run in UnitTests, the long one here.
+        .target(
+            name: "BodyFuzzing",
+            dependencies: ["SluiceModel"],
+            path: "Benchmarks/BodyFuzzing"
+        ),
+        .executableTarget(
+            name: "sluice-fuzz-body",
+            dependencies: ["BodyFuzzing"],
+            path: "Benchmarks/fuzz-body"
+        ),
 
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["SluiceModel", "SluiceRuntime", "Ingest", "Query", "Writer", "Bridge", "LoadGen"],
+            dependencies: ["SluiceModel", "SluiceRuntime", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing"],
             path: "Tests/UnitTests"
         ),
         // Starts real PostgreSQL databases, brokers and service processes for the two suites below.

@@ -11,6 +11,8 @@ import Foundation
 struct MessageScanner {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position: Int
+    /// False in NDJSON, where the general decoder reads each line alone: an object may not span lines.
+    private var newlinesAreWhitespace = true
 
     /// How the body holds its messages (the caller detects it, as for the general decoder).
     enum Layout {
@@ -66,6 +68,7 @@ struct MessageScanner {
 
     /// NDJSON: one object per line; blank lines are skipped, as the general decoder does.
     private mutating func lines() -> [Measurement]? {
+        newlinesAreWhitespace = false
         var measurements: [Measurement] = []
         while position < bytes.count {
             skipBlanks()
@@ -96,11 +99,13 @@ struct MessageScanner {
             skipWhitespace()
             guard take(UInt8(ascii: ":")) else { return nil }
             skipWhitespace()
+            // A value the scanner cannot read ends the scan: reading on could take a later repeat of the key
+            // that the general decoder never reaches (it refuses the body at the first bad value).
             switch key {
-            case .time where time == nil: time = integer()
-            case .tag where tag == nil: tag = string()
-            case .values where values == nil: values = numbers()
-            case .domain where domain == nil: domain = string()
+            case .time where time == nil: guard let read = integer() else { return nil }; time = read
+            case .tag where tag == nil: guard let read = string() else { return nil }; tag = read
+            case .values where values == nil: guard let read = numbers() else { return nil }; values = read
+            case .domain where domain == nil: guard let read = string() else { return nil }; domain = read
             default: return nil  // a repeated key
             }
             skipWhitespace()
@@ -194,6 +199,7 @@ struct MessageScanner {
         guard skipDigits() > 0 else { return nil }
         if bytes[integerStart] == UInt8(ascii: "0"), position - integerStart > 1 { return nil }
         if take(UInt8(ascii: ".")), skipDigits() == 0 { return nil }
+        let mantissaEnd = position
         if take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
             if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
             guard skipDigits() > 0 else { return nil }
@@ -212,6 +218,8 @@ struct MessageScanner {
             return end == base + length ? value : nil
         }
         guard let value, value.isFinite else { return nil }
+        // JSONDecoder refuses a number that is not zero but rounds to zero (such as 1e-400); so must this.
+        if value == 0, bytes[start..<mantissaEnd].contains(where: { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }) { return nil }
         return value
     }
 
@@ -233,6 +241,7 @@ struct MessageScanner {
     }
 
     private mutating func skipWhitespace() {
+        guard newlinesAreWhitespace else { return skipBlanks() }
         while position < bytes.count, IngestBodyDecoder.isWhitespace(bytes[position]) { position += 1 }
     }
 

@@ -19,6 +19,15 @@ import Testing
         return try messages.map { try $0.decoded.get() }
     }
 
+    func refusal(by decoder: IngestBodyDecoder, of body: String, isNDJSON: Bool) -> IngestBodyError? {
+        do {
+            _ = try decoder.decode(Array(body.utf8), isNDJSON: isNDJSON)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     func scanned(_ body: String, layout: MessageScanner.Layout) -> [SluiceModel.Measurement]? {
         MessageScanner.measurements(in: Array(body.utf8), layout: layout)
     }
@@ -97,6 +106,29 @@ import Testing
         #expect(scanned(#"[{"time":1,"tag":"t","values":[1]}] ]"#, layout: .array) == nil)
         #expect(scanned("{\"time\":1,\"tag\":\"t\",\"values\":[1]} {\"time\":2,\"tag\":\"t\",\"values\":[1]}\n", layout: .lines) == nil)
         #expect(scanned(Array(repeating: #"{"time":1,"tag":"t","values":[1]}"#, count: 2).joined(separator: "\n") + "\n{", layout: .lines) == nil)
+    }
+
+    /// Found by the differential fuzzer (BodyFuzzingTests): each was accepted here and refused by JSONDecoder.
+    @Test(arguments: [
+        // A repeated key after a value that failed: the decoder stops at the bad value.
+        (#"{"time":-,"time":5,"tag":"t","values":[1]}"#, MessageScanner.Layout.object),
+        (#"{"values":,"values":[1],"time":1,"tag":"t"}"#, .object),
+        // NDJSON is read line by line: an object may not span lines.
+        ("{\"time\":1,\n\"tag\":\"t\",\"values\":[1]}\n", .lines),
+        ("{\"time\":1,\"tag\":\"t\",\"values\":[1\r\n]}", .lines),
+        // Not zero, yet rounds to zero: JSONDecoder calls it unrepresentable.
+        (#"{"time":1,"tag":"t","values":[-1e-400]}"#, .object),
+        (#"{"time":1,"tag":"t","values":[0.0000001e-330]}"#, .object),
+    ])
+    func declinesWhatJSONDecoderRefuses(body: String, layout: MessageScanner.Layout) {
+        #expect(scanned(body, layout: layout) == nil)
+        let fast = refusal(by: IngestBodyDecoder(), of: body, isNDJSON: layout == .lines)
+        let general = refusal(by: IngestBodyDecoder(usesScanner: false), of: body, isNDJSON: layout == .lines)
+        #expect(fast != nil && fast == general)
+    }
+
+    @Test func zeroWrittenAnyWayIsStillZero() {
+        #expect(scanned(#"{"time":1,"tag":"t","values":[0e-400,-0.000e5,0.0]}"#, layout: .object)?.first?.values.map(\.sign) == [.plus, .minus, .plus])
     }
 
     @Test func invalidUTF8IsLeftToTheGeneralDecoder() {
