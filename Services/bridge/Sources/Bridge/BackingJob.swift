@@ -4,12 +4,14 @@ import Synchronization
 
 /// Keeps one series' grid at one resolution filled and fresh, for every caller that asks for it.
 ///
-/// The grid is a contiguous run of slots, `firstIndex…lastIndex`, point `i` standing at `i × resolution`.
-/// It is filled from the query service once; after that only what changed is fetched again:
+/// The grid is a contiguous run of slots, `firstIndex…lastIndex`, point `i` standing at `i × resolution`,
+/// covering the windows asked for and never much more: a window far from the grid replaces it. It is
+/// filled from the query service once; after that only what changed is fetched again:
 /// - a change record from the writer marks every point at or after its earliest time dirty;
-/// - a window that slides forward gets its new points by carrying the last value forward, which is
-///   exact unless data newer than that point exists, and such data always comes with a change record;
-/// - unfilled points (a failed fetch, a window that grew backwards) are retried with backoff;
+/// - points a window gains are fetched, never copied from a neighbour: data stored before this job
+///   listened to the change feed would make a copy wrong. A grid that follows the present fetches each
+///   new point as it passes (`maintain`), so sliding windows usually find it ready;
+/// - unfilled points (a failed fetch, a window that grew) are retried with backoff;
 /// - the whole grid is fetched again every `fullRefreshInterval`, repairing any change record lost.
 ///
 /// One refresh runs at a time; changes arriving meanwhile are picked up by the next pass.
@@ -43,9 +45,6 @@ actor BackingJob {
     private var slots: [GridSlot] = []
     /// Every point at or after this needs fetching again; it may lie past the grid's end.
     private var dirtyFrom: Int64?
-    /// The latest grid point any change record has reached; a window sliding past an older end must not
-    /// carry a value forward over it.
-    private var highestChanged = Int64.min
     private var refreshing = false
     private var retryAt: ContinuousClock.Instant?
     private var backoff: Duration
@@ -99,9 +98,8 @@ actor BackingJob {
     }
 
     /// The writer committed measurements of this series between these times (ns).
-    func changed(minTime: Int64, maxTime: Int64) {
+    func changed(minTime: Int64) {
         let from = Resolution.firstPoint(atOrAfter: minTime, step: resolutionNanoseconds)
-        highestChanged = max(highestChanged, Resolution.firstPoint(atOrAfter: maxTime, step: resolutionNanoseconds))
         dirtyFrom = min(dirtyFrom ?? from, from)
         if unknownSince != nil {
             unknownSince = nil
@@ -125,13 +123,12 @@ actor BackingJob {
             lastFullRefresh = now
             dirtyFrom = firstIndex
         }
-        // New data usually lands on a point still in the future; once that point has passed, fetch it
-        // now rather than on the next request, so the next caller finds it already fresh. Only a grid that
-        // follows the present does this: a window in the past is not dragged forward to now.
+        // Points pass into the present one by one; fetch each as it does rather than on the next request,
+        // so the next caller finds it ready. Only a grid that follows the present does this: a window in
+        // the past is not dragged forward to now.
         let nowIndex = nowMilliseconds / key.resolutionMilliseconds
-        if !slots.isEmpty, highestChanged > lastIndex, nowIndex - lastIndex <= Self.followingLag {
-            let reachable = min(highestChanged, nowIndex)
-            if reachable > lastIndex { cover(firstIndex, reachable) }
+        if !slots.isEmpty, nowIndex > lastIndex, nowIndex - lastIndex <= Self.followingLag {
+            cover(firstIndex, nowIndex)
         }
         trim()
         kick()
@@ -146,11 +143,15 @@ actor BackingJob {
 
     // MARK: - The grid
 
-    /// Grows the grid to hold `first…last`: backwards with unfilled points, forwards by carrying the last value.
+    /// Makes the grid hold `first…last`, with unfilled points for whatever it lacked. A window further from
+    /// the grid than its own length replaces it, so a job's memory stays within about twice the windows
+    /// asked for (a window from 1970 and one for now never become one grid of 10⁹ points).
     private func cover(_ first: Int64, _ last: Int64) {
-        guard !slots.isEmpty else {
+        let span = last - first + 1
+        guard !slots.isEmpty, first <= lastIndex + span, last >= firstIndex - span else {
             firstIndex = first
-            slots = Array(repeating: .unfilled, count: Int(last - first + 1))
+            slots = Array(repeating: .unfilled, count: Int(span))
+            lowestAsked = (first, first)
             updateBytes()
             return
         }
@@ -159,9 +160,7 @@ actor BackingJob {
             firstIndex = first
         }
         if last > lastIndex {
-            let oldLast = lastIndex
-            slots.append(contentsOf: repeatElement(slots[slots.count - 1], count: Int(last - oldLast)))
-            if highestChanged > oldLast { dirtyFrom = min(dirtyFrom ?? oldLast + 1, oldLast + 1) }
+            slots.append(contentsOf: repeatElement(.unfilled, count: Int(last - lastIndex)))
         }
         updateBytes()
     }
@@ -202,9 +201,11 @@ actor BackingJob {
     }
 
     private func updateBytes() {
-        // An enum slot, plus an array header and its JSON text for each filled one.
-        let textBytes = slots.last.flatMap { slot -> Int? in if case .filled(let values?) = slot { values.json.count } else { nil } } ?? 200
-        let bytes = slots.count * (MemoryLayout<GridSlot>.stride + 32 + textBytes)
+        // An enum slot each, plus an array header and the JSON text of each filled one. Counted, not
+        // estimated from one slot: a grid still filling would otherwise look several times its size and
+        // be evicted before its first answer.
+        var bytes = slots.count * MemoryLayout<GridSlot>.stride
+        for case .filled(let values?) in slots { bytes += 32 + values.json.count }
         cachedBytes.store(bytes, ordering: .relaxed)
     }
 
@@ -256,17 +257,14 @@ actor BackingJob {
         }
     }
 
-    /// Stores fetched points `from…to`. Points the window gained meanwhile carried the old last value
-    /// forward; they carry the fresh one instead.
+    /// Stores fetched points `from…to` that the grid still holds (it may have moved while the fetch ran;
+    /// a point's value does not depend on the grid around it). Points gained meanwhile stay unfilled and
+    /// are fetched by the next pass.
     private func apply(_ values: [PointValues?], from: Int64, to: Int64) {
         for (offset, value) in values.enumerated() {
             let index = from + Int64(offset)
             guard index >= firstIndex, index <= lastIndex else { continue }
             slots[Int(index - firstIndex)] = .filled(value)
-        }
-        if to >= firstIndex, to < lastIndex {
-            let carried = slots[Int(to - firstIndex)]
-            for position in Int(to - firstIndex + 1)..<slots.count { slots[position] = carried }
         }
     }
 

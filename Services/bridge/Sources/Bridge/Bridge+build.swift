@@ -72,8 +72,10 @@ public func buildBridge(
 /// Each series' answer, in request order; several series are asked for concurrently.
 private func answer(_ window: WindowRequest, jobs: JobRegistry, fillTimeout: Duration) async -> [JobAnswer] {
     func ask(_ series: SeriesKey) async -> JobAnswer {
-        await jobs.job(for: JobKey(series: series, resolutionMilliseconds: window.resolutionMilliseconds))
-            .window(first: window.firstIndex, last: window.lastIndex, fillTimeout: fillTimeout)
+        await jobs.window(
+            for: JobKey(series: series, resolutionMilliseconds: window.resolutionMilliseconds),
+            first: window.firstIndex, last: window.lastIndex, fillTimeout: fillTimeout
+        )
     }
     guard window.series.count > 1 else { return [await ask(window.series[0])] }
     return await withTaskGroup(of: (Int, JobAnswer).self) { group in

@@ -60,21 +60,22 @@ final class ChangeFeedListener: Service, Sendable {
         while !stopRequested.load(ordering: .relaxed) {
             let poll = try await consumer.poll(maxRecords: 10_000, timeout: .milliseconds(200))
             for error in poll.errors { logger.warning("Kafka reported an error on the change feed", metadata: ["error": "\(error)"]) }
+            // The broker dropped changes this reader had not read: join again from the end, which refreshes every job.
+            if let gone = poll.outOfRange.first { throw gone.error }
             guard !poll.records.isEmpty else { continue }
             // One call per series per poll, however many batches touched it.
-            var spans: [SeriesKey: (min: Int64, max: Int64)] = [:]
+            var earliest: [SeriesKey: Int64] = [:]
             for record in poll.records {
                 do {
                     let change = try SeriesChangeCodec.decode(key: record.key, value: record.value)
-                    let span = spans[change.series]
-                    spans[change.series] = (min(span?.min ?? .max, change.minTime), max(span?.max ?? .min, change.maxTime))
+                    earliest[change.series] = min(earliest[change.series] ?? .max, change.minTime)
                 } catch {
                     metrics.unreadableChanges.increment()
                     logger.warning("skipped an unreadable change record", metadata: ["partition": "\(record.topicPartition)", "offset": "\(record.offset)", "error": "\(error)"])
                 }
             }
             metrics.changesReceived.increment(by: poll.records.count)
-            for (series, span) in spans { await registry.changed(series, minTime: span.min, maxTime: span.max) }
+            for (series, minTime) in earliest { await registry.changed(series, minTime: minTime) }
         }
     }
 }

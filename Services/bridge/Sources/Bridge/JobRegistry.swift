@@ -8,15 +8,24 @@ import Synchronization
 /// Getting a job and creating it happen under one lock, which is what makes "one job however many
 /// callers arrive at once" hold; SignalVortex claimed jobs in two steps and raced. A sweeper expires idle
 /// jobs, evicts the least recently asked past the memory cap, and gives each job its health check.
+///
+/// A series the query service does not know keeps no job: it is remembered in a bounded set and
+/// answered at once until a change record names it (or `unknownSeriesTime` passes, in case the record
+/// was lost), so a flood of unknown tags costs one query each, then nothing.
 final class JobRegistry: Service, Sendable {
     struct Limits: Sendable {
         var idleTime: Duration
         var cacheBytes: Int
         /// How often the sweeper runs; each job's own backoff decides whether it acts.
         var sweepInterval: Duration = .milliseconds(250)
+        /// How long a series the query service did not know is answered as unknown without asking again.
+        var unknownSeriesTime: Duration = .seconds(60)
+        /// How many unknown series are remembered; past it the oldest are forgotten (and asked again).
+        var unknownSeriesCount = 100_000
     }
 
     private let jobs = Mutex<[SeriesKey: [Int64: BackingJob]]>([:])
+    private let unknown = Mutex(UnknownSeries())
     private let makeJob: @Sendable (JobKey) -> BackingJob
     private let limits: Limits
     private let metrics: BridgeMetrics
@@ -50,14 +59,36 @@ final class JobRegistry: Service, Sendable {
         return job
     }
 
-    /// Tells every job of this series what the writer committed.
-    func changed(_ series: SeriesKey, minTime: Int64, maxTime: Int64) async {
-        guard let seriesJobs = jobs.withLock({ $0[series].map { Array($0.values) } }) else { return }
-        for job in seriesJobs { await job.changed(minTime: minTime, maxTime: maxTime) }
+    /// The slots of `first…last` for `key`'s series, from its job (started if need be); an unknown series
+    /// is answered from memory, and a job that finds its series unknown is dropped at once.
+    func window(for key: JobKey, first: Int64, last: Int64, fillTimeout: Duration) async -> JobAnswer {
+        let now = ContinuousClock.now
+        if unknown.withLock({ $0.contains(key.series, at: now) }) { return .unknownSeries }
+        let job = job(for: key)
+        let answer = await job.window(first: first, last: last, fillTimeout: fillTimeout)
+        if case .unknownSeries = answer {
+            let removed = jobs.withLock { jobs in
+                guard jobs[key.series]?[key.resolutionMilliseconds] === job else { return false }
+                Self.remove(job, from: &jobs)
+                return true
+            }
+            unknown.withLock { $0.insert(key.series, until: now + limits.unknownSeriesTime, keepingAtMost: limits.unknownSeriesCount) }
+            if removed { await job.stop() }
+        }
+        return answer
     }
 
-    /// Makes every job fetch its whole grid again: changes may have been missed.
+    /// Tells every job of this series what the writer committed.
+    func changed(_ series: SeriesKey, minTime: Int64) async {
+        unknown.withLock { $0.remove(series) }
+        guard let seriesJobs = jobs.withLock({ $0[series].map { Array($0.values) } }) else { return }
+        for job in seriesJobs { await job.changed(minTime: minTime) }
+    }
+
+    /// Makes every job fetch its whole grid again, and forgets which series were unknown: changes may
+    /// have been missed.
     func invalidateAll() async {
+        unknown.withLock { $0 = UnknownSeries() }
         for job in allJobs() { await job.invalidate() }
     }
 
@@ -85,9 +116,10 @@ final class JobRegistry: Service, Sendable {
             var bytes = all.reduce(0) { $0 + $1.cachedBytes.load(ordering: .relaxed) }
             var evicted: [BackingJob] = []
             if bytes > limits.cacheBytes {
-                // Least recently asked first; a job asked for within the last second is being answered and stays.
+                // Least recently asked first, however recently: the cap holds even under a flood of new
+                // windows. A request still being answered keeps its job alive until it is done.
                 all.sort { $0.lastAsked.load(ordering: .relaxed) < $1.lastAsked.load(ordering: .relaxed) }
-                while bytes > limits.cacheBytes, let oldest = all.first, now - oldest.lastAsked.load(ordering: .relaxed) >= 1000 {
+                while bytes > limits.cacheBytes, let oldest = all.first {
                     all.removeFirst()
                     bytes -= oldest.cachedBytes.load(ordering: .relaxed)
                     Self.remove(oldest, from: &jobs)
