@@ -15,6 +15,14 @@ extension BridgeTests {
             let old = (0..<120).map { Posted(tag: "bridge-far", time: (yesterdayMs + Int64($0) * 10_000) * 1_000_000, values: [Double($0)]) }
             let recent = (0..<120).map { Posted(tag: "bridge-far", time: (nowMs - 1_200_000 + Int64($0) * 10_000) * 1_000_000, values: [1000 + Double($0)]) }
             try await postVisible(stack, old + recent)
+            // The same data under a second tag, for adjacent windows: the earlier first, then the present.
+            // The later one's points must be fetched, since the job knows newer data exists (it probed the
+            // series), not copied from the earlier window's last point.
+            try await postVisible(stack, recent.map { Posted(tag: "bridge-adjacent", time: $0.time, values: $0.values) })
+            let earlier = try await window(stack, tag: "bridge-adjacent", startMs: nowMs - 1_800_000, endMs: nowMs - 900_000)
+            let earlierLast = try #require(earlier.points.max { $0.key < $1.key }?.value[0])
+            let later = try await window(stack, tag: "bridge-adjacent", startMs: nowMs - 900_000)
+            #expect(later.points.values.map { $0[0] }.max() == recent.last?.values[0], "the later window holds \(earlierLast) carried forward")
 
             let yesterday = try await window(stack, tag: "bridge-far", startMs: yesterdayMs + 60_000, endMs: yesterdayMs + 960_000)
             #expect(yesterday.resolution == 1000)

@@ -8,9 +8,11 @@ import Synchronization
 /// covering the windows asked for and never much more: a window far from the grid replaces it. It is
 /// filled from the query service once; after that only what changed is fetched again:
 /// - a change record from the writer marks every point at or after its earliest time dirty;
-/// - points a window gains are fetched, never copied from a neighbour: data stored before this job
-///   listened to the change feed would make a copy wrong. A grid that follows the present fetches each
-///   new point as it passes (`maintain`), so sliding windows usually find it ready;
+/// - points a window gains are fetched, unless the job knows that no measurement exists after its last
+///   point: then each new point's as-of value is the last one, and it is copied. The job knows the
+///   series' newest measurement from a probe at its first fill (and each full refresh) and from every
+///   change record since, so data stored before the job existed can never be skipped. A grid that
+///   follows the present takes each point as it passes (`maintain`), so sliding windows find it ready;
 /// - unfilled points (a failed fetch, a window that grew) are retried with backoff;
 /// - the whole grid is fetched again every `fullRefreshInterval`, repairing any change record lost.
 ///
@@ -45,6 +47,11 @@ actor BackingJob {
     private var slots: [GridSlot] = []
     /// Every point at or after this needs fetching again; it may lie past the grid's end.
     private var dirtyFrom: Int64?
+    /// The newest measurement time (ns) the probe found; nil until probed, and again whenever changes
+    /// may have been missed. Without it nothing is copied forward.
+    private var probedNewest: Int64??
+    /// The newest measurement time named by a change record since the job started.
+    private var newestChanged = Int64.min
     private var refreshing = false
     private var retryAt: ContinuousClock.Instant?
     private var backoff: Duration
@@ -98,7 +105,8 @@ actor BackingJob {
     }
 
     /// The writer committed measurements of this series between these times (ns).
-    func changed(minTime: Int64) {
+    func changed(minTime: Int64, maxTime: Int64) {
+        newestChanged = max(newestChanged, maxTime)
         let from = Resolution.firstPoint(atOrAfter: minTime, step: resolutionNanoseconds)
         dirtyFrom = min(dirtyFrom ?? from, from)
         if unknownSince != nil {
@@ -111,6 +119,7 @@ actor BackingJob {
     /// Everything may have changed (the change feed was interrupted): fetch the whole grid again.
     func invalidate() {
         dirtyFrom = firstIndex
+        probedNewest = nil
         kick()
     }
 
@@ -122,6 +131,7 @@ actor BackingJob {
         if now - lastFullRefresh >= settings.fullRefreshInterval {
             lastFullRefresh = now
             dirtyFrom = firstIndex
+            probedNewest = nil
         }
         // Points pass into the present one by one; fetch each as it does rather than on the next request,
         // so the next caller finds it ready. Only a grid that follows the present does this: a window in
@@ -160,9 +170,18 @@ actor BackingJob {
             firstIndex = first
         }
         if last > lastIndex {
-            slots.append(contentsOf: repeatElement(.unfilled, count: Int(last - lastIndex)))
+            let carried = nothingAfterLastPoint ? slots[slots.count - 1] : .unfilled
+            slots.append(contentsOf: repeatElement(carried, count: Int(last - lastIndex)))
         }
         updateBytes()
+    }
+
+    /// True when the last point is filled and no measurement of the series is newer than it, so every
+    /// later point's as-of value is the same: the one case where a value may be copied forward.
+    private var nothingAfterLastPoint: Bool {
+        guard case .filled = slots.last, case .some(let probed) = probedNewest else { return false }
+        let newest = max(probed ?? .min, newestChanged)
+        return newest <= lastIndex * resolutionNanoseconds
     }
 
     /// Drops the points no one has asked for in a full trim period, as sliding windows leave them behind.
@@ -231,7 +250,17 @@ actor BackingJob {
             metrics.refreshes.increment()
             let values: [PointValues?]?
             do {
+                if probedNewest == nil {
+                    // Probed before the values: anything stored later comes with a change record.
+                    guard let newest = try await source.newestMeasurement(of: key.series) else { throw UnknownSeriesFound() }
+                    probedNewest = .some(newest)
+                }
                 values = try await source.values(of: key.series, first: from, last: to, resolutionMilliseconds: key.resolutionMilliseconds)
+            } catch is UnknownSeriesFound {
+                unknownSince = ContinuousClock.now
+                retryAt = ContinuousClock.now + settings.unknownSeriesRecheck
+                releaseWaiters { _ in true }
+                return
             } catch {
                 dirtyFrom = min(dirtyFrom ?? from, from)
                 retryAt = ContinuousClock.now + backoff
@@ -295,3 +324,6 @@ actor BackingJob {
         }
     }
 }
+
+/// The probe found the series unknown; handled like an unknown answer to a fill.
+private struct UnknownSeriesFound: Error {}

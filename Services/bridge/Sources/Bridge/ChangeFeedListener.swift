@@ -64,18 +64,19 @@ final class ChangeFeedListener: Service, Sendable {
             if let gone = poll.outOfRange.first { throw gone.error }
             guard !poll.records.isEmpty else { continue }
             // One call per series per poll, however many batches touched it.
-            var earliest: [SeriesKey: Int64] = [:]
+            var spans: [SeriesKey: (min: Int64, max: Int64)] = [:]
             for record in poll.records {
                 do {
                     let change = try SeriesChangeCodec.decode(key: record.key, value: record.value)
-                    earliest[change.series] = min(earliest[change.series] ?? .max, change.minTime)
+                    let span = spans[change.series]
+                    spans[change.series] = (min(span?.min ?? .max, change.minTime), max(span?.max ?? .min, change.maxTime))
                 } catch {
                     metrics.unreadableChanges.increment()
                     logger.warning("skipped an unreadable change record", metadata: ["partition": "\(record.topicPartition)", "offset": "\(record.offset)", "error": "\(error)"])
                 }
             }
             metrics.changesReceived.increment(by: poll.records.count)
-            for (series, minTime) in earliest { await registry.changed(series, minTime: minTime) }
+            for (series, span) in spans { await registry.changed(series, minTime: span.min, maxTime: span.max) }
         }
     }
 }

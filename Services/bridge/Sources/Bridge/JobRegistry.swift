@@ -79,10 +79,10 @@ final class JobRegistry: Service, Sendable {
     }
 
     /// Tells every job of this series what the writer committed.
-    func changed(_ series: SeriesKey, minTime: Int64) async {
+    func changed(_ series: SeriesKey, minTime: Int64, maxTime: Int64) async {
         unknown.withLock { $0.remove(series) }
         guard let seriesJobs = jobs.withLock({ $0[series].map { Array($0.values) } }) else { return }
-        for job in seriesJobs { await job.changed(minTime: minTime) }
+        for job in seriesJobs { await job.changed(minTime: minTime, maxTime: maxTime) }
     }
 
     /// Makes every job fetch its whole grid again, and forgets which series were unknown: changes may

@@ -63,17 +63,34 @@ public struct QueryServiceClient: Sendable {
         return values
     }
 
+    /// The time of the series' newest measurement, whenever it is (past or future); `.some(nil)` when it
+    /// has none, nil when the query service has never stored the series. One index probe: the as-of
+    /// sample at the end of time.
+    func newestMeasurement(of series: SeriesKey) async throws -> Int64?? {
+        let end = Int64.max
+        let grid = SampleGrid(start: end - max(minimumWindowMilliseconds, 1) * 1_000_000, end: end, count: 1)
+        guard let samples = try await fetchSamples(series, grid: grid, measuredAt: true) else { return nil }
+        return .some(samples.first?.measuredAt)
+    }
+
     private struct APIBody: Decodable {
         struct Sample: Decodable {
             var time: Int64
+            var measuredAt: Int64?
             var values: [Double]?
         }
         var samples: [Sample]
     }
 
-    /// `/api`'s samples on `grid`, checked to stand exactly where the grid says.
+    /// `/api`'s values on `grid`.
     private func fetch(_ series: SeriesKey, grid: SampleGrid) async throws -> [PointValues?]? {
+        try await fetchSamples(series, grid: grid, measuredAt: false).map { samples in samples.map { $0.values.map(PointValues.init) } }
+    }
+
+    /// `/api`'s samples on `grid`, checked to stand exactly where the grid says.
+    private func fetchSamples(_ series: SeriesKey, grid: SampleGrid, measuredAt: Bool) async throws -> [APIBody.Sample]? {
         let url = "\(baseURL)/api?domain=\(Self.escaped(series.domain))&tag=\(Self.escaped(series.tag))&start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)"
+            + (measuredAt ? "&measured_at=true" : "")
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
@@ -100,7 +117,7 @@ public struct QueryServiceClient: Sendable {
         for (offset, sample) in decoded.samples.enumerated() where sample.time != grid.time(ofSample: offset + 1) {
             throw Failure(description: "the query service's sample \(offset + 1) is at \(sample.time), not on the grid at \(grid.time(ofSample: offset + 1))")
         }
-        return decoded.samples.map { $0.values.map(PointValues.init) }
+        return decoded.samples
     }
 
     /// Percent-encodes everything but RFC 3986's unreserved characters, so any tag survives the URL.
