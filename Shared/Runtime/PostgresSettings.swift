@@ -39,7 +39,8 @@ public struct PostgresSettings: Sendable, Equatable {
     }
 
     /// A pooled client; run it as the first service of the process's `ServiceGroup`.
-    public func makeClient(backgroundLogger: Logger) -> PostgresClient {
+    /// - Parameter statementTimeout: PostgreSQL cancels any statement on these connections that runs longer.
+    public func makeClient(backgroundLogger: Logger, statementTimeout: Duration? = nil) -> PostgresClient {
         var configuration = PostgresClient.Configuration(
             host: host,
             port: port,
@@ -50,6 +51,11 @@ public struct PostgresSettings: Sendable, Equatable {
         )
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 1
+        if let statementTimeout, statementTimeout > .zero {
+            let (seconds, attoseconds) = statementTimeout.components
+            let milliseconds = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+            configuration.options.additionalStartupParameters = [("statement_timeout", "\(milliseconds)")]
+        }
         return PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
     }
 }

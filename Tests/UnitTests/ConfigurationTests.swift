@@ -26,6 +26,17 @@ import Writer
         let query = try QueryConfiguration.fromEnvironment(empty)
         #expect(query.http.port == 8081)
         #expect(query.minimumWindowNanoseconds == 600_000_000_000)
+        #expect(query.statementTimeout == .seconds(5))
+        #expect(query.maxInFlight == 64)
+        #expect(try QueryConfiguration.fromEnvironment(EnvironmentReader(["SLUICE_QUERY_STATEMENT_TIMEOUT_MS": "0"])).statementTimeout == nil)
+    }
+
+    @Test func anInFlightLimitTurnsAwayWhatIsPastIt() async {
+        let limit = InFlightLimit(limit: 1)
+        let nested = await limit.run { await limit.run { 2 } }
+        #expect(nested == .some(nil))
+        #expect(await limit.run { 3 } == 3)
+        #expect(limit.current == 0)
     }
 
     @Test func variablesOverrideDefaults() throws {

@@ -1,0 +1,67 @@
+import Hummingbird
+import Logging
+import Metrics
+import PostgresNIO
+import SluiceModel
+import SluiceRuntime
+import SluiceStorage
+
+/// `GET /api`: as-of samples of one series over a window, at most `maxInFlight` at once, each statement
+/// cut off by PostgreSQL after `statementTimeout`.
+struct SampleRoute: Sendable {
+    let lookup: SeriesLookup
+    let sampler: AsOfSampler
+    let limit: InFlightLimit
+    let configuration: QueryConfiguration
+    let duration = Timer(label: "sluice_query_duration_seconds")
+    let refusedBusy = Counter(label: "sluice_query_requests_refused_busy_total")
+
+    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let parameters = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { first, _ in first }
+        let sampleRequest = try SampleRequest.parse(
+            parameters,
+            now: WallClock.nowNanoseconds(),
+            minimumWindow: configuration.minimumWindowNanoseconds
+        )
+        guard let samples = try await limit.run({ try await samples(for: sampleRequest, logger: context.logger) }) else {
+            refusedBusy.increment()
+            throw APIError(
+                .serviceUnavailable,
+                "the query service is answering \(limit.limit) requests already; try again after Retry-After seconds",
+                headers: [.retryAfter: "1"]
+            )
+        }
+        duration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: SampleResponse.body(for: sampleRequest, samples: samples))
+        )
+    }
+
+    private func samples(for request: SampleRequest, logger: Logger) async throws -> [Sample] {
+        do {
+            guard let seriesID = try await lookup.id(of: request.series, logger: logger) else {
+                throw APIError(
+                    .notFound,
+                    "no measurements were ever stored for tag \(JSONText.quoted(request.series.tag)) in domain \(JSONText.quoted(request.series.domain))"
+                )
+            }
+            return try await sampler.samples(seriesID: seriesID, grid: request.grid, logger: logger)
+        } catch let error as APIError {
+            throw error
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.queryCanceled.raw {
+            logger.warning("sampling outlasted the statement timeout", metadata: ["samples": "\(request.grid.count)"])
+            throw APIError(
+                .serviceUnavailable,
+                "the query took longer than SLUICE_QUERY_STATEMENT_TIMEOUT_MS allows and was stopped; ask for fewer samples or try again",
+                headers: [.retryAfter: "1"]
+            )
+        } catch {
+            // Bad input was refused above, so whatever fails here is the database's side: say so, keep its text in the log.
+            logger.error("sampling failed", metadata: ["error": "\(String(reflecting: error))"])
+            throw APIError(.serviceUnavailable, "the database did not answer; try again shortly", headers: [.retryAfter: "1"])
+        }
+    }
+}
