@@ -4,14 +4,16 @@ public enum MeasurementLimits {
     public static let domainBytes = 1...64
     public static let valueCount = 1...64
 
-    /// Checks every field of a measurement.
+    /// Checks every field of a measurement arriving at ingest.
     /// - Returns: why it is unacceptable, or nil when it is fine.
     public static func problem(with measurement: Measurement) -> String? {
-        problem(withDomain: measurement.domain) ?? problem(withTag: measurement.tag) ?? problem(withTime: measurement.time)
+        problem(withDomain: measurement.domain) ?? problem(withNewTag: measurement.tag) ?? problem(withTime: measurement.time)
             ?? problem(withValues: measurement.values)
     }
 
-    /// Checks a tag: 1–255 bytes of UTF-8 and no control characters.
+    /// Checks a tag that may already be stored: 1–255 bytes of UTF-8 and no control characters. The
+    /// writer, query and bridge use this rule, so series stored before `problem(withNewTag:)` tightened
+    /// stay writable from Kafka and readable.
     /// - Returns: why the tag is unacceptable, or nil when it is fine.
     public static func problem(withTag tag: String) -> String? {
         let bytes = tag.utf8.count
@@ -22,6 +24,22 @@ public enum MeasurementLimits {
         }
         return nil
     }
+
+    /// Checks a tag for a new measurement: `problem(withTag:)`, and none of the invisible characters that
+    /// make two names look alike or reorder how a name displays.
+    public static func problem(withNewTag tag: String) -> String? {
+        if let problem = problem(withTag: tag) { return problem }
+        if let scalar = tag.unicodeScalars.first(where: { invisible.contains($0.value) }) {
+            let code = String(scalar.value, radix: 16, uppercase: true)
+            return "tag contains U+\(String(repeating: "0", count: max(0, 4 - code.count)))\(code), an invisible direction or spacing mark; remove it"
+        }
+        return nil
+    }
+
+    /// Bidirectional embeddings, overrides and isolates (they reorder how text displays: a tag could read
+    /// as another), zero-width space, word joiner and byte-order mark. Zero-width joiner and non-joiner
+    /// stay allowed: scripts such as Persian and emoji sequences need them.
+    static let invisible: Set<UInt32> = Set(0x202A...0x202E).union(0x2066...0x2069).union([0x200B, 0x200E, 0x200F, 0x2060, 0xFEFF])
 
     /// Checks a domain: 1–64 bytes of letters, digits, `.`, `_` and `-` (it never holds `/`, the key separator).
     public static func problem(withDomain domain: String) -> String? {

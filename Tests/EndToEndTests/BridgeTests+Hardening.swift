@@ -88,4 +88,25 @@ extension BridgeTests {
             await stack.stop()
         }
     }
+
+    @Test func canonicallyEquivalentTagsStayTwoSeriesThroughQueryAndBridge() async throws {
+        try await TestDatabase.with { database, _ in
+            let stack = try await SluiceStack(database: database, withBridge: true)
+            let (decomposed, precomposed) = ("Cafe\u{301}", "Caf\u{E9}")
+            let time = nowNanoseconds() - 60_000_000_000
+            try await postVisible(stack, [Posted(tag: decomposed, time: time, values: [1])])
+            try await postVisible(stack, [Posted(tag: precomposed, time: time, values: [2])])
+            for (tag, value) in [(decomposed, 1.0), (precomposed, 2.0), (decomposed, 1.0)] {
+                let escaped = tag.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? tag
+                let api = try await HTTP.get(stack.queryURL + "/api?tag=\(escaped)&start=-600000000000&samples=1")
+                let samples = (try api.json() as? [String: Any])?["samples"] as? [[String: Any]]
+                #expect((samples?.last?["values"] as? [Double]) == [value], "/api for \(tag.unicodeScalars.map(\.value)): \(api.text)")
+                let bridge = try await ask(stack, #"{"tag":"\#(tag)","start_time_ms":-120000}"#)
+                let data = (try bridge.json() as? [String: Any])?["data"] as? [String: Any]
+                let points = data?.first(where: { Array($0.key.utf8) == Array(tag.utf8) })?.value as? [[Any]]
+                #expect((points?.last?[1] as? [Double]) == [value], "bridge for \(tag.unicodeScalars.map(\.value)): \(bridge.text.prefix(300))")
+            }
+            await stack.stop()
+        }
+    }
 }

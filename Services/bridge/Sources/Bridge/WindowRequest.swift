@@ -45,7 +45,8 @@ public struct WindowRequest: Sendable, Equatable {
         case (_?, _?): throw bad("give either \"tag\" or \"tags\", not both")
         }
         guard (1...maximumSeries).contains(tags.count) else { throw bad("\"tags\" must list 1 to \(maximumSeries) tags") }
-        guard Set(tags).count == tags.count else { throw bad("\"tags\" lists a tag twice") }
+        // By bytes, as everywhere: canonically equivalent spellings are different series.
+        guard Set(tags.map { Array($0.utf8) }).count == tags.count else { throw bad("\"tags\" lists a tag twice") }
         for tag in tags {
             if let problem = MeasurementLimits.problem(withTag: tag) { throw bad(problem) }
         }
