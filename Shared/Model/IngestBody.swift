@@ -42,6 +42,13 @@ public struct IngestBodyDecoder: Sendable {
     ///   - isNDJSON: true when the request said so in its content type; otherwise the format is detected.
     /// - Throws: `IngestBodyError` naming what to fix.
     public func decode(_ body: [UInt8], isNDJSON: Bool = false) throws(IngestBodyError) -> [Measurement] {
+        let result = body.withUnsafeBufferPointer { buffer in Result { () throws(IngestBodyError) in try decode(buffer, isNDJSON: isNDJSON) } }
+        return try result.get()
+    }
+
+    /// Decodes bytes the caller holds, such as a request's own buffer: the usual body is read in place,
+    /// never copied; only a body the scanner declines is copied for `JSONDecoder`.
+    public func decode(_ body: UnsafeBufferPointer<UInt8>, isNDJSON: Bool = false) throws(IngestBodyError) -> [Measurement] {
         guard let first = body.first(where: { !Self.isWhitespace($0) }) else { throw .empty }
         let layout: MessageScanner.Layout
         if isNDJSON || (first == UInt8(ascii: "{") && Self.looksLikeNDJSON(body)) {
@@ -60,8 +67,8 @@ public struct IngestBodyDecoder: Sendable {
         } else {
             switch layout {
             case .lines: candidates = try decodeLines(body).map(\.decoded)
-            case .array: candidates = try decodeJSON([WireMessage].self, from: body, what: "JSON array").map(\.decoded)
-            case .object: candidates = [try decodeJSON(WireMessage.self, from: body, what: "JSON object").decoded]
+            case .array: candidates = try decodeJSON([WireMessage].self, from: Data(body), what: "JSON array").map(\.decoded)
+            case .object: candidates = [try decodeJSON(WireMessage.self, from: Data(body), what: "JSON object").decoded]
             }
         }
         if candidates.isEmpty { throw .empty }
@@ -93,34 +100,54 @@ public struct IngestBodyDecoder: Sendable {
         return measurements
     }
 
-    private func decodeLines(_ body: [UInt8]) throws(IngestBodyError) -> [WireMessage] {
+    private func decodeLines(_ body: UnsafeBufferPointer<UInt8>) throws(IngestBodyError) -> [WireMessage] {
         var messages: [WireMessage] = []
-        for (lineNumber, line) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+        var lineNumber = 0
+        for line in Self.lines(of: body) {
+            lineNumber += 1
             guard line.contains(where: { !Self.isWhitespace($0) }) else { continue }
             do {
                 messages.append(try JSONDecoder().decode(WireMessage.self, from: Data(line)))
             } catch {
-                throw .malformed("line \(lineNumber + 1) is not a JSON object: \(Self.summary(of: error))")
+                throw .malformed("line \(lineNumber) is not a JSON object: \(Self.summary(of: error))")
             }
         }
         return messages
     }
 
-    private func decodeJSON<T: Decodable>(_ type: T.Type, from body: [UInt8], what: String) throws(IngestBodyError) -> T {
+    private func decodeJSON<T: Decodable>(_ type: T.Type, from body: Data, what: String) throws(IngestBodyError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(body))
+            return try JSONDecoder().decode(type, from: body)
         } catch {
             throw .malformed("the body is not a valid \(what): \(Self.summary(of: error))")
         }
     }
 
     /// True when a body starting with `{` has several lines that each hold a whole object.
-    static func looksLikeNDJSON(_ body: [UInt8]) -> Bool {
-        let lines = body.split(separator: UInt8(ascii: "\n")).filter { $0.contains(where: { !isWhitespace($0) }) }
-        guard lines.count > 1 else { return false }
-        return lines.allSatisfy { line in
-            line.first(where: { !isWhitespace($0) }) == UInt8(ascii: "{")
-                && line.last(where: { !isWhitespace($0) }) == UInt8(ascii: "}")
+    static func looksLikeNDJSON(_ body: UnsafeBufferPointer<UInt8>) -> Bool {
+        var objects = 0
+        for line in lines(of: body) where line.contains(where: { !isWhitespace($0) }) {
+            guard line.first(where: { !isWhitespace($0) }) == UInt8(ascii: "{"), line.last(where: { !isWhitespace($0) }) == UInt8(ascii: "}") else {
+                return false
+            }
+            objects += 1
+        }
+        return objects > 1
+    }
+
+    /// The body's lines, split at each newline, one at a time: views into the body, never copies.
+    static func lines(of body: UnsafeBufferPointer<UInt8>) -> some Sequence<Slice<UnsafeBufferPointer<UInt8>>> {
+        var start = body.startIndex
+        var finished = false
+        return AnySequence {
+            AnyIterator { () -> Slice<UnsafeBufferPointer<UInt8>>? in
+                guard !finished else { return nil }
+                let end = body[start...].firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
+                defer {
+                    if end == body.endIndex { finished = true } else { start = end + 1 }
+                }
+                return body[start..<end]
+            }
         }
     }
 

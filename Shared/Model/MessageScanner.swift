@@ -22,13 +22,16 @@ struct MessageScanner {
     /// The messages of a body, in order and not yet checked against `MeasurementLimits`; nil when the
     /// general decoder must read it.
     static func measurements(in body: [UInt8], layout: Layout) -> [Measurement]? {
-        body.withUnsafeBufferPointer { buffer in
-            var scanner = MessageScanner(bytes: buffer, position: 0)
-            switch layout {
-            case .object: return scanner.singleObject()
-            case .array: return scanner.array()
-            case .lines: return scanner.lines()
-            }
+        body.withUnsafeBufferPointer { measurements(in: $0, layout: layout) }
+    }
+
+    /// The same, over bytes the caller holds (ingest reads the request's own buffer, without a copy).
+    static func measurements(in body: UnsafeBufferPointer<UInt8>, layout: Layout) -> [Measurement]? {
+        var scanner = MessageScanner(bytes: body, position: 0)
+        switch layout {
+        case .object: return scanner.singleObject()
+        case .array: return scanner.array()
+        case .lines: return scanner.lines()
         }
     }
 

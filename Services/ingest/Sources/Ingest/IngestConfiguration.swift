@@ -7,6 +7,9 @@ public struct IngestConfiguration: Sendable {
     public var topic: String
     /// Bodies larger than this are refused with 413.
     public var maxBodyBytes: Int
+    /// Request bodies held at once (each counted by its declared length, or `maxBodyBytes` when it
+    /// declares none); past it, 503. Ingest's memory peaks at a few times this (README, "Memory").
+    public var maxInFlightBytes: Int
     /// The `Retry-After` a 503 suggests, in seconds.
     public var retryAfterSeconds: Int
     public var http: ServiceAddress
@@ -30,6 +33,7 @@ public struct IngestConfiguration: Sendable {
             ),
             topic: environment.string("SLUICE_MEASUREMENTS_TOPIC", default: "sluice.measurements"),
             maxBodyBytes: try environment.int("SLUICE_INGEST_MAX_BODY_BYTES", default: 16 << 20, in: 1024...(1 << 30)),
+            maxInFlightBytes: try environment.int("SLUICE_INGEST_MAX_IN_FLIGHT_BYTES", default: 64 << 20, in: 1024...(1 << 34)),
             retryAfterSeconds: try environment.int("SLUICE_INGEST_RETRY_AFTER_S", default: 1, in: 1...3600),
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_INGEST_PORT", defaultPort: 8080),
             maxPartitionBacklog: Int64(try environment.int("SLUICE_INGEST_MAX_PARTITION_BACKLOG", default: 20_000, in: 0...1_000_000_000)),

@@ -10,6 +10,9 @@ import SluiceRuntime
 struct SaveRoute: Sendable {
     let producer: KafkaProducer
     let backlog: BacklogMonitor
+    /// Request bodies held at once, by their declared length (the most a body may be when none is
+    /// declared); a request that would pass it gets 503 before its body is read.
+    let bodies: ByteBudget
     let configuration: IngestConfiguration
     let decoder = IngestBodyDecoder()
     let metrics = IngestMetrics()
@@ -19,12 +22,29 @@ struct SaveRoute: Sendable {
             metrics.refusedForBacklog.increment()
             throw Self.backlogError(behind, configuration: configuration)
         }
+        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min(max($0, 0), configuration.maxBodyBytes) }
+        guard let response = try await bodies.run(holding: declared ?? configuration.maxBodyBytes, { try await accept(request, context: context) }) else {
+            metrics.refusedForMemory.increment()
+            throw APIError(
+                .serviceUnavailable,
+                "ingest is holding as many request bytes as SLUICE_INGEST_MAX_IN_FLIGHT_BYTES allows (\(bodies.limit)); nothing was accepted, send the same request again after Retry-After seconds",
+                headers: [.retryAfter: String(configuration.retryAfterSeconds)]
+            )
+        }
+        return response
+    }
+
+    private func accept(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
         let isNDJSON = request.headers[.contentType].map { $0.contains("ndjson") || $0.contains("jsonl") } ?? false
+        // Read in place: the body is not copied for the usual shapes.
+        let decoded = body.withUnsafeReadableBytes { raw in
+            Result { () throws(IngestBodyError) in try decoder.decode(raw.assumingMemoryBound(to: UInt8.self), isNDJSON: isNDJSON) }
+        }
         let measurements: [Measurement]
         do {
-            measurements = try decoder.decode(Array(body.readableBytesView), isNDJSON: isNDJSON)
+            measurements = try decoded.get()
         } catch {
             metrics.rejectedRequests.increment()
             throw Self.apiError(for: error)
@@ -102,5 +122,6 @@ struct IngestMetrics: Sendable {
     let rejectedRequests = Counter(label: "sluice_ingest_requests_rejected_total")
     let unavailable = Counter(label: "sluice_ingest_requests_unavailable_total")
     let refusedForBacklog = Counter(label: "sluice_ingest_requests_refused_backlog_total")
+    let refusedForMemory = Counter(label: "sluice_ingest_requests_refused_memory_total")
     let produceDuration = Timer(label: "sluice_ingest_produce_duration_seconds")
 }
