@@ -114,6 +114,26 @@ public struct SchemaMigrator: Sendable {
                     "comment on table writer_data_loss is 'Each time the writer found that Kafka no longer held its stored position, and where it resumed. lost_messages is null when the count is unknown (topic recreated, cluster changed).'",
                 ]
             ),
+            Migration(
+                version: 3,
+                summary: "Kafka records the writer could not read, kept whole",
+                statements: [
+                    """
+                    create table writer_rejected_records (
+                        id bigint generated always as identity primary key,
+                        consumer_group text not null,
+                        topic text not null,
+                        partition int not null,
+                        record_offset bigint not null,
+                        record_key bytea not null,
+                        record_value bytea not null,
+                        reason text not null,
+                        rejected_at timestamptz not null default now()
+                    )
+                    """,
+                    "comment on table writer_rejected_records is 'Records on the measurements topic that were not Sluice measurements; skipped by the writer, kept here for an operator.'",
+                ]
+            ),
         ]
     }
 }

@@ -98,4 +98,22 @@ struct BatchStoreTests {
             #expect(recorded == ["3:10->25:15:retention", "0:-->3:3:never stored", "3:25->0:?:new cluster"])
         }
     }
+
+    @Test func unreadableRecordsAreKeptWholeWithTheBatchThatSkipsThem() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            let bad = RejectedRecord(partition: partition, offset: 41, key: Array("no-slash".utf8), value: [0x00, 0xFF, 0x7F], reason: "no separator")
+            _ = try await store.store([Measurement(tag: "x", time: 1, values: [1])], nextOffsets: [partition: 42], rejected: [bad], logger: logger)
+            var kept: [(Int32, Int64, String, String, String)] = []
+            let query: PostgresQuery = """
+                select partition, record_offset, encode(record_key, 'hex'), encode(record_value, 'hex'), reason from writer_rejected_records
+                """
+            for try await row in try await client.query(query).decode((Int32, Int64, String, String, String).self) { kept.append(row) }
+            #expect(kept.count == 1)
+            #expect(kept.first?.0 == 3 && kept.first?.1 == 41)
+            #expect(kept.first?.2 == "6e6f2d736c617368" && kept.first?.3 == "00ff7f")
+            #expect(kept.first?.4 == "no separator")
+        }
+    }
 }

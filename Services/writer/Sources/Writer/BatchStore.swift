@@ -34,9 +34,12 @@ public struct BatchStore: Sendable {
     /// - Parameters:
     ///   - measurements: in Kafka order; within one batch the first of a duplicate (series, ts) wins.
     ///   - nextOffsets: per partition, the offset to resume from once this batch is stored.
+    ///   - rejected: records of the batch that are not measurements, kept whole in `writer_rejected_records`
+    ///     in the same transaction, so each is kept exactly once and nothing read is ever just dropped.
     ///   - clusterID: the Kafka cluster the offsets belong to, kept beside them (nil when the broker does not say).
     public func store(
-        _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], clusterID: String? = nil, logger: Logger
+        _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], rejected: [RejectedRecord] = [],
+        clusterID: String? = nil, logger: Logger
     ) async throws -> Outcome {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query(
@@ -74,6 +77,18 @@ public struct BatchStore: Sendable {
                     logger: logger
                 )
                 for try await count in rows.decode(Int.self) { inserted = count }
+            }
+            if !rejected.isEmpty {
+                try await connection.query(
+                    """
+                    insert into writer_rejected_records (consumer_group, topic, partition, record_offset, record_key, record_value, reason)
+                    select \(consumerGroup), t, p, o, decode(k, 'hex'), decode(v, 'hex'), r
+                    from unnest(\(rejected.map(\.partition.topic))::text[], \(rejected.map(\.partition.partition))::int[],
+                                \(rejected.map(\.offset))::bigint[], \(rejected.map(\.key.hex))::text[], \(rejected.map(\.value.hex))::text[],
+                                \(rejected.map(\.reason))::text[]) as u(t, p, o, k, v, r)
+                    """,
+                    logger: logger
+                )
             }
             let partitions = nextOffsets.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
             if !partitions.isEmpty {

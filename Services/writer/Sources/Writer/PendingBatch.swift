@@ -6,7 +6,8 @@ struct PendingBatch {
     private(set) var measurements: [Measurement] = []
     /// Per partition, the offset after the last record taken (valid or not): where to resume.
     private(set) var nextOffsets: [TopicPartition: Int64] = [:]
-    private(set) var rejected: [(TopicPartition, Int64, String)] = []
+    /// Records that are not Sluice measurements, kept whole for `writer_rejected_records`.
+    private(set) var rejected: [RejectedRecord] = []
     private(set) var startedAt: ContinuousClock.Instant?
 
     var isEmpty: Bool { nextOffsets.isEmpty }
@@ -22,7 +23,7 @@ struct PendingBatch {
         do {
             measurements.append(try Self.decode(record))
         } catch {
-            rejected.append((record.topicPartition, record.offset, "\(error)"))
+            rejected.append(RejectedRecord(record: record, reason: "\(error)"))
         }
     }
 

@@ -123,10 +123,10 @@ public final class WriterService: Service, Sendable {
         while true {
             let started = ContinuousClock.now
             do {
-                let (store, measurements, nextOffsets, logger) = (self.store, batch.measurements, batch.nextOffsets, self.logger)
+                let (store, measurements, nextOffsets, rejected, logger) = (self.store, batch.measurements, batch.nextOffsets, batch.rejected, self.logger)
                 let clusterID = state.withLock { $0.clusterID }
                 let outcome = try await withAbandoningDeadline(configuration.storeTimeout) {
-                    try await store.store(measurements, nextOffsets: nextOffsets, clusterID: clusterID, logger: logger)
+                    try await store.store(measurements, nextOffsets: nextOffsets, rejected: rejected, clusterID: clusterID, logger: logger)
                 }
                 metrics.storeDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
                 metrics.batches.increment()
@@ -140,9 +140,11 @@ public final class WriterService: Service, Sendable {
                 updateLag()
                 changeFeed?.publish(SeriesChange.summarising(measurements))
                 // Counted once the offsets that skip them are stored, so a retried batch reports them once.
-                for (partition, offset, reason) in batch.rejected {
+                for record in batch.rejected {
                     metrics.rejectedRecords.increment()
-                    logger.error("skipped an unreadable record", metadata: ["partition": "\(partition)", "offset": "\(offset)", "reason": "\(reason)"])
+                    logger.error("kept an unreadable record in writer_rejected_records", metadata: [
+                        "partition": "\(record.partition)", "offset": "\(record.offset)", "reason": "\(record.reason)",
+                    ])
                 }
                 batch = PendingBatch()
                 return true
