@@ -37,11 +37,14 @@ public struct BatchStore: Sendable {
     ///   - rejected: records of the batch that are not measurements, kept whole in `writer_rejected_records`
     ///     in the same transaction, so each is kept exactly once and nothing read is ever just dropped.
     ///   - clusterID: the Kafka cluster the offsets belong to, kept beside them (nil when the broker does not say).
+    ///   - onBackend: told the PostgreSQL backend running the transaction, first thing, so that an attempt
+    ///     abandoned later can be ended on the server (`terminate(backend:)`).
     public func store(
         _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], rejected: [RejectedRecord] = [],
-        clusterID: String? = nil, logger: Logger
+        clusterID: String? = nil, logger: Logger, onBackend: @Sendable (Int32) -> Void = { _ in }
     ) async throws -> Outcome {
         try await client.withTransaction(logger: logger) { connection in
+            for try await pid in try await connection.query("select pg_backend_pid()", logger: logger).decode(Int32.self) { onBackend(pid) }
             try await connection.query(
                 """
                 create temp table if not exists writer_staging (
@@ -108,6 +111,14 @@ public struct BatchStore: Sendable {
             }
             return Outcome(inserted: inserted, duplicates: measurements.count - inserted)
         }
+    }
+
+    /// Ends a backend and rolls back its open transaction, from another connection.
+    /// - Returns: false when the backend had already ended.
+    public func terminate(backend pid: Int32, logger: Logger) async throws -> Bool {
+        var ended = false
+        for try await result in try await client.query("select pg_terminate_backend(\(pid))", logger: logger).decode(Bool.self) { ended = result }
+        return ended
     }
 
     /// Where a partition resumes, and on which Kafka cluster that offset was stored.

@@ -12,6 +12,8 @@ struct WriterMetrics: Sendable {
     /// Stored positions moved because Kafka no longer held them, or they belonged to another cluster.
     let repositions = Counter(label: "sluice_writer_offset_resets_total")
     let retries = Counter(label: "sluice_writer_store_retries_total")
+    /// Store attempts that outlasted SLUICE_WRITER_STORE_TIMEOUT_MS; their backends were terminated.
+    let abandonedStores = Counter(label: "sluice_writer_abandoned_stores_total")
     let batchSize = Recorder(label: "sluice_writer_batch_size", aggregate: true)
     let storeDuration = Timer(label: "sluice_writer_store_duration_seconds")
     let consumerLag = Gauge(label: "sluice_writer_consumer_lag_messages")

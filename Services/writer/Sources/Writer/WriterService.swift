@@ -11,9 +11,11 @@ import Synchronization
 /// The loop polls until a batch is full or its oldest record has waited `flushInterval`, stores it with its
 /// offsets in one transaction, and never asks Kafka to remember anything. On a rebalance it first stores
 /// what it holds, then resumes each newly assigned partition from the offset PostgreSQL holds. A lost
-/// database is retried with backoff while the batch waits in memory (an attempt that hangs is abandoned
-/// after `storeTimeout`: the transaction it was in never commits, so retrying it cannot duplicate rows); on
-/// shutdown the batch is stored before the consumer leaves the group. When Kafka no longer holds a stored
+/// database is retried with backoff while the batch waits in memory. An attempt still running after
+/// `storeTimeout` is abandoned and its PostgreSQL backend terminated before the retry, so its transaction
+/// rolls back and its connection is not held (should it commit in the instant before, the retry adds
+/// nothing: the first write of a (series, time) wins and stored offsets never move back). On shutdown the
+/// batch is stored before the consumer leaves the group. When Kafka no longer holds a stored
 /// position, the writer records the loss and resumes where Kafka's data starts (`WriterService+Recovery`).
 public final class WriterService: Service, Sendable {
     let consumer: KafkaConsumer
@@ -125,8 +127,18 @@ public final class WriterService: Service, Sendable {
             do {
                 let (store, measurements, nextOffsets, rejected, logger) = (self.store, batch.measurements, batch.nextOffsets, batch.rejected, self.logger)
                 let clusterID = state.withLock { $0.clusterID }
-                let outcome = try await withAbandoningDeadline(configuration.storeTimeout) {
-                    try await store.store(measurements, nextOffsets: nextOffsets, rejected: rejected, clusterID: clusterID, logger: logger)
+                let backend = Mutex<Int32?>(nil)
+                let outcome: BatchStore.Outcome
+                do {
+                    outcome = try await withAbandoningDeadline(configuration.storeTimeout) {
+                        try await store.store(
+                            measurements, nextOffsets: nextOffsets, rejected: rejected, clusterID: clusterID, logger: logger,
+                            onBackend: { pid in backend.withLock { $0 = pid } }
+                        )
+                    }
+                } catch let error as DeadlineExceeded {
+                    await abandon(backend: backend.withLock { $0 })
+                    throw error
                 }
                 metrics.storeDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
                 metrics.batches.increment()
@@ -161,6 +173,18 @@ public final class WriterService: Service, Sendable {
                 backoff = min(backoff * 2, .seconds(5))
                 attempt += 1
             }
+        }
+    }
+
+    /// Ends an abandoned store attempt on the server: its transaction rolls back, its connection closes.
+    private func abandon(backend pid: Int32?) async {
+        metrics.abandonedStores.increment()
+        guard let pid else { return }
+        do {
+            let ended = try await store.terminate(backend: pid, logger: logger)
+            logger.warning("abandoned a store attempt that outlasted its deadline", metadata: ["backend": "\(pid)", "terminated": "\(ended)"])
+        } catch {
+            logger.error("could not terminate an abandoned store attempt", metadata: ["backend": "\(pid)", "error": "\(String(reflecting: error))"])
         }
     }
 
