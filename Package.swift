@@ -199,7 +199,10 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
-            dependencies: ["SluiceModel", "SluiceRuntime", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing"],
+            dependencies: [
+                "SluiceModel", "SluiceRuntime", "SluiceKafka", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/UnitTests"
         ),
         // Starts real PostgreSQL databases, brokers and service processes for the two suites below.

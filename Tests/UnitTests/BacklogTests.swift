@@ -1,5 +1,7 @@
 @testable import Ingest
+import Logging
 import SluiceKafka
+import SluiceModel
 import Testing
 @testable import Writer
 
@@ -39,5 +41,18 @@ import Testing
         #expect(move.resumedOffset == 0)
         #expect(move.lostMessages == nil)
         #expect(move.reason.contains("ends at 20, before the stored offset 5000"))
+    }
+}
+
+/// The writer's change feed holds a bounded number of changes however the broker fares.
+@Suite struct ChangeFeedBufferTests {
+    @Test func changesPastTheBoundAreDroppedNotHeld() throws {
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1"), logger: Logger(label: "test"))
+        let feed = ChangeFeed(producer: producer, topic: "t", maxQueuedChanges: 100, logger: Logger(label: "test"))
+        let batch = (0..<40).map { SeriesChange(series: SeriesKey(domain: "d", tag: "t\($0)"), minTime: 1, maxTime: 2) }
+        feed.publish(batch)
+        feed.publish(batch)
+        feed.publish(batch)  // 120 would pass the bound of 100: dropped whole
+        #expect(feed.queuedChanges == 80)
     }
 }

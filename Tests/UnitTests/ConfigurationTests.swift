@@ -1,3 +1,4 @@
+import Bridge
 import Ingest
 import Query
 import SluiceRuntime
@@ -29,6 +30,22 @@ import Writer
         #expect(query.statementTimeout == .seconds(5))
         #expect(query.maxInFlight == 64)
         #expect(try QueryConfiguration.fromEnvironment(EnvironmentReader(["SLUICE_QUERY_STATEMENT_TIMEOUT_MS": "0"])).statementTimeout == nil)
+    }
+
+    @Test func settingsSeveralServicesReadAreReadAlike() throws {
+        let environment = EnvironmentReader([
+            "SLUICE_KAFKA_BOOTSTRAP": "k:1", "SLUICE_MEASUREMENTS_TOPIC": "m", "SLUICE_CHANGES_TOPIC": "c",
+            "SLUICE_WRITER_GROUP": "g", "SLUICE_KAFKA_FETCH_WAIT_MS": "7", "SLUICE_PG_PARTITIONS": "3", "SLUICE_QUERY_MIN_WINDOW_MS": "1000",
+        ])
+        let (ingest, writer) = (try IngestConfiguration.fromEnvironment(environment), try WriterConfiguration.fromEnvironment(environment))
+        let (query, bridge) = (try QueryConfiguration.fromEnvironment(environment), try BridgeConfiguration.fromEnvironment(environment))
+        #expect([ingest.kafka.bootstrapServers, writer.kafka.bootstrapServers, bridge.kafka.bootstrapServers] == ["k:1", "k:1", "k:1"])
+        #expect(ingest.topic == "m" && writer.topic == "m")
+        #expect(writer.changesTopic == "c" && bridge.changesTopic == "c")
+        #expect(ingest.writerGroup == "g" && writer.consumerGroup == "g")
+        #expect(writer.kafka.properties["fetch.wait.max.ms"] == "7" && bridge.kafka.properties["fetch.wait.max.ms"] == "7")
+        #expect(writer.partitionCount == 3 && query.partitionCount == 3)
+        #expect(query.minimumWindowNanoseconds == 1_000_000_000 && bridge.queryMinimumWindowMilliseconds == 1000)
     }
 
     @Test func anInFlightLimitTurnsAwayWhatIsPastIt() async {

@@ -22,15 +22,16 @@ public struct BridgeConfiguration: Sendable {
     public var fullRefreshInterval: Duration
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> BridgeConfiguration {
-        BridgeConfiguration(
+        let shared = try PipelineSettings.fromEnvironment(environment)
+        return BridgeConfiguration(
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_BRIDGE_PORT", defaultPort: 8083),
             queryURL: environment.string("SLUICE_QUERY_URL", default: "http://127.0.0.1:8081"),
-            queryMinimumWindowMilliseconds: Int64(try environment.int("SLUICE_QUERY_MIN_WINDOW_MS", default: 600_000, in: 0...86_400_000)),
+            queryMinimumWindowMilliseconds: shared.queryMinimumWindowMilliseconds,
             kafka: KafkaConfiguration(
-                bootstrapServers: environment.string("SLUICE_KAFKA_BOOTSTRAP", default: "127.0.0.1:9092"),
-                properties: ["fetch.wait.max.ms": String(try environment.int("SLUICE_KAFKA_FETCH_WAIT_MS", default: 50, in: 1...5000))]
+                bootstrapServers: shared.kafkaBootstrap,
+                properties: ["fetch.wait.max.ms": String(shared.fetchWaitMilliseconds)]
             ),
-            changesTopic: environment.string("SLUICE_CHANGES_TOPIC", default: "sluice.changes"),
+            changesTopic: shared.changesTopic,
             fillTimeout: try environment.milliseconds("SLUICE_BRIDGE_FILL_TIMEOUT_MS", default: 2_000, in: 0...60_000),
             jobIdleTime: try environment.milliseconds("SLUICE_BRIDGE_JOB_IDLE_MS", default: 900_000, in: 1_000...86_400_000),
             cacheBytes: try environment.int("SLUICE_BRIDGE_CACHE_MB", default: 256, in: 1...1_048_576) * 1_048_576,

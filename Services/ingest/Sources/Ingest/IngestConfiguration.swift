@@ -26,19 +26,20 @@ public struct IngestConfiguration: Sendable {
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> IngestConfiguration {
         let deliveryTimeout = try environment.int("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", default: 5000, in: 100...300_000)
         let linger = try environment.int("SLUICE_KAFKA_LINGER_MS", default: 2, in: 0...1000)
+        let shared = try PipelineSettings.fromEnvironment(environment)
         return IngestConfiguration(
             kafka: KafkaConfiguration(
-                bootstrapServers: environment.string("SLUICE_KAFKA_BOOTSTRAP", default: "127.0.0.1:9092"),
+                bootstrapServers: shared.kafkaBootstrap,
                 properties: ["message.timeout.ms": String(deliveryTimeout), "linger.ms": String(linger)]
             ),
-            topic: environment.string("SLUICE_MEASUREMENTS_TOPIC", default: "sluice.measurements"),
+            topic: shared.measurementsTopic,
             maxBodyBytes: try environment.int("SLUICE_INGEST_MAX_BODY_BYTES", default: 16 << 20, in: 1024...(1 << 30)),
             maxInFlightBytes: try environment.int("SLUICE_INGEST_MAX_IN_FLIGHT_BYTES", default: 64 << 20, in: 1024...(1 << 34)),
             retryAfterSeconds: try environment.int("SLUICE_INGEST_RETRY_AFTER_S", default: 1, in: 1...3600),
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_INGEST_PORT", defaultPort: 8080),
             maxPartitionBacklog: Int64(try environment.int("SLUICE_INGEST_MAX_PARTITION_BACKLOG", default: 20_000, in: 0...1_000_000_000)),
             backlogCheckInterval: try environment.milliseconds("SLUICE_INGEST_BACKLOG_CHECK_MS", default: 250, in: 10...60_000),
-            writerGroup: environment.string("SLUICE_WRITER_GROUP", default: "sluice-writer"),
+            writerGroup: shared.writerGroup,
             postgres: try PostgresSettings.fromEnvironment(environment).limited(toConnections: 2)
         )
     }

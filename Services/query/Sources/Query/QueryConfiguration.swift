@@ -13,10 +13,11 @@ public struct QueryConfiguration: Sendable {
     public var maxInFlight: Int
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> QueryConfiguration {
-        QueryConfiguration(
+        let shared = try PipelineSettings.fromEnvironment(environment)
+        return QueryConfiguration(
             postgres: try PostgresSettings.fromEnvironment(environment),
-            partitionCount: try environment.int("SLUICE_PG_PARTITIONS", default: 16, in: 1...1024),
-            minimumWindowNanoseconds: Int64(try environment.int("SLUICE_QUERY_MIN_WINDOW_MS", default: 600_000, in: 0...86_400_000)) * 1_000_000,
+            partitionCount: shared.measurementPartitions,
+            minimumWindowNanoseconds: shared.queryMinimumWindowMilliseconds * 1_000_000,
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_QUERY_PORT", defaultPort: 8081),
             statementTimeout: try environment.milliseconds("SLUICE_QUERY_STATEMENT_TIMEOUT_MS", default: 5000, in: 0...3_600_000).nonZero,
             maxInFlight: try environment.int("SLUICE_QUERY_MAX_IN_FLIGHT", default: 64, in: 1...100_000)

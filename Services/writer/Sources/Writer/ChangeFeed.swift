@@ -3,13 +3,15 @@ import Metrics
 import ServiceLifecycle
 import SluiceKafka
 import SluiceModel
+import Synchronization
 
 /// Publishes what each committed batch changed (one `SeriesChange` per series) to the change-feed topic.
 ///
 /// Publishing happens after the commit and off the consume loop: the feed is a hint that lets caches
 /// refresh within a second, not part of exactly-once storage, so a slow or absent broker must never hold
-/// up writing. Batches of changes wait in a bounded buffer; when it overflows, the newest are dropped and
-/// counted, and the bridge's periodic full refresh repairs what they would have told it.
+/// up writing. Changes wait in a buffer bounded by how many changes it holds (not how many batches: one
+/// batch may name thousands of series); when it is full, the newest are dropped and counted, and the
+/// bridge's periodic full refresh repairs what they would have told it.
 public final class ChangeFeed: Service, Sendable {
     private let producer: KafkaProducer
     private let topic: String
@@ -18,18 +20,31 @@ public final class ChangeFeed: Service, Sendable {
     private let continuation: AsyncStream<[SeriesChange]>.Continuation
     private let published = Counter(label: "sluice_writer_changes_published_total")
     private let dropped = Counter(label: "sluice_writer_changes_dropped_total")
+    private let queued = Atomic<Int>(0)
+    private let maxQueued: Int
 
-    public init(producer: KafkaProducer, topic: String, bufferedBatches: Int = 10_000, logger: Logger) {
+    /// - Parameter maxQueuedChanges: changes held at most while the broker is slow; about 100 bytes each.
+    public init(producer: KafkaProducer, topic: String, maxQueuedChanges: Int = 200_000, logger: Logger) {
         self.producer = producer
         self.topic = topic
         self.logger = logger
-        (stream, continuation) = AsyncStream.makeStream(of: [SeriesChange].self, bufferingPolicy: .bufferingOldest(bufferedBatches))
+        self.maxQueued = maxQueuedChanges
+        (stream, continuation) = AsyncStream.makeStream(of: [SeriesChange].self, bufferingPolicy: .unbounded)
     }
 
-    /// Queues the changes of one committed batch; never waits.
+    /// Changes waiting to be sent.
+    var queuedChanges: Int { queued.load(ordering: .relaxed) }
+
+    /// Queues the changes of one committed batch, unless the buffer is full; never waits.
     public func publish(_ changes: [SeriesChange]) {
         guard !changes.isEmpty else { return }
-        if case .dropped = continuation.yield(changes) {
+        guard queued.add(changes.count, ordering: .relaxed).newValue <= maxQueued else {
+            queued.subtract(changes.count, ordering: .relaxed)
+            dropped.increment(by: changes.count)
+            return
+        }
+        if case .terminated = continuation.yield(changes) {
+            queued.subtract(changes.count, ordering: .relaxed)
             dropped.increment(by: changes.count)
         }
     }
@@ -38,6 +53,7 @@ public final class ChangeFeed: Service, Sendable {
     public func run() async {
         await withGracefulShutdownHandler {
             for await changes in stream {
+                queued.subtract(changes.count, ordering: .relaxed)
                 let messages = changes.map { OutgoingMessage(key: SeriesChangeCodec.key(for: $0), value: SeriesChangeCodec.value(for: $0)) }
                 do {
                     try await producer.send(messages, to: topic)

@@ -22,23 +22,20 @@ public struct WriterConfiguration: Sendable {
     public var http: ServiceAddress
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> WriterConfiguration {
-        // A fetch waits this long for data when a partition is idle. librdkafka's 500 ms default showed up
-        // whole in the POST → visible time (p50 481 ms measured with the local broker); 50 ms costs a few
-        // more fetch requests per second on an idle topic.
-        let fetchWait = try environment.int("SLUICE_KAFKA_FETCH_WAIT_MS", default: 50, in: 1...5000)
+        let shared = try PipelineSettings.fromEnvironment(environment)
         return WriterConfiguration(
             kafka: KafkaConfiguration(
-                bootstrapServers: environment.string("SLUICE_KAFKA_BOOTSTRAP", default: "127.0.0.1:9092"),
-                properties: ["fetch.wait.max.ms": String(fetchWait)]
+                bootstrapServers: shared.kafkaBootstrap,
+                properties: ["fetch.wait.max.ms": String(shared.fetchWaitMilliseconds)]
             ),
-            topic: environment.string("SLUICE_MEASUREMENTS_TOPIC", default: "sluice.measurements"),
-            changesTopic: environment.string("SLUICE_CHANGES_TOPIC", default: "sluice.changes"),
-            consumerGroup: environment.string("SLUICE_WRITER_GROUP", default: "sluice-writer"),
+            topic: shared.measurementsTopic,
+            changesTopic: shared.changesTopic,
+            consumerGroup: shared.writerGroup,
             batchSize: try environment.int("SLUICE_WRITER_BATCH_SIZE", default: 20_000, in: 1...1_000_000),
             flushInterval: try environment.milliseconds("SLUICE_WRITER_FLUSH_MS", default: 200, in: 1...250),
             storeTimeout: try environment.milliseconds("SLUICE_WRITER_STORE_TIMEOUT_MS", default: 30_000, in: 100...3_600_000),
             dataLossAlert: .seconds(try environment.int("SLUICE_WRITER_DATA_LOSS_ALERT_S", default: 900, in: 0...604_800)),
-            partitionCount: try environment.int("SLUICE_PG_PARTITIONS", default: 16, in: 1...1024),
+            partitionCount: shared.measurementPartitions,
             postgres: try PostgresSettings.fromEnvironment(environment),
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_WRITER_PORT", defaultPort: 8082)
         )
