@@ -52,6 +52,8 @@ actor BackingJob {
     private var probedNewest: Int64??
     /// The newest measurement time named by a change record since the job started.
     private var newestChanged = Int64.min
+    /// Bumped whenever changes may have been missed, so a probe that was running then is not trusted.
+    private var probeGeneration = 0
     private var refreshing = false
     private var retryAt: ContinuousClock.Instant?
     private var backoff: Duration
@@ -120,6 +122,7 @@ actor BackingJob {
     func invalidate() {
         dirtyFrom = firstIndex
         probedNewest = nil
+        probeGeneration += 1
         kick()
     }
 
@@ -132,6 +135,7 @@ actor BackingJob {
             lastFullRefresh = now
             dirtyFrom = firstIndex
             probedNewest = nil
+            probeGeneration += 1
         }
         // Points pass into the present one by one; fetch each as it does rather than on the next request,
         // so the next caller finds it ready. Only a grid that follows the present does this: a window in
@@ -252,8 +256,9 @@ actor BackingJob {
             do {
                 if probedNewest == nil {
                     // Probed before the values: anything stored later comes with a change record.
+                    let generation = probeGeneration
                     guard let newest = try await source.newestMeasurement(of: key.series) else { throw UnknownSeriesFound() }
-                    probedNewest = .some(newest)
+                    if generation == probeGeneration { probedNewest = .some(newest) }
                 }
                 values = try await source.values(of: key.series, first: from, last: to, resolutionMilliseconds: key.resolutionMilliseconds)
             } catch is UnknownSeriesFound {

@@ -8,7 +8,7 @@ public struct IngestConfiguration: Sendable {
     /// Bodies larger than this are refused with 413.
     public var maxBodyBytes: Int
     /// Request bodies held at once (each counted by its declared length, or `maxBodyBytes` when it
-    /// declares none); past it, 503. Ingest's memory peaks at a few times this (README, "Memory").
+    /// declares none); past it, 503. Ingest's memory peaks at a few times this (BENCHMARKS.md, "Ingest memory").
     public var maxInFlightBytes: Int
     /// The `Retry-After` a 503 suggests, in seconds.
     public var retryAfterSeconds: Int

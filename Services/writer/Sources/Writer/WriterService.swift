@@ -237,7 +237,17 @@ public final class WriterService: Service, Sendable {
 
     private func report(_ errors: [KafkaError]) {
         for error in errors {
-            logger.warning("Kafka reported an error", metadata: ["error": "\(error)"])
+            if error.isOffsetOutOfRange {
+                // Out of range without a partition to recover: rare, and never to be quiet.
+                metrics.offsetErrors.increment()
+                state.withLock { state in
+                    state.lossAlert = "Kafka reported an offset out of range without naming the partition; data may be lost (\(error))"
+                    state.alertUntil = ContinuousClock.now + configuration.dataLossAlert
+                }
+                logger.critical("Kafka reported an offset out of range without naming the partition", metadata: ["error": "\(error)"])
+            } else {
+                logger.warning("Kafka reported an error", metadata: ["error": "\(error)"])
+            }
         }
     }
 
