@@ -1,19 +1,26 @@
 import Hummingbird
+import NIOCore
 import Logging
 import Prometheus
 import ServiceLifecycle
 
 /// The pieces every Sluice process is assembled from, so the services differ only in their own routes.
 public enum ServiceAssembly {
-    /// A router with request metrics, JSON errors and the `/health` and `/metrics` routes every service answers.
+    /// A router with request metrics, JSON errors and the `/health`, `/metrics` and `/openapi.json` routes
+    /// every service answers.
+    /// - Parameter openAPI: the service's OpenAPI document (`OpenAPIDocument.json`).
     public static func router(
         registry: PrometheusCollectorRegistry,
+        openAPI: [UInt8],
         health: @escaping @Sendable () async -> HealthStatus = { .healthy }
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.addOperationalRoutes(registry: registry, check: health)
+        router.get("/openapi.json") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
+        }
         return router
     }
 

@@ -33,7 +33,7 @@ public func buildBridge(
 
     // Healthy while it serves: without the query service or the change feed it still answers, naming
     // missing points or refreshing less often, and /metrics says which (sluice_bridge_change_feed_reading).
-    let router = ServiceAssembly.router(registry: prometheus)
+    let router = ServiceAssembly.router(registry: prometheus, openAPI: BridgeOpenAPI.document)
     let window: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
         let body = try await request.body.collect(upTo: 1_048_576)
         let window = try WindowRequest.parse(Data(buffer: body), nowMilliseconds: WallClock.nowNanoseconds() / 1_000_000)

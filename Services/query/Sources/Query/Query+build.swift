@@ -23,7 +23,7 @@ public func buildQuery(
         limit: InFlightLimit(limit: configuration.maxInFlight),
         configuration: configuration
     )
-    let router = ServiceAssembly.router(registry: registry) {
+    let router = ServiceAssembly.router(registry: registry, openAPI: QueryOpenAPI.document) {
         do {
             try await healthPostgres.query("select 1", logger: logger)
             return .healthy

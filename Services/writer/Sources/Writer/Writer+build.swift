@@ -27,7 +27,7 @@ public func buildWriter(
             try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger)
         }
     )
-    let router = ServiceAssembly.router(registry: registry) {
+    let router = ServiceAssembly.router(registry: registry, openAPI: WriterOpenAPI.document) {
         writer.unhealthyReason.map(HealthStatus.unavailable) ?? .healthy
     }
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-writer", logger: logger)
