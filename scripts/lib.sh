@@ -6,7 +6,7 @@ sluice_die() { printf '[sluice] error: %s\n' "$*" >&2; exit 1; }
 
 # Installs the Debian packages Sluice needs when any is missing (apt-get update first, once).
 sluice_ensure_packages() {
-    local wanted=(librdkafka-dev postgresql pkg-config curl) missing=()
+    local wanted=(librdkafka-dev postgresql pkg-config curl python3 python3-venv) missing=()
     local package
     for package in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

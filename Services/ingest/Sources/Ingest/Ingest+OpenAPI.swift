@@ -14,7 +14,7 @@ enum IngestOpenAPI {
                     "content": [
                         "application/json": ["schema": ["oneOf": [
                             ["$ref": "#/components/schemas/Measurement"],
-                            ["type": "array", "items": ["$ref": "#/components/schemas/Measurement"]],
+                            ["type": "array", "minItems": 1, "items": ["$ref": "#/components/schemas/Measurement"]],
                         ]]],
                         "application/x-ndjson": ["schema": ["type": "string", "description": "One Measurement object per line"]],
                     ],
