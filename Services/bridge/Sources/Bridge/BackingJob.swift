@@ -38,7 +38,7 @@ actor BackingJob {
     /// An estimate of the memory the grid holds, for the cache's cap.
     nonisolated let cachedBytes = Atomic<Int>(0)
 
-    private let source: QueryServiceClient
+    private let source: any GridSource
     private let settings: Settings
     private let metrics: BridgeMetrics
     private let logger: Logger
@@ -69,7 +69,7 @@ actor BackingJob {
     private var nextWaiterID = 0
     private var stopped = false
 
-    init(key: JobKey, source: QueryServiceClient, settings: Settings, metrics: BridgeMetrics, logger: Logger) {
+    init(key: JobKey, source: any GridSource, settings: Settings, metrics: BridgeMetrics, logger: Logger) {
         self.key = key
         self.source = source
         self.settings = settings

@@ -34,29 +34,9 @@ public func buildBridge(
     // Healthy while it serves: without the query service or the change feed it still answers, naming
     // missing points or refreshing less often, and /metrics says which (sluice_bridge_change_feed_reading).
     let router = ServiceAssembly.router(registry: prometheus, openAPI: BridgeOpenAPI.document)
-    let window: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-        let body = try await request.body.collect(upTo: 1_048_576)
-        let window = try WindowRequest.parse(Data(buffer: body), nowMilliseconds: WallClock.nowNanoseconds() / 1_000_000)
-        let answers = await answer(window, jobs: jobs, fillTimeout: configuration.fillTimeout)
-        var found: [(series: SeriesKey, first: Int64, slots: [GridSlot])] = []
-        var unknown: [String] = []
-        for (series, answer) in zip(window.series, answers) {
-            switch answer {
-            case .unknownSeries: unknown.append(series.tag)
-            case .slots(let first, let slots): found.append((series, first, slots))
-            }
-        }
-        guard unknown.isEmpty else {
-            throw APIError(
-                .notFound,
-                "no measurements were ever stored for \(unknown.map(JSONText.quoted).joined(separator: ", ")) in domain \(JSONText.quoted(window.series[0].domain))",
-                details: ["unknown_tags": .array(unknown.map(JSONDetail.string))]
-            )
-        }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: WindowResponse.body(for: window, slots: found)))
-    }
-    router.post("/", use: window)
-    router.post("/v1/window", use: window)
+    let route = WindowRoute(jobs: jobs, fillTimeout: configuration.fillTimeout)
+    router.post("/") { request, context in try await route.handle(request, context: context) }
+    router.post("/v1/window") { request, context in try await route.handle(request, context: context) }
 
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-bridge", logger: logger)
     return ServiceAssembly.group(
@@ -67,23 +47,4 @@ public func buildBridge(
         ],
         logger: logger
     )
-}
-
-/// Each series' answer, in request order; several series are asked for concurrently.
-private func answer(_ window: WindowRequest, jobs: JobRegistry, fillTimeout: Duration) async -> [JobAnswer] {
-    func ask(_ series: SeriesKey) async -> JobAnswer {
-        await jobs.window(
-            for: JobKey(series: series, resolutionMilliseconds: window.resolutionMilliseconds),
-            first: window.firstIndex, last: window.lastIndex, fillTimeout: fillTimeout
-        )
-    }
-    guard window.series.count > 1 else { return [await ask(window.series[0])] }
-    return await withTaskGroup(of: (Int, JobAnswer).self) { group in
-        for (index, series) in window.series.enumerated() {
-            group.addTask { (index, await ask(series)) }
-        }
-        var answers = [JobAnswer](repeating: .unknownSeries, count: window.series.count)
-        for await (index, answer) in group { answers[index] = answer }
-        return answers
-    }
 }
