@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "SluiceStorage",
             dependencies: [
-                "SluiceModel",
+                "SluiceModel", "SluiceRuntime",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,7 +65,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Shared/Runtime"
         ),
@@ -74,7 +73,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceRuntime",
+                "SluiceModel", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -170,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "sluice-verify",
             dependencies: [
-                "LoadGen", "SluiceRuntime",
+                "LoadGen", "SluiceRuntime", "SluiceStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -181,13 +180,13 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(
             name: "sluice-bench-decode",
-            dependencies: ["SluiceModel"],
+            dependencies: ["SluiceModel", "Ingest"],
             path: "Benchmarks/decode"
         ),
         // Differential fuzzing of body reading: a short fixed-seed run in UnitTests, the long one here.
         .target(
             name: "BodyFuzzing",
-            dependencies: ["SluiceModel"],
+            dependencies: ["SluiceModel", "Ingest"],
             path: "Benchmarks/BodyFuzzing"
         ),
         .executableTarget(
@@ -200,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "SluiceModel", "SluiceRuntime", "SluiceKafka", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing",
+                "SluiceModel", "SluiceRuntime", "SluiceKafka", "SluiceStorage", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/UnitTests"

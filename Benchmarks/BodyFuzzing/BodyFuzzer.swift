@@ -1,3 +1,4 @@
+import Ingest
 import SluiceModel
 
 /// Differential fuzzing of how ingest reads bodies: the one-pass `MessageScanner` (the fast path) must

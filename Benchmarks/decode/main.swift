@@ -1,6 +1,7 @@
 // sluice-bench-decode: how long ingest takes to read a body, with the message scanner and with Foundation's
 // JSONDecoder alone, on producer-like bodies. Prints µs per message; `swift run -c release sluice-bench-decode`.
 import Foundation
+import Ingest
 import SluiceModel
 
 /// Producer-like messages: a tag from a few thousand, ten values on a random walk written at full precision.

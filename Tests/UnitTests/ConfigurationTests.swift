@@ -2,6 +2,7 @@ import Bridge
 import Ingest
 import Query
 import SluiceRuntime
+import SluiceStorage
 import Testing
 import Writer
 

@@ -1,3 +1,4 @@
+import Ingest
 import SluiceModel
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
-@testable import SluiceModel
+@testable import Ingest
+import SluiceModel
 import Testing
 
 /// The fast path must read exactly what `JSONDecoder` reads, and decline whatever it is not sure of.

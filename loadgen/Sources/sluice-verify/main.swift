@@ -5,6 +5,7 @@ import LoadGen
 import Logging
 import PostgresNIO
 import SluiceRuntime
+import SluiceStorage
 
 @main
 struct VerifyCommand: AsyncParsableCommand {

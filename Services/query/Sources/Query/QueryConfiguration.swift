@@ -1,4 +1,5 @@
 import SluiceRuntime
+import SluiceStorage
 
 /// Everything the query service reads from its environment (see the README's configuration table).
 public struct QueryConfiguration: Sendable {

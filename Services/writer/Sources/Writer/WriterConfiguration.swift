@@ -1,5 +1,6 @@
 import SluiceKafka
 import SluiceRuntime
+import SluiceStorage
 
 /// Everything the writer reads from its environment (see the README's configuration table).
 public struct WriterConfiguration: Sendable {

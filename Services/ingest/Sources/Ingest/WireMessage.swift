@@ -1,3 +1,5 @@
+import SluiceModel
+
 /// One message as it arrives in JSON, decoded leniently so that a wrong field is reported by position
 /// instead of failing the whole body with a decoder error.
 struct WireMessage: Decodable {
@@ -10,13 +12,13 @@ struct WireMessage: Decodable {
     }
 
     /// The fields as read, not yet checked against `MeasurementLimits`.
-    let decoded: Result<Measurement, Problem>
+    let decoded: Result<SluiceModel.Measurement, Problem>
 
     init(from decoder: any Decoder) throws {
         decoded = Self.decodeFields(from: decoder)
     }
 
-    private static func decodeFields(from decoder: any Decoder) -> Result<Measurement, Problem> {
+    private static func decodeFields(from decoder: any Decoder) -> Result<SluiceModel.Measurement, Problem> {
         guard let container = try? decoder.container(keyedBy: Keys.self) else {
             return .failure(Problem(reason: "is not a JSON object with time, tag and values"))
         }
@@ -32,13 +34,13 @@ struct WireMessage: Decodable {
         guard let values = try? container.decode([Double].self, forKey: .values) else {
             return .failure(Problem(reason: "values must be an array of finite numbers"))
         }
-        var domain = Measurement.defaultDomain
+        var domain = SluiceModel.Measurement.defaultDomain
         if container.contains(.domain) {
             guard let named = try? container.decode(String.self, forKey: .domain) else {
                 return .failure(Problem(reason: "domain must be a string"))
             }
             domain = named
         }
-        return .success(Measurement(domain: domain, tag: tag, time: time, values: values))
+        return .success(SluiceModel.Measurement(domain: domain, tag: tag, time: time, values: values))
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import SluiceModel
+
 
 /// Why a measurement at a given position in a request body was refused.
 public struct MessageProblem: Sendable, Equatable, CustomStringConvertible {
@@ -41,14 +43,14 @@ public struct IngestBodyDecoder: Sendable {
     ///   - body: the raw request body.
     ///   - isNDJSON: true when the request said so in its content type; otherwise the format is detected.
     /// - Throws: `IngestBodyError` naming what to fix.
-    public func decode(_ body: [UInt8], isNDJSON: Bool = false) throws(IngestBodyError) -> [Measurement] {
+    public func decode(_ body: [UInt8], isNDJSON: Bool = false) throws(IngestBodyError) -> [SluiceModel.Measurement] {
         let result = body.withUnsafeBufferPointer { buffer in Result { () throws(IngestBodyError) in try decode(buffer, isNDJSON: isNDJSON) } }
         return try result.get()
     }
 
     /// Decodes bytes the caller holds, such as a request's own buffer: the usual body is read in place,
     /// never copied; only a body the scanner declines is copied for `JSONDecoder`.
-    public func decode(_ body: UnsafeBufferPointer<UInt8>, isNDJSON: Bool = false) throws(IngestBodyError) -> [Measurement] {
+    public func decode(_ body: UnsafeBufferPointer<UInt8>, isNDJSON: Bool = false) throws(IngestBodyError) -> [SluiceModel.Measurement] {
         guard let first = body.first(where: { !Self.isWhitespace($0) }) else { throw .empty }
         let layout: MessageScanner.Layout
         if isNDJSON || (first == UInt8(ascii: "{") && Self.looksLikeNDJSON(body)) {
@@ -61,7 +63,7 @@ public struct IngestBodyDecoder: Sendable {
             throw .malformed("the body must be a JSON object, a JSON array of objects, or NDJSON")
         }
         // The fast path reads the usual shape; whatever it declines, the general decoder reads and explains.
-        let candidates: [Result<Measurement, WireMessage.Problem>]
+        let candidates: [Result<SluiceModel.Measurement, WireMessage.Problem>]
         if usesScanner, let scanned = MessageScanner.measurements(in: body, layout: layout) {
             candidates = scanned.map { .success($0) }
         } else {
@@ -75,13 +77,13 @@ public struct IngestBodyDecoder: Sendable {
         return try validate(candidates)
     }
 
-    private func validate(_ candidates: [Result<Measurement, WireMessage.Problem>]) throws(IngestBodyError) -> [Measurement] {
-        var measurements: [Measurement] = []
+    private func validate(_ candidates: [Result<SluiceModel.Measurement, WireMessage.Problem>]) throws(IngestBodyError) -> [SluiceModel.Measurement] {
+        var measurements: [SluiceModel.Measurement] = []
         measurements.reserveCapacity(candidates.count)
         var problems: [MessageProblem] = []
         var invalidCount = 0
         for (index, candidate) in candidates.enumerated() {
-            let checked = candidate.flatMap { measurement -> Result<Measurement, WireMessage.Problem> in
+            let checked = candidate.flatMap { measurement -> Result<SluiceModel.Measurement, WireMessage.Problem> in
                 MeasurementLimits.problem(with: measurement).map { .failure(WireMessage.Problem(reason: $0)) } ?? .success(measurement)
             }
             switch checked {

@@ -1,4 +1,6 @@
 import Foundation
+import SluiceModel
+
 
 /// Reads the one message shape ingest nearly always receives in a single pass over the bytes.
 ///
@@ -21,12 +23,12 @@ struct MessageScanner {
 
     /// The messages of a body, in order and not yet checked against `MeasurementLimits`; nil when the
     /// general decoder must read it.
-    static func measurements(in body: [UInt8], layout: Layout) -> [Measurement]? {
+    static func measurements(in body: [UInt8], layout: Layout) -> [SluiceModel.Measurement]? {
         body.withUnsafeBufferPointer { measurements(in: $0, layout: layout) }
     }
 
     /// The same, over bytes the caller holds (ingest reads the request's own buffer, without a copy).
-    static func measurements(in body: UnsafeBufferPointer<UInt8>, layout: Layout) -> [Measurement]? {
+    static func measurements(in body: UnsafeBufferPointer<UInt8>, layout: Layout) -> [SluiceModel.Measurement]? {
         var scanner = MessageScanner(bytes: body, position: 0)
         switch layout {
         case .object: return scanner.singleObject()
@@ -42,17 +44,17 @@ struct MessageScanner {
 
     // MARK: - Layouts
 
-    private mutating func singleObject() -> [Measurement]? {
+    private mutating func singleObject() -> [SluiceModel.Measurement]? {
         skipWhitespace()
         guard let measurement = object() else { return nil }
         skipWhitespace()
         return position == bytes.count ? [measurement] : nil
     }
 
-    private mutating func array() -> [Measurement]? {
+    private mutating func array() -> [SluiceModel.Measurement]? {
         skipWhitespace()
         guard take(UInt8(ascii: "[")) else { return nil }
-        var measurements: [Measurement] = []
+        var measurements: [SluiceModel.Measurement] = []
         skipWhitespace()
         if !take(UInt8(ascii: "]")) {
             while true {
@@ -70,9 +72,9 @@ struct MessageScanner {
     }
 
     /// NDJSON: one object per line; blank lines are skipped, as the general decoder does.
-    private mutating func lines() -> [Measurement]? {
+    private mutating func lines() -> [SluiceModel.Measurement]? {
         newlinesAreWhitespace = false
-        var measurements: [Measurement] = []
+        var measurements: [SluiceModel.Measurement] = []
         while position < bytes.count {
             skipBlanks()
             guard position < bytes.count else { break }
@@ -90,7 +92,7 @@ struct MessageScanner {
 
     // MARK: - One message
 
-    private mutating func object() -> Measurement? {
+    private mutating func object() -> SluiceModel.Measurement? {
         guard take(UInt8(ascii: "{")) else { return nil }
         var time: Int64?
         var tag: String?
@@ -114,7 +116,7 @@ struct MessageScanner {
             skipWhitespace()
         } while take(UInt8(ascii: ","))
         guard take(UInt8(ascii: "}")), let time, let tag, let values else { return nil }
-        return Measurement(domain: domain ?? Measurement.defaultDomain, tag: tag, time: time, values: values)
+        return SluiceModel.Measurement(domain: domain ?? SluiceModel.Measurement.defaultDomain, tag: tag, time: time, values: values)
     }
 
     private enum Key: CaseIterable {

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import SluiceRuntime
 
 /// How to reach PostgreSQL, read from `SLUICE_PG_*` variables.
 public struct PostgresSettings: Sendable, Equatable {
