@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "SluiceModel", "SluiceRuntime",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/Storage"

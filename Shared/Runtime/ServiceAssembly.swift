@@ -26,17 +26,22 @@ public enum ServiceAssembly {
     }
 
     /// The HTTP server for a router on the service's configured address.
+    /// - Parameter beforeServerStarts: runs before the server listens, so `/health` answers only once it
+    ///   has succeeded: every service that keeps a schema migrates it here, the one way they all do.
     public static func application(
         router: Router<BasicRequestContext>,
         address: ServiceAddress,
         name: String,
-        logger: Logger
+        logger: Logger,
+        beforeServerStarts: (@Sendable () async throws -> Void)? = nil
     ) -> some ApplicationProtocol {
-        Application(
+        var application = Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: name),
             logger: logger
         )
+        if let beforeServerStarts { application.beforeServerStarts(perform: beforeServerStarts) }
+        return application
     }
 
     /// One group per process, dependencies first; SIGTERM and SIGINT shut it down in reverse order.

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 /// Creates and upgrades Sluice's PostgreSQL schema at service start-up.
 ///
@@ -147,15 +148,21 @@ func zeroPadded(_ value: Int) -> String {
 extension SchemaMigrator {
     /// Migrates, retrying with backoff while PostgreSQL cannot be reached (for example while it starts).
     /// - Parameter deadline: when to give up and rethrow the last error.
-    public func migrateRetrying(_ client: PostgresClient, logger: Logger, giveUpAfter limit: Duration = .seconds(60)) async throws {
+    /// - Returns: false when the process was asked to stop before the schema could be migrated: a service
+    ///   starting up then stops cleanly instead of waiting out the limit.
+    @discardableResult
+    public func migrateRetrying(_ client: PostgresClient, logger: Logger, giveUpAfter limit: Duration = .seconds(60)) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
         var backoff = Duration.milliseconds(100)
         while true {
+            guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return false }
             do {
-                try await migrate(client, logger: logger)
-                return
+                // An attempt waits for a pool connection as long as PostgreSQL is away; a stop must not.
+                _ = try await cancelWhenGracefulShutdown { try await self.migrate(client, logger: logger) }
+                return true
             } catch {
-                guard ContinuousClock.now + backoff < deadline, !Task.isCancelled else { throw error }
+                if Task.isShuttingDownGracefully || Task.isCancelled { return false }
+                guard ContinuousClock.now + backoff < deadline else { throw error }
                 logger.warning("schema migration failed; retrying", metadata: ["error": "\(String(reflecting: error))"])
                 try await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(2))

@@ -32,13 +32,8 @@ public func buildQuery(
         }
     }
     router.get("/api") { request, context in try await route.handle(request, context: context) }
-    var app = Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "sluice-query"),
-        logger: logger
-    )
     // The schema must exist before the first request; migrating here keeps /health closed until it does.
-    app.beforeServerStarts {
+    let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-query", logger: logger) {
         try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger)
     }
     return ServiceAssembly.group([.init(service: postgres), .init(service: healthPostgres), .init(service: app)], logger: logger)

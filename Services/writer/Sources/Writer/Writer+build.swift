@@ -17,6 +17,7 @@ public func buildWriter(
     let consumer = try KafkaConsumer(configuration: configuration.kafka, groupID: configuration.consumerGroup, logger: logger)
     let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: configuration.kafka.bootstrapServers), logger: logger)
     let changeFeed = ChangeFeed(producer: producer, topic: configuration.changesTopic, logger: logger)
+    let schemaReady = ReadySignal()
     let writer = WriterService(
         consumer: consumer,
         store: BatchStore(client: postgres, consumerGroup: configuration.consumerGroup),
@@ -24,13 +25,20 @@ public func buildWriter(
         logger: logger,
         changeFeed: changeFeed,
         prepare: {
-            try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger)
+            // Released by the migration, or by a stop that came first (then the writer returns unstarted).
+            await withGracefulShutdownHandler { await schemaReady.wait() } onGracefulShutdown: { schemaReady.open() }
         }
     )
     let router = ServiceAssembly.router(registry: registry, openAPI: WriterOpenAPI.document) {
         writer.unhealthyReason.map(HealthStatus.unavailable) ?? .healthy
     }
-    let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-writer", logger: logger)
+    // Migrated before the server listens, as in every service, so /health means the schema is there; the
+    // consume loop waits for the same moment.
+    let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-writer", logger: logger) {
+        if try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger) {
+            schemaReady.open()
+        }
+    }
     return ServiceAssembly.group(
         [
             .init(service: postgres),

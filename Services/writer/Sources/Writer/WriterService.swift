@@ -44,7 +44,8 @@ public final class WriterService: Service, Sendable {
 
     /// - Parameters:
     ///   - changeFeed: told, after each commit, which series changed and over which times.
-    ///   - prepare: runs before the first poll; the writer uses it to migrate the schema.
+    ///   - prepare: runs before the first poll; the writer's build waits there until its HTTP server's
+    ///     start-up has migrated the schema.
     public init(
         consumer: KafkaConsumer,
         store: BatchStore,
@@ -73,6 +74,7 @@ public final class WriterService: Service, Sendable {
 
     public func run() async throws {
         try await prepare()
+        guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }  // stopped before it was ready
         try consumer.subscribe(to: [configuration.topic])
         logger.info("writer started", metadata: ["topic": "\(configuration.topic)", "group": "\(configuration.consumerGroup)"])
         await withTaskCancellationHandler {
