@@ -1,18 +1,5 @@
 import CRdKafka
 
-/// The offsets a partition still holds: `low` is the first one retained, `high` the next one to be written.
-public struct Watermarks: Sendable, Equatable, CustomStringConvertible {
-    public var low: Int64
-    public var high: Int64
-
-    public init(low: Int64, high: Int64) {
-        self.low = low
-        self.high = high
-    }
-
-    public var description: String { "\(low)..<\(high)" }
-}
-
 /// Broker look-ups that producers and consumers both need, on any client handle. Each call blocks for a
 /// network round trip, so callers run it on a thread of their own, never on the cooperative pool.
 enum TopicMetadata {

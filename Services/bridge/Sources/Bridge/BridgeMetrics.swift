@@ -20,12 +20,3 @@ struct BridgeMetrics: Sendable {
     let changeFeedReading = Gauge(label: "sluice_bridge_change_feed_reading")
     let unreadableChanges = Counter(label: "sluice_bridge_unreadable_changes_total")
 }
-
-/// Milliseconds on a monotonic clock, as an integer that fits in an atomic: when each job was last asked for.
-enum MonotonicClock {
-    private static let origin = ContinuousClock.now
-
-    static func milliseconds() -> Int64 {
-        (ContinuousClock.now - origin).wholeMilliseconds
-    }
-}
