@@ -33,8 +33,10 @@ import Testing
     let key = JobKey(series: SeriesKey(domain: "d", tag: "t"), resolutionMilliseconds: 1000)
 
     func job(_ source: SeriesInMemory) -> BackingJob {
-        BackingJob(
-            key: key, source: source,
+        let work = BackgroundWork()
+        Task { await work.run() }  // in the service, the job registry's run() owns this
+        return BackingJob(
+            key: key, source: source, work: work,
             settings: .init(healthCheckInterval: .seconds(5), fullRefreshInterval: .seconds(3600)),
             metrics: BridgeMetrics(), logger: Logger(label: "backing-job-test")
         )

@@ -26,9 +26,11 @@ import Testing
         let metrics = BridgeMetrics()
         let logger = Logger(label: "job-registry-test")
         let settings = BackingJob.Settings(healthCheckInterval: .seconds(5), fullRefreshInterval: .seconds(3600))
-        return JobRegistry(limits: .init(idleTime: idle, cacheBytes: cacheBytes), metrics: metrics, logger: logger) { key in
-            BackingJob(key: key, source: source, settings: settings, metrics: metrics, logger: logger)
+        let jobs = JobRegistry(limits: .init(idleTime: idle, cacheBytes: cacheBytes), metrics: metrics, logger: logger) { key, work in
+            BackingJob(key: key, source: source, work: work, settings: settings, metrics: metrics, logger: logger)
         }
+        Task { await jobs.work.run() }  // the registry's run() would own this; its sweeps are called by hand here
+        return jobs
     }
 
     func key(_ tag: String) -> JobKey { JobKey(series: SeriesKey(domain: "d", tag: tag), resolutionMilliseconds: 1000) }

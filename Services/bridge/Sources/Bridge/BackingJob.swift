@@ -39,6 +39,8 @@ actor BackingJob {
     nonisolated let cachedBytes = Atomic<Int>(0)
 
     private let source: any GridSource
+    /// Where refreshes and fill timers run: tasks the registry owns.
+    private let work: BackgroundWork
     private let settings: Settings
     private let metrics: BridgeMetrics
     private let logger: Logger
@@ -69,9 +71,10 @@ actor BackingJob {
     private var nextWaiterID = 0
     private var stopped = false
 
-    init(key: JobKey, source: any GridSource, settings: Settings, metrics: BridgeMetrics, logger: Logger) {
+    init(key: JobKey, source: any GridSource, work: BackgroundWork, settings: Settings, metrics: BridgeMetrics, logger: Logger) {
         self.key = key
         self.source = source
+        self.work = work
         self.settings = settings
         self.metrics = metrics
         self.backoff = settings.firstRetry
@@ -240,7 +243,7 @@ actor BackingJob {
         if let retryAt, ContinuousClock.now < retryAt { return }
         guard pendingFrom() != nil else { return }
         refreshing = true
-        Task { await self.refreshUntilClean() }
+        if !work.start({ await self.refreshUntilClean() }) { refreshing = false }
     }
 
     private func refreshUntilClean() async {
@@ -309,10 +312,11 @@ actor BackingJob {
         nextWaiterID += 1
         await withCheckedContinuation { continuation in
             waiters[id] = Waiter(first: first, last: last, continuation: continuation)
-            Task {
-                try? await Task.sleep(for: timeout)
-                self.timeOutWaiter(id)
+            let started = work.start {
+                try? await Task.sleep(for: timeout)  // cut short by shutdown, which then releases the waiter
+                await self.timeOutWaiter(id)
             }
+            if !started { timeOutWaiter(id) }
         }
     }
 

@@ -24,8 +24,8 @@ public func buildBridge(
         limits: .init(idleTime: configuration.jobIdleTime, cacheBytes: configuration.cacheBytes),
         metrics: metrics,
         logger: logger
-    ) { key in
-        BackingJob(key: key, source: source, settings: settings, metrics: metrics, logger: logger)
+    ) { key, work in
+        BackingJob(key: key, source: source, work: work, settings: settings, metrics: metrics, logger: logger)
     }
     // No group is joined (partitions are assigned directly), so the id only names this reader in broker logs.
     let consumer = try KafkaConsumer(configuration: configuration.kafka, groupID: "sluice-bridge-\(UUID().uuidString.prefix(8))", logger: logger)

@@ -26,12 +26,15 @@ final class JobRegistry: Service, Sendable {
 
     private let jobs = Mutex<[SeriesKey: [Int64: BackingJob]]>([:])
     private let unknown = Mutex(UnknownSeries())
-    private let makeJob: @Sendable (JobKey) -> BackingJob
+    /// The jobs' refreshes and timers, run as children of `run()`.
+    let work = BackgroundWork()
+    private let makeJob: @Sendable (JobKey, BackgroundWork) -> BackingJob
     private let limits: Limits
     private let metrics: BridgeMetrics
     private let logger: Logger
 
-    init(limits: Limits, metrics: BridgeMetrics, logger: Logger, makeJob: @escaping @Sendable (JobKey) -> BackingJob) {
+    /// - Parameter makeJob: builds a job that runs its background work in the given place.
+    init(limits: Limits, metrics: BridgeMetrics, logger: Logger, makeJob: @escaping @Sendable (JobKey, BackgroundWork) -> BackingJob) {
         self.limits = limits
         self.metrics = metrics
         self.logger = logger
@@ -46,7 +49,7 @@ final class JobRegistry: Service, Sendable {
                 existing.lastAsked.store(now, ordering: .relaxed)
                 return (existing, false, 0)
             }
-            let job = makeJob(key)
+            let job = makeJob(key, work)
             job.lastAsked.store(now, ordering: .relaxed)
             jobs[key.series, default: [:]][key.resolutionMilliseconds] = job
             return (job, true, jobs.values.reduce(0) { $0 + $1.count })
@@ -92,16 +95,22 @@ final class JobRegistry: Service, Sendable {
         for job in allJobs() { await job.invalidate() }
     }
 
+    /// Sweeps until shutdown, with every job's refreshes and timers as child tasks; on shutdown it stops
+    /// the jobs (releasing anyone waiting), cancels their work and waits for it.
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await Task.sleep(for: limits.sweepInterval)
-            } catch {
-                break
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.work.run() }
+            while !Task.isShuttingDownGracefully {
+                do {
+                    try await Task.sleep(for: limits.sweepInterval)
+                } catch {
+                    break
+                }
+                await sweep()
             }
-            await sweep()
+            for job in allJobs() { await job.stop() }
+            work.finish()
         }
-        for job in allJobs() { await job.stop() }
     }
 
     /// Expires idle jobs, evicts past the memory cap, and runs every remaining job's health check.
