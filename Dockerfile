@@ -12,6 +12,7 @@ RUN swift package resolve
 COPY Shared Shared
 COPY Services Services
 COPY loadgen loadgen
+COPY Benchmarks Benchmarks
 COPY Tests Tests
 RUN swift build -c release --static-swift-stdlib \
     && mkdir -p /out \
