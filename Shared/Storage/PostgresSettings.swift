@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import SluiceModel
 import SluiceRuntime
 
 /// How to reach PostgreSQL, read from `SLUICE_PG_*` variables.
@@ -53,9 +54,7 @@ public struct PostgresSettings: Sendable, Equatable {
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 1
         if let statementTimeout, statementTimeout > .zero {
-            let (seconds, attoseconds) = statementTimeout.components
-            let milliseconds = max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-            configuration.options.additionalStartupParameters = [("statement_timeout", "\(milliseconds)")]
+            configuration.options.additionalStartupParameters = [("statement_timeout", "\(max(1, statementTimeout.wholeMilliseconds))")]
         }
         return PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
     }

@@ -18,7 +18,7 @@ public func buildIngest(
     let postgres = configuration.postgres.makeClient(backgroundLogger: logger)
     let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
     let backlog = BacklogMonitor(producer: producer, postgres: postgres, configuration: configuration, logger: logger)
-    let save = SaveRoute(producer: producer, backlog: backlog, bodies: ByteBudget(limit: configuration.maxInFlightBytes), configuration: configuration)
+    let save = SaveRoute(producer: producer, backlog: backlog, bodies: InFlightLimit(limit: configuration.maxInFlightBytes), configuration: configuration)
     let router = ServiceAssembly.router(registry: registry, openAPI: IngestOpenAPI.document)
     router.post("/save") { request, context in try await save.handle(request, context: context) }
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-ingest", logger: logger)

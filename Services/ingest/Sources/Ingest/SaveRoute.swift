@@ -12,7 +12,7 @@ struct SaveRoute: Sendable {
     let backlog: BacklogMonitor
     /// Request bodies held at once, by their declared length (the most a body may be when none is
     /// declared); a request that would pass it gets 503 before its body is read.
-    let bodies: ByteBudget
+    let bodies: InFlightLimit
     let configuration: IngestConfiguration
     let decoder = IngestBodyDecoder()
     let metrics = IngestMetrics()
@@ -23,7 +23,7 @@ struct SaveRoute: Sendable {
             throw Self.backlogError(behind, configuration: configuration)
         }
         let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min(max($0, 0), configuration.maxBodyBytes) }
-        guard let response = try await bodies.run(holding: declared ?? configuration.maxBodyBytes, { try await accept(request, context: context) }) else {
+        guard let response = try await bodies.run(weight: declared ?? configuration.maxBodyBytes, { try await accept(request, context: context) }) else {
             metrics.refusedForMemory.increment()
             throw APIError(
                 .serviceUnavailable,

@@ -98,10 +98,7 @@ extension WriterService {
             "partition": "\(move.partition)", "stored_offset": "\(move.storedOffset.map(String.init) ?? "none")",
             "resumed_offset": "\(move.resumedOffset)", "lost_messages": "\(move.lostMessages.map(String.init) ?? "unknown")",
         ])
-        state.withLock { state in
-            state.lossAlert = move.reason + " (see table writer_data_loss)"
-            state.alertUntil = ContinuousClock.now + configuration.dataLossAlert
-        }
+        raiseLossAlert(move.reason + " (see table writer_data_loss)")
         return move.resumedOffset
     }
 

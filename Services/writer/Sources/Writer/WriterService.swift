@@ -242,14 +242,19 @@ public final class WriterService: Service, Sendable {
             if error.isOffsetOutOfRange {
                 // Out of range without a partition to recover: rare, and never to be quiet.
                 metrics.offsetErrors.increment()
-                state.withLock { state in
-                    state.lossAlert = "Kafka reported an offset out of range without naming the partition; data may be lost (\(error))"
-                    state.alertUntil = ContinuousClock.now + configuration.dataLossAlert
-                }
+                raiseLossAlert("Kafka reported an offset out of range without naming the partition; data may be lost (\(error))")
                 logger.critical("Kafka reported an offset out of range without naming the partition", metadata: ["error": "\(error)"])
             } else {
                 logger.warning("Kafka reported an error", metadata: ["error": "\(error)"])
             }
+        }
+    }
+
+    /// Makes `/health` report `reason` for `dataLossAlert`.
+    func raiseLossAlert(_ reason: String) {
+        state.withLock { state in
+            state.lossAlert = reason
+            state.alertUntil = ContinuousClock.now + configuration.dataLossAlert
         }
     }
 
