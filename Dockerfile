@@ -16,7 +16,7 @@ COPY Benchmarks Benchmarks
 COPY Tests Tests
 RUN swift build -c release --static-swift-stdlib \
     && mkdir -p /out \
-    && for name in sluice-ingest sluice-writer sluice-query sluice-bridge sluice-local-kafka sluice-producer sluice-client sluice-verify; do \
+    && for name in sluice-ingest sluice-writer sluice-query sluice-bridge sluice-admin sluice-local-kafka sluice-producer sluice-client sluice-verify; do \
          cp "$(swift build -c release --show-bin-path)/$name" /out/; \
        done
 
@@ -25,7 +25,7 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librdkafka1 ca-certificates curl tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --no-create-home --uid 10001 sluice \
-    && mkdir -p /results && chown sluice /results  # named volumes mounted here inherit this owner
+    && mkdir -p /results /keys && chown sluice /results /keys  # named volumes mounted here inherit this owner
 COPY --from=build /out/ /usr/local/bin/
 USER sluice
 # Listen on every interface inside the container; compose publishes only what it should.

@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "sluice-producer", targets: ["sluice-producer"]),
         .executable(name: "sluice-client", targets: ["sluice-client"]),
         .executable(name: "sluice-verify", targets: ["sluice-verify"]),
+        .executable(name: "sluice-admin", targets: ["sluice-admin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // MARK: Shared
@@ -69,12 +71,32 @@ let package = Package(
             ],
             path: "Shared/Runtime"
         ),
+        // Client side of signed requests: what load generators and tests sign with, no server code.
+        .target(
+            name: "SluiceSigning",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/Signing"
+        ),
+        // Keys, rights and the middleware every data route sits behind.
+        .target(
+            name: "SluiceAuth",
+            dependencies: [
+                "SluiceModel", "SluiceRuntime", "SluiceSigning",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Auth"
+        ),
 
         // MARK: Services
         .target(
             name: "Ingest",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
+                "SluiceModel", "SluiceAuth", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -104,7 +126,8 @@ let package = Package(
         .target(
             name: "Bridge",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceRuntime",
+                "SluiceModel", "SluiceAuth", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -119,7 +142,7 @@ let package = Package(
         .target(
             name: "Query",
             dependencies: [
-                "SluiceModel", "SluiceStorage", "SluiceRuntime",
+                "SluiceModel", "SluiceAuth", "SluiceStorage", "SluiceRuntime",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -132,6 +155,16 @@ let package = Package(
             path: "Services/query/Sources/sluice-query"
         ),
         .executableTarget(
+            name: "sluice-admin",
+            dependencies: [
+                "SluiceAuth", "SluiceRuntime", "SluiceStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/admin"
+        ),
+        .executableTarget(
             name: "sluice-local-kafka",
             dependencies: ["CRdKafka"],
             path: "Services/local-kafka"
@@ -141,7 +174,8 @@ let package = Package(
         .target(
             name: "LoadGen",
             dependencies: [
-                "SluiceModel",
+                "SluiceModel", "SluiceSigning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -200,7 +234,7 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "SluiceModel", "SluiceRuntime", "SluiceKafka", "SluiceStorage", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing",
+                "SluiceModel", "SluiceRuntime", "SluiceKafka", "SluiceStorage", "SluiceAuth", "SluiceSigning", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/UnitTests"
@@ -209,6 +243,7 @@ let package = Package(
         .target(
             name: "SluiceTestSupport",
             dependencies: [
+                "SluiceSigning",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -225,7 +260,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "SluiceModel", "SluiceTestSupport",
+                "SluiceModel", "SluiceSigning", "SluiceTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/EndToEndTests"

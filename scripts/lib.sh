@@ -118,6 +118,7 @@ sluice_start_stack() {
     SLUICE_STACK_DIR=$dir
     sluice_start_postgres "$dir/pg" "$SLUICE_PG_PORT"
     sluice_start_broker "$bin" "$dir"
+    if [ "${SLUICE_AUTH:-off}" = required ]; then sluice_issue_admin_key "$bin" "$dir"; fi
     sluice_start_service "$bin" "$dir" writer "$SLUICE_WRITER_PORT"
     sluice_start_service "$bin" "$dir" query "$SLUICE_QUERY_PORT"
     sluice_start_service "$bin" "$dir" bridge "$SLUICE_BRIDGE_PORT"
@@ -131,6 +132,23 @@ SLUICE_QUERY_PORT=$SLUICE_QUERY_PORT
 SLUICE_WRITER_PORT=$SLUICE_WRITER_PORT
 SLUICE_BRIDGE_PORT=$SLUICE_BRIDGE_PORT
 ENV
+}
+
+# sluice_issue_admin_key BIN RUN_DIR: with SLUICE_AUTH=required, makes a master key (unless one is set)
+# and one key with rights *:rw, written to RUN_DIR/admin-key.json and exported as SLUICE_KEY_ID and
+# SLUICE_KEY_SECRET (the load generators read them).
+sluice_issue_admin_key() {
+    local bin=$1 dir=$2 issued
+    if [ -z "${SLUICE_AUTH_MASTER_KEY:-}" ] && [ -z "${SLUICE_AUTH_MASTER_KEY_FILE:-}" ]; then
+        (umask 077 && "$bin/sluice-admin" master-key >"$dir/master.key")
+        export SLUICE_AUTH_MASTER_KEY_FILE=$dir/master.key
+    fi
+    issued=$("$bin/sluice-admin" keys create --name "local admin" --rights '*:rw') || sluice_die "sluice-admin could not create a key"
+    SLUICE_KEY_ID=$(printf '%s' "$issued" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')
+    SLUICE_KEY_SECRET=$(printf '%s' "$issued" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+    export SLUICE_KEY_ID SLUICE_KEY_SECRET
+    (umask 077 && printf '{"key_id": "%s", "secret": "%s"}\n' "$SLUICE_KEY_ID" "$SLUICE_KEY_SECRET" >"$dir/admin-key.json")
+    sluice_log "auth required: key $SLUICE_KEY_ID (rights *:rw) written to $dir/admin-key.json"
 }
 
 sluice_start_service() {

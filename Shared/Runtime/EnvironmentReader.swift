@@ -6,6 +6,11 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var reason: String
 
     public var description: String { "\(variable): \(reason)" }
+
+    public init(variable: String, reason: String) {
+        self.variable = variable
+        self.reason = reason
+    }
 }
 
 /// Reads configuration from environment variables, each with a documented default.

@@ -9,7 +9,7 @@ public enum OpenAPIDocument {
     ///   - paths: the service's own path items, in OpenAPI's shape.
     ///   - schemas: component schemas its operations refer to, besides `Error`.
     public static func json(title: String, summary: String, paths: [String: Any], schemas: [String: Any] = [:]) -> [UInt8] {
-        var allPaths = paths
+        var allPaths = paths.mapValues { item in (item as? [String: Any]).map(authenticated) ?? item }
         allPaths["/health"] = ["get": [
             "summary": "Whether the service can do its job now",
             "operationId": "health",
@@ -40,11 +40,38 @@ public enum OpenAPIDocument {
             "openapi": "3.0.3",
             "info": ["title": title, "version": "1", "description": summary],
             "paths": allPaths,
-            "components": ["schemas": allSchemas],
+            "components": ["schemas": allSchemas, "securitySchemes": securitySchemes],
         ]
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return Array(data)
     }
+
+    /// Every data operation sits behind the auth middleware: it names the two schemes and the answers
+    /// a refusal gives. The document describes a deployment (`SLUICE_AUTH=required`); with `off` no
+    /// credentials are needed.
+    static func authenticated(_ pathItem: [String: Any]) -> [String: Any] {
+        pathItem.mapValues { value in
+            guard var operation = value as? [String: Any] else { return value }
+            var responses = operation["responses"] as? [String: Any] ?? [:]
+            responses["401"] = responses["401"] ?? errorResponse(
+                "No, malformed or invalid credentials, a revoked key, a stale X-Sluice-Date or a replayed signature (SLUICE_AUTH=required); `reason` says which",
+                headers: ["WWW-Authenticate": ["description": "The schemes accepted", "schema": ["type": "string"]]]
+            )
+            responses["403"] = responses["403"] ?? errorResponse("The key has no right to this domain")
+            responses["429"] = responses["429"] ?? errorResponse("The key is over SLUICE_AUTH_RATE_PER_KEY", retry: true)
+            operation["responses"] = responses
+            operation["security"] = [["bearer": [String]()], ["signed": [String]()]]
+            return operation
+        }
+    }
+
+    static var securitySchemes: [String: Any] { [
+        "bearer": ["type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key_id>.<secret>"],
+        "signed": [
+            "type": "apiKey", "in": "header", "name": "Authorization",
+            "description": "SLUICE-HMAC-SHA256 Credential=<key_id>, Signature=<hex>, with X-Sluice-Date: <unix seconds> (README, \"Keys and signed requests\")",
+        ],
+    ] }
 
     /// A JSON response with this schema.
     public static func jsonResponse(_ description: String, schema: [String: Any], headers: [String: Any] = [:]) -> [String: Any] {
@@ -54,10 +81,9 @@ public enum OpenAPIDocument {
     }
 
     /// An error answer, `{"error": …}`; `retry` adds the `Retry-After` header a 503 carries.
-    public static func errorResponse(_ description: String, retry: Bool = false) -> [String: Any] {
-        jsonResponse(
-            description, schema: ["$ref": "#/components/schemas/Error"],
-            headers: retry ? ["Retry-After": ["description": "Seconds to wait before sending the same request again", "schema": ["type": "integer"]]] : [:]
-        )
+    public static func errorResponse(_ description: String, retry: Bool = false, headers: [String: Any] = [:]) -> [String: Any] {
+        var allHeaders = headers
+        if retry { allHeaders["Retry-After"] = ["description": "Seconds to wait before sending the same request again", "schema": ["type": "integer"]] }
+        return jsonResponse(description, schema: ["$ref": "#/components/schemas/Error"], headers: allHeaders)
     }
 }

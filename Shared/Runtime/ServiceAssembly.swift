@@ -9,12 +9,13 @@ public enum ServiceAssembly {
     /// A router with request metrics, JSON errors and the `/health`, `/metrics` and `/openapi.json` routes
     /// every service answers.
     /// - Parameter openAPI: the service's OpenAPI document (`OpenAPIDocument.json`).
-    public static func router(
+    public static func router<Context: RequestContext>(
+        context: Context.Type = BasicRequestContext.self,
         registry: PrometheusCollectorRegistry,
         openAPI: [UInt8],
         health: @escaping @Sendable () async -> HealthStatus = { .healthy }
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
+    ) -> Router<Context> {
+        let router = Router(context: Context.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(openAPI: openAPI))
@@ -28,13 +29,13 @@ public enum ServiceAssembly {
     /// The HTTP server for a router on the service's configured address.
     /// - Parameter beforeServerStarts: runs before the server listens, so `/health` answers only once it
     ///   has succeeded: every service that keeps a schema migrates it here, the one way they all do.
-    public static func application(
-        router: Router<BasicRequestContext>,
+    public static func application<Context: RequestContext>(
+        router: Router<Context>,
         address: ServiceAddress,
         name: String,
         logger: Logger,
         beforeServerStarts: (@Sendable () async throws -> Void)? = nil
-    ) -> some ApplicationProtocol {
+    ) -> some ApplicationProtocol where Context.Source == ApplicationRequestContextSource {
         var application = Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: name),

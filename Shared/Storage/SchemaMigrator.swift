@@ -135,6 +135,28 @@ public struct SchemaMigrator: Sendable {
                     "comment on table writer_rejected_records is 'Records on the measurements topic that were not Sluice measurements; skipped by the writer, kept here for an operator.'",
                 ]
             ),
+            Migration(
+                version: 4,
+                summary: "API keys: who may read and write which domains",
+                statements: [
+                    // No secret is stored: each is derived from the master key (kept outside the database)
+                    // and this row's salt, so a copy of the database authenticates nobody.
+                    """
+                    create table api_keys (
+                        id text primary key,
+                        name text not null,
+                        rights text[] not null,
+                        state text not null check (state in ('active', 'revoked')),
+                        salt bytea not null,
+                        master_fingerprint text not null,
+                        created_at timestamptz not null default now(),
+                        rotated_at timestamptz,
+                        revoked_at timestamptz
+                    )
+                    """,
+                    "comment on table api_keys is 'Sluice API keys (sluice-admin keys …). secret = derived from SLUICE_AUTH_MASTER_KEY and salt; master_fingerprint names the master key the salt was used with.'",
+                ]
+            ),
         ]
     }
 }

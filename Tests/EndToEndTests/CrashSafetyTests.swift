@@ -6,9 +6,12 @@ import Testing
 /// A writer killed with SIGKILL in the middle of a stream loses nothing and duplicates nothing.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct CrashSafetyTests {
-    @Test func everyAcceptedMessageIsStoredExactlyOnceAcrossAWriterCrash() async throws {
+    /// Once as it always ran, and once with keys required and every request signed.
+    @Test(arguments: [false, true])
+    func everyAcceptedMessageIsStoredExactlyOnceAcrossAWriterCrash(requireKeys: Bool) async throws {
         try await TestDatabase.with { database, client in
-            let stack = try await SluiceStack(database: database)
+            let stack = try await SluiceStack(database: database, requireKeys: requireKeys)
+            let credentials = stack.adminKey.map { HTTP.Credentials.signed($0) } ?? .none
             let base = nowNanoseconds() - 3_600_000_000_000
             let tags = (0..<25).map { "crash-\($0)" }
             var accepted: [Posted] = []
@@ -18,7 +21,7 @@ struct CrashSafetyTests {
                     let sequence = request * perRequest + index
                     return Posted(tag: tags[sequence % tags.count], time: base + Int64(sequence) * 1_000_000, values: [Double(sequence), 0.5])
                 }
-                let reply = try await HTTP.post(stack.ingestURL + "/save", body: Posted.array(batch))
+                let reply = try await HTTP.send("POST", stack.ingestURL + "/save", body: Posted.array(batch), credentials: credentials)
                 #expect(reply.status == 202, "\(reply.text)")
                 if reply.status == 202 { accepted += batch }
                 if request == requests / 3 {

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceSigning
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -32,6 +33,50 @@ public enum HTTP {
         request.httpMethod = "POST"
         request.httpBody = body
         request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        return try await send(request)
+    }
+
+    /// How a test request proves who sends it.
+    public enum Credentials: Sendable {
+        case none
+        case bearer(KeyCredentials)
+        /// Signed with SLUICE-HMAC-SHA256 at `date` (now when nil).
+        case signed(KeyCredentials, date: Int64? = nil)
+        /// An `Authorization` header as given, for malformed ones.
+        case header(String)
+    }
+
+    /// Any request, with the credentials' headers added (a signed request signs the URL's path, query
+    /// and the body exactly as sent).
+    public static func send(
+        _ method: String, _ url: String, body: Data = Data(), contentType: String = "application/json", credentials: Credentials,
+        extraHeaders: [String: String] = [:]
+    ) async throws -> Reply {
+        let parsed = try parse(url)
+        var request = URLRequest(url: parsed)
+        request.httpMethod = method
+        if !body.isEmpty || method == "POST" {
+            request.httpBody = body
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        }
+        switch credentials {
+        case .none:
+            break
+        case .bearer(let key):
+            request.setValue(key.bearerAuthorization, forHTTPHeaderField: "Authorization")
+        case .signed(let key, let date):
+            let components = URLComponents(url: parsed, resolvingAgainstBaseURL: false)
+            let parameters = (components?.queryItems ?? []).map { (name: $0.name, value: $0.value ?? "") }
+            let signed = RequestSignature.headers(
+                credentials: key, method: method, path: components?.percentEncodedPath ?? parsed.path, parameters: parameters,
+                body: Array(body), date: date ?? Int64(Date().timeIntervalSince1970)
+            )
+            request.setValue(signed.authorization, forHTTPHeaderField: "Authorization")
+            request.setValue(signed.date, forHTTPHeaderField: RequestSignature.dateHeader)
+        case .header(let value):
+            request.setValue(value, forHTTPHeaderField: "Authorization")
+        }
+        for (name, value) in extraHeaders { request.setValue(value, forHTTPHeaderField: name) }
         return try await send(request)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceSigning
 
 /// The real pipeline for one end-to-end test: a private broker and database, and ingest, writer,
 /// query (and, when asked for, the bridge) as separate processes on free loopback ports.
@@ -14,16 +15,24 @@ public final class SluiceStack: @unchecked Sendable {
     public private(set) var writer: ChildProcess
     public private(set) var query: ChildProcess
     public private(set) var bridge: ChildProcess?
-    private let environment: [String: String]
+    public let environment: [String: String]
     private let writerPort: Int
+    /// A key with rights `*:rw`, made before the services started; nil unless the stack requires keys.
+    public let adminKey: KeyCredentials?
+
+    /// The master key of stacks that require keys (a test value: 40 bytes of text).
+    public static let testMasterKey = "test-master-key-0123456789-abcdefghijklm"
 
     public struct NotHealthy: Error, CustomStringConvertible {
         public var description: String
     }
 
-    /// - Parameter measurementPartitions: partitions of `sluice.measurements` on the private broker.
+    /// - Parameters:
+    ///   - measurementPartitions: partitions of `sluice.measurements` on the private broker.
+    ///   - requireKeys: run with `SLUICE_AUTH=required`, and make `adminKey` first.
     public init(
-        database: TestDatabase, withBridge: Bool = false, measurementPartitions: Int = 8, extraEnvironment: [String: String] = [:]
+        database: TestDatabase, withBridge: Bool = false, measurementPartitions: Int = 8, requireKeys: Bool = false,
+        extraEnvironment: [String: String] = [:]
     ) async throws {
         self.database = database
         broker = try await LocalBroker(settings: database.settings, topics: ["sluice.measurements": measurementPartitions, "sluice.changes": 2])
@@ -44,8 +53,11 @@ public final class SluiceStack: @unchecked Sendable {
             "SLUICE_QUERY_URL": queryURL,
             "SLUICE_PG_PARTITIONS": "4",
             "SLUICE_LOG_LEVEL": "info",
+            "SLUICE_AUTH": requireKeys ? "required" : "off",
+            "SLUICE_AUTH_MASTER_KEY": requireKeys ? Self.testMasterKey : "",
         ]) { _, new in new }.merging(extraEnvironment) { _, new in new }
         let settings = database.settings
+        adminKey = requireKeys ? try await Self.createKey(settings: settings, environment: environment, name: "test admin", rights: "*:rw") : nil
         writer = try ChildProcess("sluice-writer", settings: settings, environment: environment)
         query = try ChildProcess("sluice-query", settings: settings, environment: environment)
         ingest = try ChildProcess("sluice-ingest", settings: settings, environment: environment)
@@ -59,6 +71,47 @@ public final class SluiceStack: @unchecked Sendable {
             try await Self.waitUntilHealthy(bridge, url: bridgeURL)
             try await waitForBridgeFeed()
         }
+    }
+
+    /// Runs `sluice-admin` with the stack's environment.
+    /// - Returns: its exit status, standard output and standard error.
+    public static func admin(settings: TestSettings, environment: [String: String], _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = settings.binDirectory.appendingPathComponent("sluice-admin")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Output is a few lines: read to the end, then wait.
+        let (outputData, errorData) = (output.fileHandleForReading.readDataToEndOfFile(), errors.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    }
+
+    public func admin(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+        try await Self.admin(settings: database.settings, environment: environment, arguments)
+    }
+
+    /// `sluice-admin keys create`, read back as credentials.
+    public static func createKey(settings: TestSettings, environment: [String: String], name: String, rights: String) async throws -> KeyCredentials {
+        let result = try await admin(settings: settings, environment: environment, ["keys", "create", "--name", name, "--rights", rights])
+        return try Self.issuedKey(result)
+    }
+
+    public func createKey(name: String, rights: String) async throws -> KeyCredentials {
+        try await Self.createKey(settings: database.settings, environment: environment, name: name, rights: rights)
+    }
+
+    /// The credentials in `keys create` or `keys rotate` output.
+    public static func issuedKey(_ result: (status: Int32, output: String, errors: String)) throws -> KeyCredentials {
+        guard result.status == 0,
+            let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],
+            let id = object["key_id"] as? String, let secret = object["secret"] as? String
+        else { throw NotHealthy(description: "sluice-admin did not issue a key (status \(result.status)): \(result.output) \(result.errors)") }
+        return KeyCredentials(keyID: id, secret: secret)
     }
 
     /// Waits until the bridge reads the change feed, so that what it caches is refreshed on every commit.

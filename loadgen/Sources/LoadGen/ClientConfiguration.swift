@@ -26,13 +26,17 @@ public struct ClientConfiguration: Sendable {
     /// Ask the bridge for every top tag's window once before measuring, so the run measures cached windows
     /// (a dashboard's steady state) rather than first fills.
     public var warmUp: Bool
+    /// Credentials for the query service and the bridge, when they require keys.
+    public var authorization: RequestAuthorization?
 
     public init(
         url: String, bridgeURL: String = "http://127.0.0.1:8083", target: Target = .api, clients: Int = 10,
         interval: Duration = .seconds(1), duration: Duration = .seconds(60), topTags: Int = 100,
         shortestWindow: Duration = .seconds(600), longestWindow: Duration = .seconds(86_400), seed: UInt64 = 2,
-        maxP99: Duration = .milliseconds(100), maxLagP99: Duration = .seconds(2), maxBridgeP99: Duration = .milliseconds(2), warmUp: Bool = false
+        maxP99: Duration = .milliseconds(100), maxLagP99: Duration = .seconds(2), maxBridgeP99: Duration = .milliseconds(2), warmUp: Bool = false,
+        authorization: RequestAuthorization? = nil
     ) {
+        self.authorization = authorization
         self.url = url
         self.bridgeURL = bridgeURL
         self.target = target

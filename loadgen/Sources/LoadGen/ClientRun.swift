@@ -113,10 +113,9 @@ public final class ClientRun: Sendable {
     }
 
     private func bridgeRequest(tag: String, start: Int64, end: Int64) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: "\(configuration.bridgeURL)/v1/window")
-        request.method = .POST
+        let body = ByteBuffer(string: #"{"tag":"\#(tag)","start_time_ms":\#(start / 1_000_000),"end_time_ms":\#(end / 1_000_000)}"#)
+        var request = RequestAuthorization.request(method: .POST, baseURL: configuration.bridgeURL, path: "/v1/window", body: body, authorization: configuration.authorization)
         request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"tag":"\#(tag)","start_time_ms":\#(start / 1_000_000),"end_time_ms":\#(end / 1_000_000)}"#))
         return request
     }
 
@@ -129,7 +128,11 @@ public final class ClientRun: Sendable {
             _ = await send(bridgeRequest(tag: tag, start: end - window, end: end), recordingIn: \.bridge)
         }
         if configuration.target.asksAPI {
-            let request = HTTPClientRequest(url: "\(configuration.url)/api?tag=\(tag)&start=\(end - window)&end=\(end)&measured_at=true")
+            let request = RequestAuthorization.request(
+                method: .GET, baseURL: configuration.url, path: "/api",
+                parameters: [("tag", tag), ("start", String(end - window)), ("end", String(end)), ("measured_at", "true")],
+                authorization: configuration.authorization
+            )
             if let (body, arrived) = await send(request, recordingIn: \.api), let newest = Self.newestMeasurement(in: body) {
                 statistics.withLock { _ = $0.lag.record(UInt64(max(1, (arrived - newest) / 1000))) }
             }

@@ -18,12 +18,15 @@ public struct ProducerConfiguration: Sendable {
     /// Attempts per request when ingest answers 503 or the connection fails.
     public var maxAttempts: Int
     public var progressInterval: Duration
+    /// Credentials for ingest, when it requires keys.
+    public var authorization: RequestAuthorization?
 
     public init(
         url: String, schedule: RateSchedule, duration: Duration, tags: Int = 10_000, valuesPerMessage: Int = 10,
         seed: UInt64 = 1, batchSize: Int = 100, format: Format = .array, concurrency: Int = 64, maxAttempts: Int = 20,
-        progressInterval: Duration = .seconds(5)
+        progressInterval: Duration = .seconds(5), authorization: RequestAuthorization? = nil
     ) {
+        self.authorization = authorization
         self.url = url
         self.schedule = schedule
         self.duration = duration

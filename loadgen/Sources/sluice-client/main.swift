@@ -32,6 +32,7 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "fail when /api latency p99 exceeds this many ms") var maxP99Ms: Double = 100
     @Option(help: "fail when lag p99 exceeds this many ms") var maxLagMs: Double = 2000
     @Option(help: "fail when bridge latency p99 exceeds this many ms") var maxBridgeP99Ms: Double = 2
+    @OptionGroup var key: KeyOptions
 
     mutating func run() async throws {
         guard clients >= 1, interval > 0, duration > 0, duration <= 86_400, topTags >= 1 else {
@@ -46,7 +47,8 @@ struct ClientCommand: AsyncParsableCommand {
             shortestWindow: .milliseconds(Int64((windowSeconds ?? 600) * 1000)),
             longestWindow: .milliseconds(Int64((windowSeconds ?? 86_400) * 1000)),
             seed: seed, maxP99: .milliseconds(Int64(maxP99Ms)), maxLagP99: .milliseconds(Int64(maxLagMs)),
-            maxBridgeP99: .microseconds(Int64(maxBridgeP99Ms * 1000)), warmUp: warmUp
+            maxBridgeP99: .microseconds(Int64(maxBridgeP99Ms * 1000)), warmUp: warmUp,
+            authorization: try key.authorization()
         )
         let windows = windowSeconds.map { "\($0) s windows" } ?? "windows of 10 min to 24 h"
         print("[client] \(clients) clients, one read per \(interval) s each, for \(duration) s, \(windows), asking \(target.rawValue)")

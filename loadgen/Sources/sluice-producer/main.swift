@@ -22,6 +22,7 @@ struct ProducerCommand: AsyncParsableCommand {
     @Option(help: "random seed") var seed: UInt64 = 1
     @Option(help: "where to write the ledger (JSON)") var ledger = "producer-ledger.json"
     @Option(help: "seconds between progress lines") var progress: Double = 5
+    @OptionGroup var key: KeyOptions
 
     mutating func run() async throws {
         guard let schedule = RateSchedule.parse(profile) else { throw ValidationError("--profile '\(profile)' is not 'spec', 'constant:RATE' or 'RATE@SECONDS,…'") }
@@ -32,7 +33,8 @@ struct ProducerCommand: AsyncParsableCommand {
         guard tags >= 1, concurrency >= 1 else { throw ValidationError("--tags and --concurrency must be at least 1") }
         let configuration = ProducerConfiguration(
             url: url, schedule: schedule, duration: .milliseconds(Int64(duration * 1000)), tags: tags, valuesPerMessage: values,
-            seed: seed, batchSize: batch, format: bodyFormat, concurrency: concurrency, progressInterval: .milliseconds(Int64(progress * 1000))
+            seed: seed, batchSize: batch, format: bodyFormat, concurrency: concurrency, progressInterval: .milliseconds(Int64(progress * 1000)),
+            authorization: try key.authorization()
         )
         print("[producer] \(schedule) for \(duration) s to \(url), \(batch) per request, \(concurrency) in flight")
         let statistics = try await HTTPClient.withLoadClient(connections: concurrency) { client in

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
+import SluiceAuth
 import SluiceKafka
 import SluiceModel
 import SluiceRuntime
@@ -15,7 +16,13 @@ public func buildBridge(
     logger: Logger
 ) throws -> ServiceGroup {
     let metrics = BridgeMetrics()
-    let source = QueryServiceClient(baseURL: configuration.queryURL, minimumWindowMilliseconds: configuration.queryMinimumWindowMilliseconds)
+    // Backing jobs serve every caller, so they read with the bridge's own credentials (derived from the
+    // master key, read-only); each caller's rights are checked in WindowRoute before a job is touched.
+    let source = QueryServiceClient(
+        baseURL: configuration.queryURL,
+        minimumWindowMilliseconds: configuration.queryMinimumWindowMilliseconds,
+        authorization: configuration.auth.mode == .required ? configuration.auth.masterKey?.internalReader.bearerAuthorization : nil
+    )
     let settings = BackingJob.Settings(
         healthCheckInterval: configuration.healthCheckInterval,
         fullRefreshInterval: configuration.fullRefreshInterval
@@ -33,14 +40,21 @@ public func buildBridge(
 
     // Healthy while it serves: without the query service or the change feed it still answers, naming
     // missing points or refreshing less often, and /metrics says which (sluice_bridge_change_feed_reading).
-    let router = ServiceAssembly.router(registry: prometheus, openAPI: BridgeOpenAPI.document)
+    // PostgreSQL only to read the keys, so only when they are required.
+    let postgres = configuration.auth.mode == .required ? configuration.postgres.makeClient(backgroundLogger: logger) : nil
+    let auth = ServiceAuth(
+        settings: configuration.auth, postgres: postgres,
+        maxBodyBytes: WindowRoute.maxBodyBytes, service: "sluice-bridge", logger: logger
+    )
+    let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: prometheus, openAPI: BridgeOpenAPI.document)
     let route = WindowRoute(jobs: jobs, fillTimeout: configuration.fillTimeout)
-    router.post("/") { request, context in try await route.handle(request, context: context) }
-    router.post("/v1/window") { request, context in try await route.handle(request, context: context) }
+    let windows = router.group().add(middleware: auth.middleware)
+    windows.post("/") { request, context in try await route.handle(request, context: context) }
+    windows.post("/v1/window") { request, context in try await route.handle(request, context: context) }
 
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-bridge", logger: logger)
     return ServiceAssembly.group(
-        [
+        (postgres.map { [.init(service: $0)] } ?? []) + auth.services + [
             .init(service: jobs),
             .init(service: listener),
             .init(service: app),

@@ -1,5 +1,7 @@
+import SluiceAuth
 import SluiceKafka
 import SluiceRuntime
+import SluiceStorage
 
 /// Everything the bridge reads from its environment (see the README's configuration table).
 public struct BridgeConfiguration: Sendable {
@@ -20,6 +22,9 @@ public struct BridgeConfiguration: Sendable {
     public var healthCheckInterval: Duration
     /// How often each job recomputes its whole grid, repairing any change record it never received.
     public var fullRefreshInterval: Duration
+    public var auth: AuthSettings
+    /// Where the keys are read from when auth is required (one connection).
+    public var postgres: PostgresSettings
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> BridgeConfiguration {
         let shared = try PipelineSettings.fromEnvironment(environment)
@@ -36,7 +41,9 @@ public struct BridgeConfiguration: Sendable {
             jobIdleTime: try environment.milliseconds("SLUICE_BRIDGE_JOB_IDLE_MS", default: 900_000, in: 1_000...86_400_000),
             cacheBytes: try environment.int("SLUICE_BRIDGE_CACHE_MB", default: 256, in: 1...1_048_576) * 1_048_576,
             healthCheckInterval: try environment.milliseconds("SLUICE_BRIDGE_HEALTH_CHECK_MS", default: 5_000, in: 100...3_600_000),
-            fullRefreshInterval: try environment.milliseconds("SLUICE_BRIDGE_FULL_REFRESH_MS", default: 60_000, in: 1_000...86_400_000)
+            fullRefreshInterval: try environment.milliseconds("SLUICE_BRIDGE_FULL_REFRESH_MS", default: 60_000, in: 1_000...86_400_000),
+            auth: try AuthSettings.fromEnvironment(environment),
+            postgres: try PostgresSettings.fromEnvironment(environment).limited(toConnections: 1)
         )
     }
 }

@@ -21,10 +21,13 @@ public struct QueryServiceClient: Sendable {
     private let baseURL: String
     private let minimumWindowMilliseconds: Int64
     private let http: HTTPClient
+    /// Sent as `Authorization` when the query service requires keys.
+    private let authorization: String?
 
-    public init(baseURL: String, minimumWindowMilliseconds: Int64, http: HTTPClient = .shared) {
+    public init(baseURL: String, minimumWindowMilliseconds: Int64, authorization: String? = nil, http: HTTPClient = .shared) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.minimumWindowMilliseconds = minimumWindowMilliseconds
+        self.authorization = authorization
         self.http = http
     }
 
@@ -94,7 +97,9 @@ public struct QueryServiceClient: Sendable {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await http.execute(HTTPClientRequest(url: url), timeout: Self.requestTimeout)
+            var request = HTTPClientRequest(url: url)
+            if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+            response = try await http.execute(request, timeout: Self.requestTimeout)
             body = try await response.body.collect(upTo: Self.bodyLimit)
         } catch {
             throw Failure(description: "the query service at \(baseURL) did not answer: \(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SluiceAuth
 import SluiceModel
 import SluiceRuntime
 
@@ -8,9 +9,13 @@ struct WindowRoute: Sendable {
     let jobs: JobRegistry
     let fillTimeout: Duration
 
-    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 1_048_576)
+    static let maxBodyBytes = 1_048_576
+
+    func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: Self.maxBodyBytes)
         let window = try WindowRequest.parse(Data(buffer: body), nowMilliseconds: WallClock.nowNanoseconds() / 1_000_000)
+        // Before any job is asked: another domain's tags answer 403 whether they exist or not.
+        try context.access.require(.read, domains: window.series.map(\.domain))
         let answers = await answer(window)
         var found: [(series: SeriesKey, first: Int64, slots: [GridSlot])] = []
         var unknown: [String] = []

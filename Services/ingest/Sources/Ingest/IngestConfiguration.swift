@@ -1,3 +1,4 @@
+import SluiceAuth
 import SluiceKafka
 import SluiceRuntime
 import SluiceStorage
@@ -23,6 +24,7 @@ public struct IngestConfiguration: Sendable {
     public var writerGroup: String
     /// Where the writer stores its offsets; ingest only reads them, over at most two connections.
     public var postgres: PostgresSettings
+    public var auth: AuthSettings
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> IngestConfiguration {
         let deliveryTimeout = try environment.int("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", default: 5000, in: 100...300_000)
@@ -41,7 +43,8 @@ public struct IngestConfiguration: Sendable {
             maxPartitionBacklog: Int64(try environment.int("SLUICE_INGEST_MAX_PARTITION_BACKLOG", default: 20_000, in: 0...1_000_000_000)),
             backlogCheckInterval: try environment.milliseconds("SLUICE_INGEST_BACKLOG_CHECK_MS", default: 250, in: 10...60_000),
             writerGroup: shared.writerGroup,
-            postgres: try PostgresSettings.fromEnvironment(environment).limited(toConnections: 2)
+            postgres: try PostgresSettings.fromEnvironment(environment).limited(toConnections: 2),
+            auth: try AuthSettings.fromEnvironment(environment)
         )
     }
 }

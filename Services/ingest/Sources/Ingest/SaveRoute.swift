@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import SluiceAuth
 import SluiceKafka
 import SluiceModel
 import SluiceRuntime
@@ -10,31 +11,15 @@ import SluiceRuntime
 struct SaveRoute: Sendable {
     let producer: KafkaProducer
     let backlog: BacklogMonitor
-    /// Request bodies held at once, by their declared length (the most a body may be when none is
-    /// declared); a request that would pass it gets 503 before its body is read.
-    let bodies: InFlightLimit
     let configuration: IngestConfiguration
     let decoder = IngestBodyDecoder()
     let metrics = IngestMetrics()
 
-    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+    func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         if let behind = backlog.refusal {
             metrics.refusedForBacklog.increment()
             throw Self.backlogError(behind, configuration: configuration)
         }
-        let declared = request.headers[.contentLength].flatMap { Int($0) }.map { min(max($0, 0), configuration.maxBodyBytes) }
-        guard let response = try await bodies.run(weight: declared ?? configuration.maxBodyBytes, { try await accept(request, context: context) }) else {
-            metrics.refusedForMemory.increment()
-            throw APIError(
-                .serviceUnavailable,
-                "ingest is holding as many request bytes as SLUICE_INGEST_MAX_IN_FLIGHT_BYTES allows (\(bodies.limit)); nothing was accepted, send the same request again after Retry-After seconds",
-                headers: [.retryAfter: String(configuration.retryAfterSeconds)]
-            )
-        }
-        return response
-    }
-
-    private func accept(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
         let isNDJSON = request.headers[.contentType].map { $0.contains("ndjson") || $0.contains("jsonl") } ?? false
@@ -49,6 +34,8 @@ struct SaveRoute: Sendable {
             metrics.rejectedRequests.increment()
             throw Self.apiError(for: error)
         }
+        // A request is authorised whole: one message for a domain the key cannot write refuses them all.
+        try context.access.require(.write, domains: Set(measurements.map(\.domain)))
         let messages = measurements.map { measurement in
             OutgoingMessage(
                 key: KafkaRecordCodec.key(for: SeriesKey(domain: measurement.domain, tag: measurement.tag)),

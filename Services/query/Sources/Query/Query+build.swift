@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import SluiceAuth
 import SluiceModel
 import SluiceRuntime
 import SluiceStorage
@@ -23,7 +24,8 @@ public func buildQuery(
         limit: InFlightLimit(limit: configuration.maxInFlight),
         configuration: configuration
     )
-    let router = ServiceAssembly.router(registry: registry, openAPI: QueryOpenAPI.document) {
+    let auth = ServiceAuth(settings: configuration.auth, postgres: postgres, maxBodyBytes: 1 << 20, service: "sluice-query", logger: logger)
+    let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: registry, openAPI: QueryOpenAPI.document) {
         do {
             try await healthPostgres.query("select 1", logger: logger)
             return .healthy
@@ -31,10 +33,11 @@ public func buildQuery(
             return .unavailable("PostgreSQL does not answer")
         }
     }
-    router.get("/api") { request, context in try await route.handle(request, context: context) }
+    router.group().add(middleware: auth.middleware)
+        .get("/api") { request, context in try await route.handle(request, context: context) }
     // The schema must exist before the first request; migrating here keeps /health closed until it does.
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-query", logger: logger) {
         try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger)
     }
-    return ServiceAssembly.group([.init(service: postgres), .init(service: healthPostgres), .init(service: app)], logger: logger)
+    return ServiceAssembly.group([.init(service: postgres), .init(service: healthPostgres)] + auth.services + [.init(service: app)], logger: logger)
 }

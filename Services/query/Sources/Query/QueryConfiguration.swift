@@ -1,3 +1,4 @@
+import SluiceAuth
 import SluiceRuntime
 import SluiceStorage
 
@@ -12,6 +13,7 @@ public struct QueryConfiguration: Sendable {
     public var statementTimeout: Duration?
     /// `/api` requests worked on at once; more are answered 503 with `Retry-After`.
     public var maxInFlight: Int
+    public var auth: AuthSettings
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> QueryConfiguration {
         let shared = try PipelineSettings.fromEnvironment(environment)
@@ -21,7 +23,8 @@ public struct QueryConfiguration: Sendable {
             minimumWindowNanoseconds: shared.queryMinimumWindowMilliseconds * 1_000_000,
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_QUERY_PORT", defaultPort: 8081),
             statementTimeout: try environment.milliseconds("SLUICE_QUERY_STATEMENT_TIMEOUT_MS", default: 5000, in: 0...3_600_000).nonZero,
-            maxInFlight: try environment.int("SLUICE_QUERY_MAX_IN_FLIGHT", default: 64, in: 1...100_000)
+            maxInFlight: try environment.int("SLUICE_QUERY_MAX_IN_FLIGHT", default: 64, in: 1...100_000),
+            auth: try AuthSettings.fromEnvironment(environment)
         )
     }
 }

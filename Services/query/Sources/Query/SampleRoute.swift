@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import Metrics
 import PostgresNIO
+import SluiceAuth
 import SluiceModel
 import SluiceRuntime
 import SluiceStorage
@@ -16,7 +17,7 @@ struct SampleRoute: Sendable {
     let duration = Timer(label: "sluice_query_duration_seconds")
     let refusedBusy = Counter(label: "sluice_query_requests_refused_busy_total")
 
-    func handle(_ request: Request, context: some RequestContext) async throws -> Response {
+    func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let parameters = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { first, _ in first }
         let sampleRequest = try SampleRequest.parse(
@@ -24,6 +25,8 @@ struct SampleRoute: Sendable {
             now: WallClock.nowNanoseconds(),
             minimumWindow: configuration.minimumWindowNanoseconds
         )
+        // Before the lookup: another domain's tags answer 403 whether they exist or not.
+        try context.access.require(.read, domain: sampleRequest.series.domain)
         guard let samples = try await limit.run({ try await samples(for: sampleRequest, logger: context.logger) }) else {
             refusedBusy.increment()
             throw APIError(

@@ -1,0 +1,60 @@
+import Hummingbird
+import SluiceRuntime
+
+/// Who is asking, as the auth middleware established it, and what they may do.
+public enum Access: Sendable {
+    /// No credentials were checked: routes that need them refuse (the safe default for a route that
+    /// was registered outside the authenticated group).
+    case anonymous
+    /// `SLUICE_AUTH=off`: everything is allowed.
+    case unrestricted
+    /// A key that proved it holds its secret.
+    case key(id: String, rights: Rights)
+
+    public func allows(_ permission: Permission, domain: String) -> Bool {
+        switch self {
+        case .anonymous: false
+        case .unrestricted: true
+        case .key(_, let rights): rights.allows(permission, domain: domain)
+        }
+    }
+
+    /// Throws 403 (or 401 without credentials) unless `permission` is held on `domain`. Routes call this
+    /// before they look anything up, so another domain's answer never depends on what it holds.
+    public func require(_ permission: Permission, domain: String) throws(APIError) {
+        guard !allows(permission, domain: domain) else { return }
+        switch self {
+        case .anonymous:
+            AuthMetrics.shared.failure(.missing)
+            throw AuthFailure.missing.error
+        case .unrestricted:
+            return
+        case .key(let id, _):
+            AuthMetrics.shared.failure(.forbidden)
+            throw APIError(.forbidden, "key \(id) may not \(permission.verb) domain \(JSONText.quoted(domain))")
+        }
+    }
+
+    /// `require` for several domains at once, naming every one refused.
+    public func require(_ permission: Permission, domains: some Sequence<String>) throws(APIError) {
+        let refused = Set(domains.filter { !allows(permission, domain: $0) }).sorted()
+        guard let first = refused.first else { return }
+        guard refused.count > 1, case .key(let id, _) = self else { return try require(permission, domain: first) }
+        AuthMetrics.shared.failure(.forbidden)
+        throw APIError(
+            .forbidden,
+            "key \(id) may not \(permission.verb) domains \(refused.map(JSONText.quoted).joined(separator: ", ")); nothing was accepted",
+            details: ["forbidden_domains": .array(refused.map(JSONDetail.string))]
+        )
+    }
+}
+
+/// The request context of every Sluice HTTP service: Hummingbird's own, plus who is asking.
+public struct SluiceRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var access: Access = .anonymous
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}

@@ -1,0 +1,117 @@
+import Crypto
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import SluiceSigning
+import Synchronization
+
+/// Every service's view of the keys: read from PostgreSQL at start and again every
+/// `SLUICE_AUTH_REFRESH_MS`, so a revocation or rotation takes effect everywhere within that time
+/// without a restart.
+///
+/// While PostgreSQL cannot be read the last list stays in use (ingest keeps accepting during a database
+/// outage, as it does without keys) and `sluice_auth_keys_age_seconds` grows; a revocation made then takes
+/// effect once the list can be read again.
+public final class KeyDirectory: Service, Sendable {
+    /// A key as requests are checked against it.
+    struct Entry: Sendable {
+        var id: String
+        var rights: Rights
+        var isActive: Bool
+        /// The secret as an HMAC key, for signed requests.
+        var signingKey: SymmetricKey
+        /// SHA-256 of the secret: bearer secrets are compared digest to digest (swift-crypto compares
+        /// digests in constant time, and their lengths never differ).
+        var secretDigest: SHA256Digest
+    }
+
+    enum Lookup {
+        case notLoaded
+        case unknown
+        case found(Entry)
+    }
+
+    private let client: PostgresClient
+    private let master: MasterKey
+    private let refreshInterval: Duration
+    private let logger: Logger
+    private let state = Mutex<[String: Entry]?>(nil)
+    private let loadedAt = Mutex<ContinuousClock.Instant?>(nil)
+    private let keysGauge = Gauge(label: "sluice_auth_keys")
+    private let ageGauge = Gauge(label: "sluice_auth_keys_age_seconds")
+
+    public init(client: PostgresClient, master: MasterKey, refreshInterval: Duration, logger: Logger) {
+        self.client = client
+        self.master = master
+        self.refreshInterval = refreshInterval
+        self.logger = logger
+    }
+
+    func lookup(_ id: String) -> Lookup {
+        state.withLock { entries in
+            guard let entries else { return .notLoaded }
+            return entries[id].map(Lookup.found) ?? .unknown
+        }
+    }
+
+    public func run() async throws {
+        var warnedStale = false
+        var warnedMissingTable = false
+        var warnedForeignKeys: Set<String> = []
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                let records = try await APIKeyStore(client: client, logger: logger).all()
+                install(records, warnedForeignKeys: &warnedForeignKeys)
+                warnedStale = false
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.undefinedTable.raw {
+                // The writer or query service has not created the schema yet: no keys exist.
+                if !warnedMissingTable { logger.info("no api_keys table yet; no key is accepted until it exists") }
+                warnedMissingTable = true
+                install([], warnedForeignKeys: &warnedForeignKeys)
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                if !warnedStale {
+                    logger.warning("cannot read the keys from PostgreSQL; using the last list read", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                warnedStale = true
+            }
+            if let loaded = loadedAt.withLock({ $0 }) {
+                ageGauge.record((ContinuousClock.now - loaded).wholeSeconds)
+            }
+            try? await Task.sleep(for: refreshInterval)
+        }
+    }
+
+    func install(_ records: [APIKeyRecord], warnedForeignKeys: inout Set<String>) {
+        var entries: [String: Entry] = [:]
+        for record in records {
+            if record.masterFingerprint != master.fingerprint, record.isActive, warnedForeignKeys.insert(record.id).inserted {
+                logger.error(
+                    "key was issued under another master key and cannot authenticate; rotate it with this service's SLUICE_AUTH_MASTER_KEY",
+                    metadata: ["key_id": "\(record.id)", "key_master": "\(record.masterFingerprint)", "this_master": "\(master.fingerprint)"]
+                )
+            }
+            entries[record.id] = Self.entry(id: record.id, rights: record.rights, isActive: record.isActive, secret: master.secret(keyID: record.id, salt: record.salt))
+        }
+        let reader = master.internalReader
+        entries[reader.keyID] = Self.entry(id: reader.keyID, rights: Self.readEverything, isActive: true, secret: reader.secret)
+        keysGauge.record(records.count)
+        state.withLock { $0 = entries }
+        loadedAt.withLock { $0 = .now }
+    }
+
+    static func entry(id: String, rights: Rights, isActive: Bool, secret: String) -> Entry {
+        Entry(
+            id: id, rights: rights, isActive: isActive,
+            signingKey: SymmetricKey(data: Array(secret.utf8)),
+            secretDigest: SHA256.hash(data: Array(secret.utf8))
+        )
+    }
+
+    static let readEverything: Rights = (try? Rights(entries: ["*:r"])) ?? Rights()
+}
+
+extension Duration {
+    fileprivate var wholeSeconds: Int64 { components.seconds }
+}
