@@ -35,15 +35,16 @@ public enum Access: Sendable {
         }
     }
 
-    /// `require` for several domains at once, naming every one refused.
+    /// `require` for every domain a request names: one refused refuses the whole request, and the
+    /// answer lists each (`forbidden_domains`).
     public func require(_ permission: Permission, domains: some Sequence<String>) throws(APIError) {
         let refused = Set(domains.filter { !allows(permission, domain: $0) }).sorted()
         guard let first = refused.first else { return }
-        guard refused.count > 1, case .key(let id, _) = self else { return try require(permission, domain: first) }
+        guard case .key(let id, _) = self else { return try require(permission, domain: first) }
         AuthMetrics.shared.failure(.forbidden)
         throw APIError(
             .forbidden,
-            "key \(id) may not \(permission.verb) domains \(refused.map(JSONText.quoted).joined(separator: ", ")); nothing was accepted",
+            "key \(id) may not \(permission.verb) \(refused.count == 1 ? "domain" : "domains") \(refused.map(JSONText.quoted).joined(separator: ", ")); the whole request was refused",
             details: ["forbidden_domains": .array(refused.map(JSONDetail.string))]
         )
     }

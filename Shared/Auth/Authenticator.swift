@@ -34,7 +34,8 @@ public struct Authenticator: Sendable {
     /// up to `maxBodyBytes`) and stays in `request` for the route.
     public func authenticate(_ request: inout Request) async throws -> Authenticated {
         do {
-            let (entry, signature) = try await verify(&request)
+            let (entry, signed) = try await verify(&request)
+            // Over the rate before the signature is remembered: the client's retry is then no replay.
             if let wait = rateLimiter.admit(entry.id) {
                 throw AuthRefusal(
                     .rateLimited,
@@ -45,8 +46,9 @@ public struct Authenticator: Sendable {
                     )
                 )
             }
+            if let signed { try admitOnce(signed) }
             metrics.accepted.increment()
-            return Authenticated(access: .key(id: entry.id, rights: entry.rights), signature: signature)
+            return Authenticated(access: .key(id: entry.id, rights: entry.rights), signature: signed?.signature)
         } catch let refusal as AuthRefusal {
             metrics.failure(refusal.reason)
             throw refusal.error
@@ -58,7 +60,26 @@ public struct Authenticator: Sendable {
         replay.forget(signature: signature)
     }
 
-    private func verify(_ request: inout Request) async throws -> (KeyDirectory.Entry, signature: [UInt8]?) {
+    /// Refuses a signature accepted before within its date's window; otherwise remembers it.
+    private func admitOnce(_ signed: (signature: [UInt8], date: Int64, now: Int64)) throws {
+        switch replay.admit(signature: signed.signature, date: signed.date, now: signed.now) {
+        case .fresh: return
+        case .replay: throw AuthRefusal(.replay)
+        case .full:
+            throw AuthRefusal(
+                .rateLimited,
+                APIError(
+                    .serviceUnavailable,
+                    "more signed requests arrived in the last \(2 * AuthSettings.maximumClockSkewSeconds) s than SLUICE_AUTH_REPLAY_CACHE_LIMIT remembers; try again after Retry-After seconds",
+                    headers: [.retryAfter: "5"]
+                )
+            )
+        }
+    }
+
+    /// The key whose secret the request proves it holds, and for a signed request what replay
+    /// protection needs.
+    private func verify(_ request: inout Request) async throws -> (KeyDirectory.Entry, signed: (signature: [UInt8], date: Int64, now: Int64)?) {
         guard let header = request.headers[.authorization] else { throw AuthRefusal(.missing) }
         guard let presented = PresentedCredentials.parse(header) else { throw AuthRefusal(.malformed) }
         switch presented {
@@ -89,20 +110,7 @@ public struct Authenticator: Sendable {
             guard RequestSignature.isValid(signature: signature, secret: (entry ?? Self.decoy).signingKey, stringToSign: text), let entry else {
                 throw AuthRefusal(entry == nil ? .unknownKey : .badSignature)
             }
-            let active = try active(entry)
-            switch replay.admit(signature: signature, date: date, now: now) {
-            case .fresh: return (active, signature)
-            case .replay: throw AuthRefusal(.replay)
-            case .full:
-                throw AuthRefusal(
-                    .rateLimited,
-                    APIError(
-                        .serviceUnavailable,
-                        "more signed requests arrived in the last \(2 * AuthSettings.maximumClockSkewSeconds) s than SLUICE_AUTH_REPLAY_CACHE_LIMIT remembers; try again after Retry-After seconds",
-                        headers: [.retryAfter: "5"]
-                    )
-                )
-            }
+            return (try active(entry), (signature, date, now))
         }
     }
 

@@ -61,7 +61,8 @@ public final class KeyDirectory: Service, Sendable {
         var warnedForeignKeys: Set<String> = []
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                let records = try await APIKeyStore(client: client, logger: logger).all()
+                // A read waiting for a connection to a database that is away must not hold up a stop.
+                let records = try await cancelWhenGracefulShutdown { [client, logger] in try await APIKeyStore(client: client, logger: logger).all() }
                 install(records, warnedForeignKeys: &warnedForeignKeys)
                 warnedStale = false
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.undefinedTable.raw {
@@ -79,7 +80,7 @@ public final class KeyDirectory: Service, Sendable {
             if let loaded = loadedAt.withLock({ $0 }) {
                 ageGauge.record((ContinuousClock.now - loaded).wholeSeconds)
             }
-            try? await Task.sleep(for: refreshInterval)
+            try? await cancelWhenGracefulShutdown { [refreshInterval] in try await Task.sleep(for: refreshInterval) }
         }
     }
 

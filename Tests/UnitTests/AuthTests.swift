@@ -188,6 +188,13 @@ import Testing
         #expect(await Self.outcome(authenticator, bearer) == "429")
     }
 
+    @Test func aSignedRequestOverTheRateIsNotRememberedSoItsRetryIsNoReplay() async {
+        let authenticator = Self.authenticator(rate: 1)
+        #expect(await Self.outcome(authenticator, Self.signed(date: 1_700_000_001)) == "accepted")
+        #expect(await Self.outcome(authenticator, Self.signed()) == "429")
+        #expect(await Self.outcome(authenticator, Self.signed()) == "429")
+    }
+
     @Test func headerParsing() {
         #expect(PresentedCredentials.parse("Bearer A.b") == .bearer(KeyCredentials(keyID: "A", secret: "b")))
         let signature = String(repeating: "ab", count: 32)
