@@ -1,7 +1,7 @@
 import SluiceModel
 import SluiceRuntime
 
-/// A validated `GET /api` request: which series, which window, how many samples.
+/// A validated `GET /api` request: which series, which window, how many samples, and what each holds.
 public struct SampleRequest: Sendable, Equatable {
     public static let defaultSamples = 1000
     public static let sampleLimit = 1...10_000
@@ -11,6 +11,12 @@ public struct SampleRequest: Sendable, Equatable {
     /// `measured_at=true`: each sample also names the time of the measurement it carries, so clients can
     /// tell how fresh the data is. Off by default to keep seed 003's shape.
     public var includesMeasuredAt = false
+    /// `fn=`: as-of samples (the default), or an aggregate per bucket.
+    public var function: AggregateFunction = .asof
+    /// `fill=`, for aggregates.
+    public var fill: Fill = .null
+    /// The buckets an aggregate is computed over; nil for `fn=asof`.
+    public var buckets: BucketGrid?
 
     /// Reads and checks the query parameters.
     /// - Parameters:
@@ -46,11 +52,45 @@ public struct SampleRequest: Sendable, Equatable {
             }
             includesMeasuredAt = flag
         }
-        return SampleRequest(
+        var request = SampleRequest(
             series: SeriesKey(domain: domain, tag: tag),
             grid: SampleGrid(start: start, end: end, count: samples),
             includesMeasuredAt: includesMeasuredAt
         )
+        try request.readAggregation(parameters, maximumBuckets: parameters["samples"] == nil ? defaultSamples : samples)
+        return request
+    }
+
+    /// `fn`, `step` and `fill`: each is checked against the others, so a parameter that would be
+    /// ignored is refused instead.
+    private mutating func readAggregation(_ parameters: [String: String], maximumBuckets: Int) throws(APIError) {
+        if let raw = parameters["fn"] {
+            guard let function = AggregateFunction(rawValue: raw) else {
+                throw Self.bad("fn must be one of \(AggregateFunction.allCases.map(\.rawValue).joined(separator: ", ")); got '\(raw)'")
+            }
+            self.function = function
+        }
+        guard function != .asof else {
+            if parameters["step"] != nil { throw Self.bad("step applies to aggregates (fn=avg, …), not to fn=asof") }
+            if parameters["fill"] != nil { throw Self.bad("fill applies to aggregates (fn=avg, …), not to fn=asof") }
+            return
+        }
+        if let raw = parameters["fill"] {
+            guard let fill = Fill(rawValue: raw) else {
+                throw Self.bad("fill must be one of \(Fill.allCases.map(\.rawValue).joined(separator: ", ")); got '\(raw)'")
+            }
+            self.fill = fill
+        }
+        guard let raw = parameters["step"] else {
+            buckets = BucketGrid.choosing(start: grid.start, end: grid.end, maximumBuckets: maximumBuckets)
+            return
+        }
+        guard let step = Int64(raw), step > 0 else { throw Self.bad("step must be a positive whole number of nanoseconds; got '\(raw)'") }
+        let buckets = BucketGrid(start: grid.start, end: grid.end, step: step)
+        guard buckets.count <= Self.sampleLimit.upperBound else {
+            throw Self.bad("step \(step) ns cuts this window into \(buckets.count) buckets; at most \(Self.sampleLimit.upperBound) are answered, so use a step of at least \((grid.end - grid.start) / Int64(Self.sampleLimit.upperBound - 1)) ns")
+        }
+        self.buckets = buckets
     }
 
     private static func integer(_ raw: String, name: String) throws(APIError) -> Int64 {

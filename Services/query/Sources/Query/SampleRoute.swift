@@ -7,11 +7,12 @@ import SluiceModel
 import SluiceRuntime
 import SluiceStorage
 
-/// `GET /api`: as-of samples of one series over a window, at most `maxInFlight` at once, each statement
-/// cut off by PostgreSQL after `statementTimeout`.
+/// `GET /api`: as-of samples (or aggregates per bucket) of one series over a window, at most
+/// `maxInFlight` at once, each statement cut off by PostgreSQL after `statementTimeout`.
 struct SampleRoute: Sendable {
     let lookup: SeriesLookup
     let sampler: AsOfSampler
+    let aggregation: RawAggregation
     let limit: InFlightLimit
     let configuration: QueryConfiguration
     let duration = Timer(label: "sluice_query_duration_seconds")
@@ -27,7 +28,7 @@ struct SampleRoute: Sendable {
         )
         // Before the lookup: another domain's tags answer 403 whether they exist or not.
         try context.access.require(.read, domain: sampleRequest.series.domain)
-        guard let samples = try await limit.run({ try await samples(for: sampleRequest, logger: context.logger) }) else {
+        guard let body = try await limit.run({ try await answer(sampleRequest, logger: context.logger) }) else {
             refusedBusy.increment()
             throw APIError(
                 .serviceUnavailable,
@@ -39,11 +40,11 @@ struct SampleRoute: Sendable {
         return Response(
             status: .ok,
             headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: SampleResponse.body(for: sampleRequest, samples: samples))
+            body: .init(byteBuffer: body)
         )
     }
 
-    private func samples(for request: SampleRequest, logger: Logger) async throws -> [Sample] {
+    private func answer(_ request: SampleRequest, logger: Logger) async throws -> ByteBuffer {
         do {
             guard let seriesID = try await lookup.id(of: request.series, logger: logger) else {
                 throw APIError(
@@ -51,11 +52,16 @@ struct SampleRoute: Sendable {
                     "no measurements were ever stored for tag \(JSONText.quoted(request.series.tag)) in domain \(JSONText.quoted(request.series.domain))"
                 )
             }
-            return try await sampler.samples(seriesID: seriesID, grid: request.grid, logger: logger)
+            if let grid = request.buckets {
+                let buckets = try await aggregation.buckets(seriesID: seriesID, grid: grid, function: request.function, logger: logger)
+                return AggregateResponse.body(for: request, grid: grid, buckets: BucketFill.apply(request.fill, to: buckets, grid: grid))
+            }
+            let samples = try await sampler.samples(seriesID: seriesID, grid: request.grid, logger: logger)
+            return SampleResponse.body(for: request, samples: samples)
         } catch let error as APIError {
             throw error
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.queryCanceled.raw {
-            logger.warning("sampling outlasted the statement timeout", metadata: ["samples": "\(request.grid.count)"])
+            logger.warning("sampling outlasted the statement timeout", metadata: ["samples": "\(request.grid.count)", "fn": "\(request.function.rawValue)"])
             throw APIError(
                 .serviceUnavailable,
                 "the query took longer than SLUICE_QUERY_STATEMENT_TIMEOUT_MS allows and was stopped; ask for fewer samples or try again",

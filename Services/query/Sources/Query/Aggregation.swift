@@ -1,0 +1,76 @@
+import SluiceRuntime
+
+/// What `/api?fn=` computes per bucket and value index.
+public enum AggregateFunction: String, Sendable, CaseIterable {
+    /// The value as of each sample time: seed 003's `/api`, no buckets.
+    case asof
+    case last, first, min, max, avg, sum, count
+    /// Per second: the bucket's increase (a decrease is a counter reset) over the step.
+    case rate
+}
+
+/// How `/api` answers a bucket that holds no measurement.
+public enum Fill: String, Sendable, CaseIterable {
+    /// `"values": null`.
+    case null
+    /// The bucket is left out.
+    case none
+    /// The nearest earlier non-empty bucket's values (null before the first).
+    case previous
+    /// Interpolated between the neighbouring non-empty buckets; null at the edges.
+    case linear
+}
+
+/// Buckets `[b, b + step)` aligned to multiples of `step` since the epoch, from the one holding the
+/// window's start to the one holding its last nanosecond (the window `[start, end)` widened to whole
+/// buckets), each labelled by `b`.
+public struct BucketGrid: Sendable, Equatable {
+    public let first: Int64
+    public let step: Int64
+    public let count: Int
+
+    /// The steps `/api` picks from when none is given: the smallest that gives at most `samples`
+    /// buckets; past a day, whole days.
+    public static let preferredSteps: [Int64] = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21_600, 86_400].map { $0 * 1_000_000_000 }
+    static let day: Int64 = 86_400_000_000_000
+
+    public init(first: Int64, step: Int64, count: Int) {
+        self.first = first
+        self.step = step
+        self.count = count
+    }
+
+    /// The grid for a window and step.
+    /// - Precondition: `0 ≤ start < end`, `step > 0`.
+    public init(start: Int64, end: Int64, step: Int64) {
+        first = start / step * step
+        self.step = step
+        count = Int((end - 1) / step - start / step + 1)
+    }
+
+    /// The step given, or the smallest preferred one that gives at most `maximumBuckets` buckets.
+    public static func choosing(start: Int64, end: Int64, maximumBuckets: Int) -> BucketGrid {
+        for step in preferredSteps {
+            let grid = BucketGrid(start: start, end: end, step: step)
+            if grid.count <= maximumBuckets { return grid }
+        }
+        var days: Int64 = 2
+        while true {
+            let grid = BucketGrid(start: start, end: end, step: days * day)
+            if grid.count <= maximumBuckets { return grid }
+            // Doubling keeps this loop short for any window; `count` falls below the limit within 64 rounds.
+            days = days * 2 <= Int64.max / day ? days * 2 : Int64.max / day
+        }
+    }
+
+    /// The end of the last bucket (exclusive).
+    public var end: Int64 { first + Int64(count) * step }
+
+    public func start(ofBucket index: Int) -> Int64 { first + Int64(index) * step }
+
+    /// The bucket a time falls in, or nil outside the grid.
+    public func index(of time: Int64) -> Int? {
+        guard time >= first, time < end else { return nil }
+        return Int((time - first) / step)
+    }
+}
