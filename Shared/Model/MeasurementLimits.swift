@@ -1,6 +1,10 @@
 /// The bounds every service enforces on measurements, kept in one place so ingest and query agree.
 public enum MeasurementLimits {
     public static let tagBytes = 1...255
+    /// A series with labels is addressed by its whole text form (`SeriesName.canonical`), which may be longer.
+    public static let labelledTagBytes = 1...1024
+    public static let labelCount = 1...32
+    public static let labelKeyBytes = 1...128
     public static let domainBytes = 1...64
     public static let valueCount = 1...64
 
@@ -18,7 +22,11 @@ public enum MeasurementLimits {
     public static func problem(withTag tag: String) -> String? {
         let bytes = tag.utf8.count
         if bytes == 0 { return "tag is empty; give a name of 1–255 bytes" }
-        if bytes > tagBytes.upperBound { return "tag is \(bytes) bytes long; the limit is \(tagBytes.upperBound)" }
+        if bytes > tagBytes.upperBound {
+            let labelled = !SeriesName.parse(tag).labels.isEmpty
+            let limit = labelled ? labelledTagBytes.upperBound : tagBytes.upperBound
+            if bytes > limit { return "tag is \(bytes) bytes long; the limit is \(limit)\(labelled ? " for a series with labels, written out" : "")" }
+        }
         if tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             return "tag contains a control character; use printable characters only"
         }
@@ -40,6 +48,22 @@ public enum MeasurementLimits {
     /// as another), zero-width space, word joiner and byte-order mark. Zero-width joiner and non-joiner
     /// stay allowed: scripts such as Persian and emoji sequences need them.
     static let invisible: Set<UInt32> = Set(0x202A...0x202E).union(0x2066...0x2069).union([0x200B, 0x200E, 0x200F, 0x2060, 0xFEFF])
+
+    /// Checks the labels of a new series: at most 32, keys as Prometheus allows (`[A-Za-z_][A-Za-z0-9_]*`,
+    /// ≤ 128 bytes), values non-empty, without control characters or invisible marks.
+    public static func problem(withLabels labels: [String: String]) -> String? {
+        guard labels.count <= labelCount.upperBound else { return "labels has \(labels.count) entries; the limit is \(labelCount.upperBound)" }
+        for (key, value) in labels.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            guard SeriesName.isLabelKey(key), labelKeyBytes.contains(key.utf8.count) else {
+                return "label \(key.debugDescription) is not a label name: start with a letter or '_', then letters, digits and '_', at most \(labelKeyBytes.upperBound) bytes"
+            }
+            guard !value.isEmpty else { return "label \(key) is empty; leave the label out instead" }
+            if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || invisible.contains($0.value) }) {
+                return "label \(key) holds a control character or an invisible mark; use printable characters only"
+            }
+        }
+        return nil
+    }
 
     /// Checks a domain: 1–64 bytes of letters, digits, `.`, `_` and `-` (it never holds `/`, the key separator).
     public static func problem(withDomain domain: String) -> String? {

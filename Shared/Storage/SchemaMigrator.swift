@@ -157,6 +157,19 @@ public struct SchemaMigrator: Sendable {
                     "comment on table api_keys is 'Sluice API keys (sluice-admin keys …). secret = derived from SLUICE_AUTH_MASTER_KEY and salt; master_fingerprint names the master key the salt was used with.'",
                 ]
             ),
+            Migration(
+                version: 5,
+                summary: "series names and labels, searchable",
+                statements: [
+                    // `tag` stays the series' one text form (name{k="v",…}); name and labels are the same
+                    // series taken apart, for finding series by name and labels.
+                    "alter table series add column name text, add column labels jsonb not null default '{}'::jsonb",
+                    "update series set name = tag",
+                    "alter table series alter column name set not null",
+                    "create index series_by_name on series (domain, name)",
+                    "create index series_by_labels on series using gin (labels jsonb_path_ops)",
+                ]
+            ),
         ]
     }
 }

@@ -3,7 +3,8 @@ import SluiceTestSupport
 import Testing
 
 /// `/api?fn=…` against the real pipeline, each answer checked against a computation written here from
-/// the definitions, over a series with gaps, duplicates, counter resets and out-of-order arrival.
+/// the definitions, over a series with gaps, duplicates, counter resets, out-of-order arrival and late
+/// points, at steps of 30 s, 1 min and 1 h (the steps the rollup tiers will serve).
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct AggregationEndToEndTests {
     struct Point {
@@ -72,7 +73,10 @@ struct AggregationEndToEndTests {
         try await TestDatabase.with { database, _ in
             let stack = try await SluiceStack(database: database)
             let end = nowNanoseconds() / second * second - 60 * second
-            let points = series(end: end)
+            let sent = series(end: end)
+            // Late points between stored ones, counters falling: they land in buckets already rolled up.
+            let extras = sent.enumerated().filter { $0.offset % 25 == 3 }.map { Point(time: $0.element.time + 3 * second, values: [-5, Double($0.offset)]) }
+            let points = (sent + extras).sorted { $0.time < $1.time }
             func body(_ points: [Point], overriding: Double? = nil) -> Data {
                 let items = points.map { point in
                     let values = overriding.map { v in point.values.map { _ in v } } ?? point.values
@@ -81,10 +85,13 @@ struct AggregationEndToEndTests {
                 return Data(("[" + items.joined(separator: ",") + "]").utf8)
             }
             // Out of order: the second half first; then a duplicate of every tenth point with other values (first write wins).
-            let half = points.count / 2
-            #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(Array(points[half...]))).status == 202)
-            #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(Array(points[..<half]))).status == 202)
-            #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(points.enumerated().filter { $0.offset % 10 == 0 }.map(\.element), overriding: -1)).status == 202)
+            let half = sent.count / 2
+            #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(Array(sent[half...]))).status == 202)
+            try await Task.sleep(for: .milliseconds(800))  // stored (and rolled up) before the earlier half arrives
+            #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(Array(sent[..<half]))).status == 202)
+            #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(sent.enumerated().filter { $0.offset % 10 == 0 }.map(\.element), overriding: -1)).status == 202)
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(extras)).status == 202)
 
             let start = end - 40 * 60 * second
             let step = 60 * second
@@ -99,20 +106,22 @@ struct AggregationEndToEndTests {
                 try await Task.sleep(for: .milliseconds(200))
             }
 
-            for function in ["last", "first", "min", "max", "avg", "sum", "count", "rate"] {
-                let reply = try await HTTP.get(base + "&fn=\(function)&step=\(step)")
-                #expect(reply.status == 200, "\(reply.text)")
-                let object = try #require(try reply.json() as? [String: Any])
-                #expect(object["fn"] as? String == function && (object["step"] as? NSNumber)?.int64Value == step)
-                let samples = try #require(object["samples"] as? [[String: Any]])
-                let first = start / step * step
-                let want = expected(points, function: function, first: first, step: step, count: samples.count)
-                #expect(samples.count == 41)
-                for (index, sample) in samples.enumerated() {
-                    #expect((sample["time"] as? NSNumber)?.int64Value == first + Int64(index) * step)
-                    let got = (sample["values"] as? [Any]).map { $0.map { ($0 as? NSNumber)?.doubleValue } }
-                    let matches = got?.count == want[index]?.count && zip(got ?? [], want[index] ?? []).allSatisfy(close)
-                    #expect((got == nil && want[index] == nil) || matches, "\(function) bucket \(index): got \(String(describing: got)), want \(String(describing: want[index]))")
+            for bucketStep in [step, 30 * second, 3600 * second] {
+                for function in ["last", "first", "min", "max", "avg", "sum", "count", "rate"] {
+                    let reply = try await HTTP.get(base + "&fn=\(function)&step=\(bucketStep)")
+                    #expect(reply.status == 200, "\(reply.text)")
+                    let object = try #require(try reply.json() as? [String: Any])
+                    #expect(object["fn"] as? String == function && (object["step"] as? NSNumber)?.int64Value == bucketStep)
+                    let samples = try #require(object["samples"] as? [[String: Any]])
+                    let first = start / bucketStep * bucketStep
+                    let want = expected(points, function: function, first: first, step: bucketStep, count: samples.count)
+                    #expect(samples.count == Int((end - first) / bucketStep) + 1)
+                    for (index, sample) in samples.enumerated() {
+                        #expect((sample["time"] as? NSNumber)?.int64Value == first + Int64(index) * bucketStep)
+                        let got = (sample["values"] as? [Any]).map { $0.map { ($0 as? NSNumber)?.doubleValue } }
+                        let matches = got?.count == want[index]?.count && zip(got ?? [], want[index] ?? []).allSatisfy(close)
+                        #expect((got == nil && want[index] == nil) || matches, "step \(bucketStep) \(function) bucket \(index): got \(String(describing: got)), want \(String(describing: want[index]))")
+                    }
                 }
             }
 

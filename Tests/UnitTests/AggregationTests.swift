@@ -44,6 +44,22 @@ import Testing
         #expect(value(.rate) == [0.7, 0.5])
     }
 
+    /// A bucket built point by point equals the same points split in two and appended, which is how the
+    /// writer folds new points into a tier and the hour tier is rebuilt from minutes.
+    @Test func appendingALaterBlockEqualsAddingItsPoints() {
+        let points: [(Int64, [Double])] = [(1, [5, 1]), (2, [3]), (3, [4, 9, 2]), (4, [10, 1]), (5, [1, 1, 1]), (6, [2])]
+        for split in 1..<points.count {
+            var whole = BucketState(time: points[0].0, values: points[0].1, previous: [4, 4])
+            for (time, values) in points.dropFirst() { whole.add(time: time, values: values, previous: points[Int(time) - 2].1) }
+            var head = BucketState(time: points[0].0, values: points[0].1, previous: [4, 4])
+            for (time, values) in points[1..<split] { head.add(time: time, values: values, previous: points[Int(time) - 2].1) }
+            var tail = BucketState(time: points[split].0, values: points[split].1, previous: points[split - 1].1)
+            for (time, values) in points[(split + 1)...] { tail.add(time: time, values: values, previous: points[Int(time) - 2].1) }
+            head.append(tail)
+            #expect(head == whole, "split at \(split)")
+        }
+    }
+
     @Test func fills() {
         let grid = BucketGrid(first: 0, step: 1, count: 5)
         let buckets: [[Double?]?] = [nil, [1, 10], nil, [3, nil], nil]

@@ -38,9 +38,10 @@ public struct WindowRequest: Sendable, Equatable {
             throw bad("the body must be a JSON object like {\"tag\": \"cpu\", \"start_time_ms\": -900000}: \(describe(error))")
         }
         let tags: [String]
+        // A labelled series in any key order is one series: ask for it by its one text form.
         switch (fields.tag, fields.tags) {
-        case (let tag?, nil): tags = [tag]
-        case (nil, let many?): tags = many
+        case (let tag?, nil): tags = [SeriesName.canonicalize(tag)]
+        case (nil, let many?): tags = many.map(SeriesName.canonicalize)
         case (nil, nil): throw bad("name the series with \"tag\" (one) or \"tags\" (a list)")
         case (_?, _?): throw bad("give either \"tag\" or \"tags\", not both")
         }

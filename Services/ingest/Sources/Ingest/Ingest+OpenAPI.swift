@@ -38,6 +38,11 @@ enum IngestOpenAPI {
                     "tag": ["type": "string", "minLength": 1, "description": "1–255 bytes of UTF-8; no control characters or invisible direction marks"],
                     "values": ["type": "array", "minItems": 1, "maxItems": 64, "items": ["type": "number"]],
                     "domain": ["type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$", "default": "default"],
+                    "labels": [
+                        "type": "object", "maxProperties": 32,
+                        "additionalProperties": ["type": "string", "minLength": 1],
+                        "description": "Label names as Prometheus allows them ([A-Za-z_][A-Za-z0-9_]*); the series is then addressed as tag{k=\"v\",…} with keys sorted",
+                    ] as [String: Any],
                 ] as [String: Any],
             ] as [String: Any],
         ]

@@ -84,7 +84,10 @@ public struct IngestBodyDecoder: Sendable {
         var invalidCount = 0
         for (index, candidate) in candidates.enumerated() {
             let checked = candidate.flatMap { measurement -> Result<SluiceModel.Measurement, WireMessage.Problem> in
-                MeasurementLimits.problem(with: measurement).map { .failure(WireMessage.Problem(reason: $0)) } ?? .success(measurement)
+                var measurement = measurement
+                // A tag written as name{labels} in another key order is the same series: one text for it.
+                measurement.tag = SeriesName.canonicalize(measurement.tag)
+                return MeasurementLimits.problem(with: measurement).map { .failure(WireMessage.Problem(reason: $0)) } ?? .success(measurement)
             }
             switch checked {
             case .success(let measurement):

@@ -8,7 +8,7 @@ struct WireMessage: Decodable {
     }
 
     private enum Keys: String, CodingKey {
-        case time, tag, values, domain
+        case time, tag, values, domain, labels
     }
 
     /// The fields as read, not yet checked against `MeasurementLimits`.
@@ -41,6 +41,17 @@ struct WireMessage: Decodable {
             }
             domain = named
         }
-        return .success(SluiceModel.Measurement(domain: domain, tag: tag, time: time, values: values))
+        var series = tag
+        if container.contains(.labels) {
+            guard let labels = try? container.decode([String: String].self, forKey: .labels) else {
+                return .failure(Problem(reason: "labels must be an object of strings, e.g. {\"host\": \"a\"}"))
+            }
+            if !labels.isEmpty {
+                if let problem = MeasurementLimits.problem(withLabels: labels) { return .failure(Problem(reason: problem)) }
+                guard !tag.contains("{") else { return .failure(Problem(reason: "a tag with labels must not contain '{'")) }
+                series = SeriesName(name: tag, labels: labels).canonical
+            }
+        }
+        return .success(SluiceModel.Measurement(domain: domain, tag: series, time: time, values: values))
     }
 }

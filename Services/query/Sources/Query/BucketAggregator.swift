@@ -1,79 +1,60 @@
-/// Aggregates a series' measurements, in time order, into buckets: per bucket and value index the
-/// count, sum, minimum, maximum, first and last, and the increase `rate` needs.
-///
-/// Works from raw rows here; the rollup tiers keep the same per-bucket state, so both paths give the
-/// same answers.
+import SluiceModel
+
+/// Folds a series' points (raw rows, in time order) into the buckets of a grid, keeping per bucket the
+/// `BucketState` the rollup tiers will keep too, so both paths will answer alike.
 public struct BucketAggregator: Sendable {
-    /// One value index's running state within one bucket.
-    struct Cell: Sendable {
-        var count = 0
-        var sum = 0.0
-        var minimum = Double.infinity
-        var maximum = -Double.infinity
-        var first = 0.0
-        var last = 0.0
-        var increase = 0.0
-
-        mutating func add(_ value: Double, previous: Double?) {
-            if count == 0 { first = value }
-            count += 1
-            sum += value
-            minimum = Swift.min(minimum, value)
-            maximum = Swift.max(maximum, value)
-            last = value
-            if let previous { increase += value >= previous ? value - previous : value }
-        }
-    }
-
     let grid: BucketGrid
-    private var cells: [[Cell]]
-    /// The latest point before the current one, across buckets, for `rate`.
+    private var buckets: [BucketState?]
+    /// The latest point so far, across buckets, for `rate`.
     private var previous: [Double]?
     private var previousTime: Int64?
 
     public init(grid: BucketGrid) {
         self.grid = grid
-        cells = Array(repeating: [], count: grid.count)
+        buckets = Array(repeating: nil, count: grid.count)
     }
 
-    /// The point just before the window (for `rate`: the first point in the window counts its increase from it).
-    public mutating func seed(before values: [Double]) {
+    /// The point just before the window: the first point in it counts its increase from this one.
+    public mutating func seed(before values: [Double], at time: Int64? = nil) {
         previous = values
+        if let time { previousTime = time }
     }
 
-    /// Adds a point; points must come in increasing time order. Points outside the grid only serve as
-    /// `rate`'s previous point.
+    /// Adds a point; points come in increasing time order. One outside the grid only serves as the
+    /// next point's predecessor.
     public mutating func add(time: Int64, values: [Double]) {
         precondition(previousTime.map { time > $0 } ?? true, "points must arrive in increasing time order")
         previousTime = time
         defer { previous = values }
         guard let bucket = grid.index(of: time) else { return }
-        if cells[bucket].count < values.count {
-            cells[bucket].append(contentsOf: repeatElement(Cell(), count: values.count - cells[bucket].count))
-        }
-        for (index, value) in values.enumerated() {
-            let before = previous.flatMap { index < $0.count ? $0[index] : nil }
-            cells[bucket][index].add(value, previous: before)
+        if var state = buckets[bucket] {
+            state.add(time: time, values: values, previous: previous)
+            buckets[bucket] = state
+        } else {
+            buckets[bucket] = BucketState(time: time, values: values, previous: previous)
         }
     }
 
     /// One value per index of each bucket (nil for an empty bucket), before any fill.
     public func values(of function: AggregateFunction) -> [[Double?]?] {
-        let seconds = Double(grid.step) / 1e9
-        return cells.map { row in
-            guard !row.isEmpty else { return nil }
-            return row.map { cell -> Double? in
-                guard cell.count > 0 else { return nil }
-                switch function {
-                case .asof, .last: return cell.last
-                case .first: return cell.first
-                case .min: return cell.minimum
-                case .max: return cell.maximum
-                case .sum: return cell.sum
-                case .avg: return cell.sum / Double(cell.count)
-                case .count: return Double(cell.count)
-                case .rate: return cell.increase / seconds
-                }
+        buckets.map { state in state.map { $0.values(of: function, stepNanoseconds: grid.step) } }
+    }
+}
+
+extension BucketState {
+    /// The aggregate per value index.
+    func values(of function: AggregateFunction, stepNanoseconds: Int64) -> [Double?] {
+        counts.indices.map { index -> Double? in
+            guard counts[index] > 0 else { return nil }
+            switch function {
+            case .asof, .last: return lasts[index]
+            case .first: return firsts[index]
+            case .min: return minimums[index]
+            case .max: return maximums[index]
+            case .sum: return sums[index]
+            case .avg: return sums[index] / Double(counts[index])
+            case .count: return Double(counts[index])
+            case .rate: return increases[index] / (Double(stepNanoseconds) / 1e9)
             }
         }
     }

@@ -21,7 +21,7 @@ public func buildQuery(
     let route = SampleRoute(
         lookup: SeriesLookup(client: postgres),
         sampler: AsOfSampler(client: postgres),
-        aggregation: RawAggregation(client: postgres),
+        aggregates: AggregateReader(client: postgres),
         limit: InFlightLimit(limit: configuration.maxInFlight),
         configuration: configuration
     )

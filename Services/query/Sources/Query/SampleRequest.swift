@@ -25,7 +25,8 @@ public struct SampleRequest: Sendable, Equatable {
     ///   - minimumWindow: the shortest window accepted, in ns.
     /// - Throws: `APIError` 400 saying which parameter to fix.
     public static func parse(_ parameters: [String: String], now: Int64, minimumWindow: Int64) throws(APIError) -> SampleRequest {
-        guard let tag = parameters["tag"] else { throw bad("tag is required, e.g. /api?tag=cpu&start=-3600000000000") }
+        guard let written = parameters["tag"] else { throw bad("tag is required, e.g. /api?tag=cpu&start=-3600000000000") }
+        let tag = SeriesName.canonicalize(written)
         if let problem = MeasurementLimits.problem(withTag: tag) { throw bad(problem) }
         let domain = parameters["domain"] ?? Measurement.defaultDomain
         if let problem = MeasurementLimits.problem(withDomain: domain) { throw bad(problem) }

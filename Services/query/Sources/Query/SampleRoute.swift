@@ -12,7 +12,7 @@ import SluiceStorage
 struct SampleRoute: Sendable {
     let lookup: SeriesLookup
     let sampler: AsOfSampler
-    let aggregation: RawAggregation
+    let aggregates: AggregateReader
     let limit: InFlightLimit
     let configuration: QueryConfiguration
     let duration = Timer(label: "sluice_query_duration_seconds")
@@ -53,7 +53,7 @@ struct SampleRoute: Sendable {
                 )
             }
             if let grid = request.buckets {
-                let buckets = try await aggregation.buckets(seriesID: seriesID, grid: grid, function: request.function, logger: logger)
+                let buckets = try await aggregates.buckets(seriesID: seriesID, grid: grid, function: request.function, logger: logger)
                 return AggregateResponse.body(for: request, grid: grid, buckets: BucketFill.apply(request.fill, to: buckets, grid: grid))
             }
             let samples = try await sampler.samples(seriesID: seriesID, grid: request.grid, logger: logger)

@@ -58,10 +58,15 @@ public struct BatchStore: Sendable {
                 try await connection.copyFrom(table: "writer_staging", columns: ["seq", "domain", "tag", "ts", "vals"], logger: logger) { writer in
                     try await StagingRows.write(measurements, to: writer)
                 }
+                // Labelled series of this batch, taken apart here (usually none: a plain tag is its own name).
+                let labelled = LabelledSeries(measurements)
                 try await connection.query(
                     """
-                    insert into series (domain, tag)
-                    select distinct s.domain, s.tag from writer_staging s
+                    insert into series (domain, tag, name, labels)
+                    select distinct s.domain, s.tag, coalesce(l.name, s.tag), coalesce(l.labels::jsonb, '{}'::jsonb)
+                    from writer_staging s
+                    left join unnest(\(labelled.domains)::text[], \(labelled.tags)::text[], \(labelled.names)::text[], \(labelled.labels)::text[])
+                        as l(domain, tag, name, labels) on l.domain = s.domain and l.tag = s.tag
                     where not exists (select 1 from series e where e.domain = s.domain and e.tag = s.tag)
                     on conflict (domain, tag) do nothing
                     """,
