@@ -166,6 +166,15 @@ public struct SchemaMigrator: Sendable {
                     "alter table series add column name text, add column labels jsonb not null default '{}'::jsonb",
                     "update series set name = tag",
                     "alter table series alter column name set not null",
+                    // A series inserted with its tag alone (scripts, tools) is a plain name.
+                    """
+                    create function sluice_series_name_from_tag() returns trigger language plpgsql as $$
+                    begin
+                        if new.name is null then new.name := new.tag; end if;
+                        return new;
+                    end $$
+                    """,
+                    "create trigger series_name_from_tag before insert on series for each row execute function sluice_series_name_from_tag()",
                     "create index series_by_name on series (domain, name)",
                     "create index series_by_labels on series using gin (labels jsonb_path_ops)",
                 ]

@@ -29,10 +29,17 @@ struct LabelsTests {
             let window = try await HTTP.post(stack.bridgeURL + "/v1/window", body: Data(#"{"tag":"cpu{zone=\"eu\",host=\"a\"}","start_time_ms":-60000}"#.utf8))
             #expect(window.status == 200 && window.text.contains(#"cpu{host=\"a\",zone=\"eu\"}"#), "\(window.text)")
 
-            // Stored once, taken apart, and found by a label.
+            // Stored once, taken apart, and found by a label (the zone=us series is keyed apart, so it may
+            // land in another partition a moment later).
             var rows: [String] = []
             let query: PostgresQuery = #"select tag || ' ' || name || ' ' || labels::text from series where labels @> '{"host": "a"}' order by tag"#
-            for try await row in try await client.query(query).decode(String.self) { rows.append(row) }
+            let stored = ContinuousClock.now + .seconds(10)
+            repeat {
+                rows = []
+                for try await row in try await client.query(query).decode(String.self) { rows.append(row) }
+                if rows.count >= 2 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            } while ContinuousClock.now < stored
             #expect(rows == [#"cpu{host="a",zone="eu"} cpu {"host": "a", "zone": "eu"}"#, #"cpu{host="a",zone="us"} cpu {"host": "a", "zone": "us"}"#], "\(rows)")
             var count = 0
             for try await n in try await client.query(#"select count(*) from measurements m join series s on s.id = m.series_id where s.labels @> '{"zone": "eu"}'"#).decode(Int.self) { count = n }

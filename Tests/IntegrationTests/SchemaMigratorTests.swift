@@ -21,6 +21,11 @@ struct SchemaMigratorTests {
             let query: PostgresQuery = "select count(*) from pg_inherits where inhparent = 'measurements'::regclass"
             for try await count in try await client.query(query).decode(Int.self) { partitions = count }
             #expect(partitions == 6)
+            // A series inserted with its tag alone (as scripts do) gets the tag as its name.
+            try await client.query("insert into series (domain, tag) values ('d', 'plain')", logger: logger)
+            var name = ""
+            for try await value in try await client.query("select name from series where tag = 'plain'", logger: logger).decode(String.self) { name = value }
+            #expect(name == "plain")
         }
     }
 }

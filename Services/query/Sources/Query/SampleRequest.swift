@@ -58,7 +58,7 @@ public struct SampleRequest: Sendable, Equatable {
             grid: SampleGrid(start: start, end: end, count: samples),
             includesMeasuredAt: includesMeasuredAt
         )
-        try request.readAggregation(parameters, maximumBuckets: parameters["samples"] == nil ? defaultSamples : samples)
+        try request.readAggregation(parameters, maximumBuckets: samples)
         return request
     }
 
