@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "SluiceModel", "SluiceAuth", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
+                "SluiceModel", "SluiceAuth", "SluiceSigning", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -126,7 +126,7 @@ let package = Package(
         .target(
             name: "Bridge",
             dependencies: [
-                "SluiceModel", "SluiceAuth", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
+                "SluiceModel", "SluiceAuth", "SluiceSigning", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

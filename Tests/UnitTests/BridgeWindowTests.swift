@@ -3,6 +3,7 @@ import NIOCore
 @testable import Bridge
 import SluiceModel
 import SluiceRuntime
+import SluiceSigning
 import Testing
 
 @Suite struct BridgeWindowTests {
@@ -81,6 +82,6 @@ import Testing
     }
 
     @Test func tagsAreEscapedForTheQueryURL() {
-        #expect(QueryServiceClient.escaped("disk/sda1 ü&x=1") == "disk%2Fsda1%20%C3%BC%26x%3D1")
+        #expect(CanonicalQuery.percentEncode("disk/sda1 ü&x=1") == "disk%2Fsda1%20%C3%BC%26x%3D1")
     }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SluiceModel
+import SluiceSigning
 
 /// Fills grid points from the query service's `/api`, so the bridge and `/api` agree by construction: a
 /// grid point at time `i × resolution` is `/api`'s sample at that time.
@@ -92,7 +93,7 @@ public struct QueryServiceClient: Sendable {
 
     /// `/api`'s samples on `grid`, checked to stand exactly where the grid says.
     private func fetchSamples(_ series: SeriesKey, grid: SampleGrid, measuredAt: Bool) async throws -> [APIBody.Sample]? {
-        let url = "\(baseURL)/api?domain=\(Self.escaped(series.domain))&tag=\(Self.escaped(series.tag))&start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)"
+        let url = "\(baseURL)/api?domain=\(CanonicalQuery.percentEncode(series.domain))&tag=\(CanonicalQuery.percentEncode(series.tag))&start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)"
             + (measuredAt ? "&measured_at=true" : "")
         let response: HTTPClientResponse
         let body: ByteBuffer
@@ -123,12 +124,5 @@ public struct QueryServiceClient: Sendable {
             throw Failure(description: "the query service's sample \(offset + 1) is at \(sample.time), not on the grid at \(grid.time(ofSample: offset + 1))")
         }
         return decoded.samples
-    }
-
-    /// Percent-encodes everything but RFC 3986's unreserved characters, so any tag survives the URL.
-    static func escaped(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }

@@ -2,20 +2,15 @@ import NIOCore
 import SluiceModel
 import SluiceRuntime
 
-/// `/api`'s answer for an aggregate: the as-of shape, plus `fn` and `step`, one sample per bucket
+/// `/api`'s answer for an aggregate: the as-of shape, plus `fn`, `step` and `fill`, one sample per bucket
 /// labelled by its start; a value index without a value (a `linear` fill between rows of different
 /// lengths) is `null`.
 public enum AggregateResponse {
     public static func body(for request: SampleRequest, grid: BucketGrid, buckets: [(time: Int64, values: [Double?]?)]) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(96 + buckets.count * 200)
-        buffer.writeString(#"{"tagName":"#)
-        buffer.writeString(JSONText.quoted(request.series.tag))
-        if request.series.domain != Measurement.defaultDomain {
-            buffer.writeString(#","domain":"#)
-            buffer.writeString(JSONText.quoted(request.series.domain))
-        }
-        buffer.writeString(#","start":\#(request.grid.start),"end":\#(request.grid.end),"fn":"\#(request.function.rawValue)","step":\#(grid.step),"fill":"\#(request.fill.rawValue)","samples":["#)
+        SampleResponse.writeOpening(for: request, to: &buffer)
+        buffer.writeString(#","fn":"\#(request.function.rawValue)","step":\#(grid.step),"fill":"\#(request.fill.rawValue)","samples":["#)
         for (index, bucket) in buckets.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
             buffer.writeString(#"{"time":\#(bucket.time),"values":"#)

@@ -8,13 +8,8 @@ public enum SampleResponse {
     public static func body(for request: SampleRequest, samples: [Sample]) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(64 + samples.count * 220)
-        buffer.writeString(#"{"tagName":"#)
-        buffer.writeString(JSONText.quoted(request.series.tag))
-        if request.series.domain != Measurement.defaultDomain {
-            buffer.writeString(#","domain":"#)
-            buffer.writeString(JSONText.quoted(request.series.domain))
-        }
-        buffer.writeString(#","start":\#(request.grid.start),"end":\#(request.grid.end),"samples":["#)
+        writeOpening(for: request, to: &buffer)
+        buffer.writeString(#","samples":["#)
         for (index, sample) in samples.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
             buffer.writeString(#"{"time":\#(sample.time)"#)
@@ -36,5 +31,16 @@ public enum SampleResponse {
         }
         buffer.writeString("]}")
         return buffer
+    }
+
+    /// `{"tagName", ["domain",] "start", "end"`: how every `/api` answer begins, as-of or aggregate.
+    static func writeOpening(for request: SampleRequest, to buffer: inout ByteBuffer) {
+        buffer.writeString(#"{"tagName":"#)
+        buffer.writeString(JSONText.quoted(request.series.tag))
+        if request.series.domain != Measurement.defaultDomain {
+            buffer.writeString(#","domain":"#)
+            buffer.writeString(JSONText.quoted(request.series.domain))
+        }
+        buffer.writeString(#","start":\#(request.grid.start),"end":\#(request.grid.end)"#)
     }
 }
