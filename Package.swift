@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: Shared
@@ -39,6 +41,20 @@ let package = Package(
         .target(
             name: "SluiceModel",
             path: "Shared/Model"
+        ),
+        // The formats agents send (InfluxDB line protocol, Graphite, Prometheus remote write), read into
+        // measurements: no server code, so parsers are fuzzed on their own.
+        .target(
+            name: "SluiceFormats",
+            dependencies: ["SluiceModel", "CSnappy", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/Formats",
+            exclude: ["RemoteWrite/remote_write.proto"]
+        ),
+        .systemLibrary(
+            name: "CSnappy",
+            path: "Shared/CSnappy",
+            pkgConfig: "snappy",
+            providers: [.apt(["libsnappy-dev"])]
         ),
         .target(
             name: "SluiceKafka",
@@ -96,10 +112,13 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "SluiceModel", "SluiceAuth", "SluiceSigning", "SluiceKafka", "SluiceRuntime", "SluiceStorage",
+                "SluiceModel", "SluiceAuth", "SluiceSigning", "SluiceKafka", "SluiceRuntime", "SluiceStorage", "SluiceFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/ingest/Sources/Ingest"
         ),
@@ -157,7 +176,7 @@ let package = Package(
         .executableTarget(
             name: "sluice-admin",
             dependencies: [
-                "SluiceAuth", "SluiceRuntime", "SluiceStorage",
+                "SluiceAuth", "SluiceModel", "SluiceRuntime", "SluiceStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -218,6 +237,12 @@ let package = Package(
             dependencies: ["SluiceModel", "Ingest"],
             path: "Benchmarks/decode"
         ),
+        // Fuzzing of the agent formats' parsers: a short fixed-seed run in UnitTests, the long one here.
+        .target(
+            name: "FormatFuzzing",
+            dependencies: ["SluiceModel", "SluiceFormats"],
+            path: "Benchmarks/FormatFuzzing"
+        ),
         // Differential fuzzing of body reading: a short fixed-seed run in UnitTests, the long one here.
         .target(
             name: "BodyFuzzing",
@@ -229,12 +254,26 @@ let package = Package(
             dependencies: ["BodyFuzzing"],
             path: "Benchmarks/fuzz-body"
         ),
+        .executableTarget(
+            name: "sluice-bench-formats",
+            dependencies: [
+                "LoadGen", "SluiceFormats",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Benchmarks/bench-formats"
+        ),
+        .executableTarget(
+            name: "sluice-fuzz-formats",
+            dependencies: ["FormatFuzzing"],
+            path: "Benchmarks/fuzz-formats"
+        ),
 
         // MARK: Tests
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "SluiceModel", "SluiceRuntime", "SluiceKafka", "SluiceStorage", "SluiceAuth", "SluiceSigning", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing",
+                "SluiceModel", "SluiceRuntime", "SluiceKafka", "SluiceStorage", "SluiceAuth", "SluiceSigning", "SluiceFormats", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing", "FormatFuzzing",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/UnitTests"
@@ -252,7 +291,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "Writer", "SluiceTestSupport",
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "Writer", "SluiceTestSupport", "BodyFuzzing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/IntegrationTests"

@@ -4,9 +4,9 @@
 sluice_log() { printf '[sluice] %s\n' "$*" >&2; }
 sluice_die() { printf '[sluice] error: %s\n' "$*" >&2; exit 1; }
 
-# Installs the Debian packages Sluice needs when any is missing (apt-get update first, once).
+# Installs the Debian packages Sluice needs, and any named, when one is missing (apt-get update first, once).
 sluice_ensure_packages() {
-    local wanted=(librdkafka-dev postgresql pkg-config curl python3 python3-venv) missing=()
+    local wanted=(librdkafka-dev zlib1g-dev libsnappy-dev postgresql pkg-config curl python3 python3-venv "$@") missing=()
     local package
     for package in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -17,6 +17,22 @@ sluice_ensure_packages() {
     sluice_log "installing ${missing[*]}"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# sluice_agents_venv: a venv in .build/agents-venv with the agents' client libraries the tests drive
+# (the official InfluxDB Python clients), made once; prints its python.
+SLUICE_AGENTS_PACKAGES=("influxdb-client==1.50.0" "influxdb==5.3.2")
+sluice_agents_venv() {
+    local venv=.build/agents-venv stamp
+    stamp="${SLUICE_AGENTS_PACKAGES[*]}"
+    if [ "$(cat "$venv/.packages" 2>/dev/null)" != "$stamp" ]; then
+        sluice_log "installing ${SLUICE_AGENTS_PACKAGES[*]} into $venv…" >&2
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check "${SLUICE_AGENTS_PACKAGES[@]}" >&2
+        echo "$stamp" >"$venv/.packages"
+    fi
+    echo "$PWD/$venv/bin/python"
 }
 
 sluice_pg_bin() {
@@ -90,9 +106,13 @@ sluice_stop_process() {
 
 # A TCP port on 127.0.0.1 that nothing listens on (bash only: a connect that fails means it is free).
 sluice_free_port() {
-    local port tries=0
+    # Below the kernel's ephemeral range: a port there may be the local end of an outgoing connection
+    # (to PostgreSQL, Kafka, a test client) by the time a service binds it, which no probe can foresee.
+    local port tries=0 ephemeral
+    ephemeral=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$ephemeral" -gt 12000 ] 2>/dev/null || ephemeral=32768
     while [ $tries -lt 200 ]; do
-        port=$((20000 + RANDOM % 40000))
+        port=$((10000 + RANDOM % (ephemeral - 10000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
@@ -185,5 +205,10 @@ sluice_stop_stack() {
     SLUICE_PIDS=()
     [ -n "${SLUICE_BROKER_PID:-}" ] && sluice_stop_process "$SLUICE_BROKER_PID" "local broker"
     SLUICE_BROKER_PID=""
-    [ -n "${SLUICE_STACK_DIR:-}" ] && sluice_stop_postgres "$SLUICE_STACK_DIR/pg"
+    if [ -n "${SLUICE_STACK_DIR:-}" ]; then
+        sluice_stop_postgres "$SLUICE_STACK_DIR/pg"
+        # A scratch run's database can be gigabytes; its logs stay beside it. SLUICE_KEEP_DATA=1 keeps it.
+        if [ "${SLUICE_SCRATCH_DATA:-0}" = 1 ] && [ "${SLUICE_KEEP_DATA:-0}" != 1 ]; then rm -rf "$SLUICE_STACK_DIR/pg/data"; fi
+    fi
+    return 0
 }

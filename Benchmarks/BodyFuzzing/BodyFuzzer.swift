@@ -18,12 +18,12 @@ public struct BodyFuzzer {
         }
     }
 
-    private var random: SplitMix64
+    private var random: SeededGenerator
     private let fast = IngestBodyDecoder(usesScanner: true)
     private let general = IngestBodyDecoder(usesScanner: false)
 
     public init(seed: UInt64) {
-        random = SplitMix64(state: seed)
+        random = SeededGenerator(seed: seed)
     }
 
     /// Checks `iterations` generated bodies, each read as NDJSON and as detected.
@@ -149,17 +149,4 @@ public struct BodyFuzzer {
         "1E+2", "-2.5e-3", "123456789012345678901234567890", "0.1", "1e-7", "-0.0", "00", "+1", "0x10",
     ]
     private static let alphabet: [UInt8] = Array("{}[]:,\"\\-+.eE0123456789 \n\r\ttimeagvlusdonxu".utf8) + [0x00, 0x7F, 0xC3, 0xA9, 0xFF]
-}
-
-/// A small, fast, seedable generator (Vigna's SplitMix64), so that a run can be repeated exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -2,8 +2,8 @@
 /// index: count, sum, minimum, maximum, first, last and the counter increase; plus the bucket's first
 /// and last point times and the last point's values (the predecessor of whatever comes next).
 ///
-/// `/api` folds raw rows into it; the rollup tiers (issue 14, next) keep the same state per tier bucket
-/// and `append` combines them, so an answer from a tier is the answer from the raw rows by construction. A point's increase is counted against the point
+/// One type serves `/api`'s raw-row aggregation and the writer's rollup tiers, so an answer from a tier
+/// is the answer from the raw rows by construction. A point's increase is counted against the point
 /// before it in the series (`previous`), wherever that lies; a fall counts as a counter reset.
 public struct BucketState: Sendable, Equatable {
     public var counts: [Int32]
@@ -78,6 +78,47 @@ public struct BucketState: Sendable, Equatable {
         }
         lastTime = later.lastTime
         lastPoint = later.lastPoint
+    }
+
+    /// A point's increase per value index against the point before it in the series: `v − p` when the
+    /// value rose or held, `v` when it fell (a counter reset); nothing for an index the predecessor lacks.
+    public static func contribution(of values: [Double], after previous: [Double]?) -> [Double] {
+        values.indices.map { index in
+            guard let previous, index < previous.count else { return 0 }
+            return values[index] >= previous[index] ? values[index] - previous[index] : values[index]
+        }
+    }
+
+    /// Every index has the same count: each point in the bucket had the same number of values.
+    public var isUniform: Bool { counts.allSatisfy { $0 == counts.first } }
+
+    /// Adds a point at any time inside the bucket (a late one), given its own increase against its
+    /// predecessor. Exact only when the bucket is uniform and the point has as many values; returns false
+    /// (and changes nothing) otherwise, and the caller rebuilds the bucket from the rows.
+    public mutating func insert(time: Int64, values: [Double], increase: [Double]) -> Bool {
+        guard isUniform, values.count == counts.count, time != firstTime, time != lastTime else { return false }
+        for index in values.indices {
+            counts[index] += 1
+            sums[index] += values[index]
+            minimums[index] = Swift.min(minimums[index], values[index])
+            maximums[index] = Swift.max(maximums[index], values[index])
+            increases[index] += increase[index]
+        }
+        if time < firstTime {
+            firstTime = time
+            firsts = values
+        }
+        if time > lastTime {
+            lastTime = time
+            lasts = values
+            lastPoint = values
+        }
+        return true
+    }
+
+    /// Adjusts a point's increase after a late point became its new predecessor.
+    public mutating func adjustIncrease(by delta: [Double]) {
+        for index in delta.indices where index < increases.count { increases[index] += delta[index] }
     }
 
     private mutating func absorb(_ values: [Double], previous: [Double]?) {

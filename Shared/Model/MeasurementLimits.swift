@@ -27,7 +27,7 @@ public enum MeasurementLimits {
             let limit = labelled ? labelledTagBytes.upperBound : tagBytes.upperBound
             if bytes > limit { return "tag is \(bytes) bytes long; the limit is \(limit)\(labelled ? " for a series with labels, written out" : "")" }
         }
-        if tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if tag.unicodeScalars.contains(where: isControl) {
             return "tag contains a control character; use printable characters only"
         }
         return nil
@@ -44,6 +44,12 @@ public enum MeasurementLimits {
         return nil
     }
 
+    /// Unicode's control characters (general category Cc: C0, DEL and C1), by value: every tag of every
+    /// message is checked, and a Unicode property lookup per character costs far more.
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
     /// Bidirectional embeddings, overrides and isolates (they reorder how text displays: a tag could read
     /// as another), zero-width space, word joiner and byte-order mark. Zero-width joiner and non-joiner
     /// stay allowed: scripts such as Persian and emoji sequences need them.
@@ -58,7 +64,7 @@ public enum MeasurementLimits {
                 return "label \(key.debugDescription) is not a label name: start with a letter or '_', then letters, digits and '_', at most \(labelKeyBytes.upperBound) bytes"
             }
             guard !value.isEmpty else { return "label \(key) is empty; leave the label out instead" }
-            if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || invisible.contains($0.value) }) {
+            if value.unicodeScalars.contains(where: { isControl($0) || invisible.contains($0.value) }) {
                 return "label \(key) holds a control character or an invisible mark; use printable characters only"
             }
         }
@@ -89,8 +95,15 @@ public enum MeasurementLimits {
         return nil
     }
 
-    /// Checks the time: nanoseconds since the Unix epoch, never negative (negative times mean "relative to now" in queries).
+    /// The latest time stored: a day short of int64's end (2262-04-10), so that bucket and tier arithmetic
+    /// on any stored time (a bucket's end, an hour after its start) never overflows.
+    public static let latestTime: Int64 = Int64.max - 86_400_000_000_000
+
+    /// Checks the time: nanoseconds since the Unix epoch, never negative (negative times mean "relative to
+    /// now" in queries), at most `latestTime`.
     public static func problem(withTime time: Int64) -> String? {
-        time < 0 ? "time is negative; send nanoseconds since the Unix epoch" : nil
+        if time < 0 { return "time is negative; send nanoseconds since the Unix epoch" }
+        if time > latestTime { return "time is after 2262-04-10, the latest Sluice stores; send nanoseconds since the Unix epoch" }
+        return nil
     }
 }

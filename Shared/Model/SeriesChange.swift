@@ -14,22 +14,6 @@ public struct SeriesChange: Sendable, Equatable {
         self.minTime = minTime
         self.maxTime = maxTime
     }
-
-    /// One change per series of `measurements`, in the order each series first appears.
-    public static func summarising(_ measurements: [Measurement]) -> [SeriesChange] {
-        var order: [SeriesKey] = []
-        var ranges: [SeriesKey: (min: Int64, max: Int64)] = [:]
-        for measurement in measurements {
-            let key = SeriesKey(domain: measurement.domain, tag: measurement.tag)
-            if let range = ranges[key] {
-                ranges[key] = (Swift.min(range.min, measurement.time), Swift.max(range.max, measurement.time))
-            } else {
-                order.append(key)
-                ranges[key] = (measurement.time, measurement.time)
-            }
-        }
-        return order.compactMap { key in ranges[key].map { SeriesChange(series: key, minTime: $0.min, maxTime: $0.max) } }
-    }
 }
 
 /// The Kafka record format of the change feed.

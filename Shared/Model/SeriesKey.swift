@@ -17,8 +17,16 @@ public struct SeriesKey: Hashable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        for byte in domain.utf8 { hasher.combine(byte) }
+        Self.combine(domain, into: &hasher)
         hasher.combine(0xFF as UInt8)  // never a UTF-8 byte: "ab"+"c" and "a"+"bc" hash apart
-        for byte in tag.utf8 { hasher.combine(byte) }
+        Self.combine(tag, into: &hasher)
+    }
+
+    /// A string's UTF-8 bytes, in one call when the string stores them contiguously (native strings do).
+    private static func combine(_ text: String, into hasher: inout Hasher) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            Array(text.utf8).withUnsafeBytes { hasher.combine(bytes: $0) }  // the same bytes hash the same either way
+        }
     }
 }

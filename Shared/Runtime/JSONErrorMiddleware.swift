@@ -13,6 +13,8 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as any AgentShapedError {
+            throw error  // already in the shape its agents' clients read
         } catch let error as HTTPError {
             throw APIError(error.status, error.body ?? Self.message(for: error.status), headers: error.headers)
         } catch let error as any HTTPResponseError {
@@ -32,3 +34,7 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
+
+/// An error answered in the shape of a protocol Sluice speaks for agents (KairosDB's `{"errors": […]}`,
+/// InfluxDB's `{"error": …}`): passed through as it is, not made Sluice's own shape.
+public protocol AgentShapedError: HTTPResponseError {}

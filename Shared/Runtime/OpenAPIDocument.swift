@@ -8,8 +8,10 @@ public enum OpenAPIDocument {
     /// - Parameters:
     ///   - paths: the service's own path items, in OpenAPI's shape.
     ///   - schemas: component schemas its operations refer to, besides `Error`.
-    public static func json(title: String, summary: String, paths: [String: Any], schemas: [String: Any] = [:]) -> [UInt8] {
+    ///   - openPaths: path items that need no key (an agent protocol's liveness check).
+    public static func json(title: String, summary: String, paths: [String: Any], schemas: [String: Any] = [:], openPaths: [String: Any] = [:]) -> [UInt8] {
         var allPaths = paths.mapValues { item in (item as? [String: Any]).map(authenticated) ?? item }
+        allPaths.merge(openPaths) { _, open in open }
         allPaths["/health"] = ["get": [
             "summary": "Whether the service can do its job now",
             "operationId": "health",
@@ -78,6 +80,14 @@ public enum OpenAPIDocument {
         var response: [String: Any] = ["description": description, "content": ["application/json": ["schema": schema]]]
         if !headers.isEmpty { response["headers"] = headers }
         return response
+    }
+
+    /// A KairosDB error answer, `{"errors": ["…", …]}`.
+    public static func kairosErrorResponse(_ description: String) -> [String: Any] {
+        jsonResponse(description, schema: [
+            "type": "object", "required": ["errors"],
+            "properties": ["errors": ["type": "array", "minItems": 1, "items": ["type": "string"]]],
+        ])
     }
 
     /// An error answer, `{"error": …}`; `retry` adds the `Retry-After` header a 503 carries.

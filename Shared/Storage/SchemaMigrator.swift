@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import SluiceModel
 
 /// Creates and upgrades Sluice's PostgreSQL schema at service start-up.
 ///
@@ -18,11 +19,14 @@ public struct SchemaMigrator: Sendable {
         self.partitionCount = partitionCount
     }
 
-    /// Applies every migration the database lacks.
+    /// Applies every migration the database lacks, up to `through` (tests of an upgrade stop early).
     /// - Returns: the versions applied by this call (empty when the schema was current).
     @discardableResult
-    public func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
+    public func migrate(_ client: PostgresClient, logger: Logger, through last: Int = .max) async throws -> [Int] {
         try await client.withTransaction(logger: logger) { connection in
+            // A service's statement timeout is for its queries: a migration (waiting for another process's,
+            // building tiers from stored rows) runs as long as it needs.
+            try await connection.query("set local statement_timeout = 0", logger: logger)
             try await connection.query("select pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
             try await connection.query(
                 "create table if not exists sluice_schema_migrations (version int primary key, applied_at timestamptz not null default now())",
@@ -35,7 +39,7 @@ public struct SchemaMigrator: Sendable {
                 current = version
             }
             var applied: [Int] = []
-            for migration in Self.migrations(partitionCount: partitionCount) where migration.version > current {
+            for migration in Self.migrations(partitionCount: partitionCount) where migration.version > current && migration.version <= last {
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
@@ -179,7 +183,88 @@ public struct SchemaMigrator: Sendable {
                     "create index series_by_labels on series using gin (labels jsonb_path_ops)",
                 ]
             ),
+            Migration(
+                version: 6,
+                summary: "rollup tiers: 1-minute and 1-hour aggregates per series, built from the rows already stored",
+                statements: RollupTier.all.flatMap { tier in
+                    [
+                        """
+                        create table \(tier.table) (\(rollupColumns))
+                        """,
+                        "comment on table \(tier.table) is 'Per series and bucket of \(tier.step / 1_000_000_000) s, per value index: count, sum, min, max, first, last and counter increase (a fall counts as a reset; the first point counts from the point before it). Kept by the writer in the same transaction as the rows.'",
+                        Self.rollupBackfill(table: tier.table, step: tier.step),
+                    ]
+                }
+            ),
+            Migration(
+                version: 7,
+                summary: "time partitions: measurements by day, the tiers by week and by 30 days, so retention drops whole tables",
+                statements: TimePartitionedTable.all.flatMap { table in
+                    timePartitioning(table, columns: table.hashed ? measurementColumns : rollupColumns)
+                }
+            ),
         ]
+    }
+
+    static let measurementColumns = "series_id bigint not null, ts bigint not null, vals float8[] not null, primary key (series_id, ts)"
+    static let rollupColumns = """
+        series_id bigint not null, bucket bigint not null, counts int[] not null, sums float8[] not null, mins float8[] not null,
+        maxs float8[] not null, firsts float8[] not null, lasts float8[] not null, increases float8[] not null,
+        first_ts bigint not null, last_ts bigint not null, last_point float8[] not null, primary key (series_id, bucket)
+        """
+
+    /// Turns `table` into a range-partitioned table whose only partitions are the catch-alls
+    /// (`PartitionKeeper` makes the slots): the table as it was, with every row it holds, becomes
+    /// `_before` up to the slot after today's; rows past that (future times) move to `_after`.
+    static func timePartitioning(_ table: TimePartitionedTable, columns: String) -> [String] {
+        let (name, key, width) = (table.table, table.column, table.width)
+        let firstSlot = "((floor(extract(epoch from now()) * 1000000000 / \(width))::bigint + 1) * \(width))"
+        return [
+            "alter table \(name) rename to \(table.beforeName)",
+            "alter index \(name)_pkey rename to \(table.beforeName)_pkey",
+            "create table \(name) (\(columns)) partition by range (\(key))",
+            "create table \(table.afterName) partition of \(name) for values from (\(firstSlot)) to (maxvalue)",
+            "insert into \(table.afterName) select * from \(table.beforeName) where \(key) >= \(firstSlot)",
+            "delete from \(table.beforeName) where \(key) >= \(firstSlot)",
+            "alter table \(name) attach partition \(table.beforeName) for values from (minvalue) to (\(firstSlot))",
+            "comment on table \(name) is 'Range-partitioned on \(key): slots of \(width / 86_400_000_000_000) day(s) made ahead and dropped whole past retention by the writer (PartitionKeeper); \(table.beforeName) and \(table.afterName) catch times outside the slots.'",
+        ]
+    }
+
+    /// The tier for rows stored before tiers existed, computed in one statement with the same rules
+    /// as the writer's (`BucketState`).
+    public static func rollupBackfill(table: String, step: Int64) -> String {
+        let closingGrace = RollupTier.closingGrace
+        return """
+        insert into \(table) (series_id, bucket, counts, sums, mins, maxs, firsts, lasts, increases, first_ts, last_ts, last_point)
+        with points as (
+            select series_id, ts, vals, lag(vals) over (partition by series_id order by ts) as prev from measurements
+        ), cells as (
+            select p.series_id, p.ts - p.ts % \(step) as bucket, u.i, count(*)::int as n, sum(u.v) as s, min(u.v) as lo, max(u.v) as hi,
+                   (array_agg(u.v order by p.ts))[1] as f, (array_agg(u.v order by p.ts desc))[1] as l,
+                   sum(case when p.prev is null or u.i > cardinality(p.prev) then 0
+                            when u.v >= p.prev[u.i] then u.v - p.prev[u.i] else u.v end) as inc
+            from points p cross join lateral unnest(p.vals) with ordinality as u(v, i)
+            group by 1, 2, 3
+        ), newest as (
+            -- Only closed buckets get rows (see RollupTier.closingGrace): those before the minute holding
+            -- the series' newest point less the grace.
+            select series_id, (max(ts) - \(closingGrace)) - (max(ts) - \(closingGrace)) % 60000000000 as closed_before
+            from measurements group by 1
+        ), bounds as (
+            select m.series_id, m.ts - m.ts % \(step) as bucket, min(m.ts) as first_ts, max(m.ts) as last_ts
+            from measurements m join newest n on n.series_id = m.series_id
+            group by 1, 2, n.closed_before having (m.ts - m.ts % \(step)) + \(step) <= n.closed_before
+        )
+        select c.series_id, c.bucket, array_agg(c.n order by c.i) as counts, array_agg(c.s order by c.i) as sums,
+               array_agg(c.lo order by c.i) as mins, array_agg(c.hi order by c.i) as maxs, array_agg(c.f order by c.i) as firsts,
+               array_agg(c.l order by c.i) as lasts, array_agg(c.inc order by c.i) as increases,
+               b.first_ts, b.last_ts, m.vals as last_point
+        from cells c
+        join bounds b on b.series_id = c.series_id and b.bucket = c.bucket
+        join measurements m on m.series_id = b.series_id and m.ts = b.last_ts
+        group by c.series_id, c.bucket, b.first_ts, b.last_ts, m.vals
+        """
     }
 }
 

@@ -3,8 +3,9 @@ import SluiceTestSupport
 import Testing
 
 /// `/api?fn=…` against the real pipeline, each answer checked against a computation written here from
-/// the definitions, over a series with gaps, duplicates, counter resets, out-of-order arrival and late
-/// points, at steps of 30 s, 1 min and 1 h (the steps the rollup tiers will serve).
+/// the definitions, over a series with gaps, duplicates, counter resets and out-of-order arrival: from
+/// the raw rows (a step of 30 s), the 1-minute tier (60 s) and the 1-hour tier (1 h), after late points
+/// landed in buckets the tiers had already rolled up.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct AggregationEndToEndTests {
     struct Point {
@@ -106,12 +107,13 @@ struct AggregationEndToEndTests {
                 try await Task.sleep(for: .milliseconds(200))
             }
 
-            for bucketStep in [step, 30 * second, 3600 * second] {
+            for (bucketStep, source) in [(step, "1m"), (30 * second, "raw"), (3600 * second, "1h")] {
                 for function in ["last", "first", "min", "max", "avg", "sum", "count", "rate"] {
                     let reply = try await HTTP.get(base + "&fn=\(function)&step=\(bucketStep)")
                     #expect(reply.status == 200, "\(reply.text)")
                     let object = try #require(try reply.json() as? [String: Any])
                     #expect(object["fn"] as? String == function && (object["step"] as? NSNumber)?.int64Value == bucketStep)
+                    #expect(object["source"] as? String == source)
                     let samples = try #require(object["samples"] as? [[String: Any]])
                     let first = start / bucketStep * bucketStep
                     let want = expected(points, function: function, first: first, step: bucketStep, count: samples.count)
@@ -120,7 +122,7 @@ struct AggregationEndToEndTests {
                         #expect((sample["time"] as? NSNumber)?.int64Value == first + Int64(index) * bucketStep)
                         let got = (sample["values"] as? [Any]).map { $0.map { ($0 as? NSNumber)?.doubleValue } }
                         let matches = got?.count == want[index]?.count && zip(got ?? [], want[index] ?? []).allSatisfy(close)
-                        #expect((got == nil && want[index] == nil) || matches, "step \(bucketStep) \(function) bucket \(index): got \(String(describing: got)), want \(String(describing: want[index]))")
+                        #expect((got == nil && want[index] == nil) || matches, "\(source) \(function) bucket \(index): got \(String(describing: got)), want \(String(describing: want[index]))")
                     }
                 }
             }
@@ -137,8 +139,11 @@ struct AggregationEndToEndTests {
             #expect((previousSamples[empty[0]]["values"] as? [Double]).map { zip($0, before).allSatisfy { close($0, $1) } } == true)
             let linear = try #require(try await HTTP.get(base + "&fn=avg&step=\(step)&fill=linear").json() as? [String: Any])
             let linearSamples = try #require(linear["samples"] as? [[String: Any]])
-            let (left, right) = (empty[0] - 1, empty.last! + 1)
+            // The 6-minute gap: from the first empty bucket to the next full one (the window's last bucket
+            // may be empty too, depending on where in its minute the window starts).
             let middle = empty[0]
+            let left = middle - 1
+            let right = try #require(gapped.indices.first { $0 > middle && gapped[$0] != nil })
             let a = try #require(gapped[left]?[1]), b = try #require(gapped[right]?[1])
             let interpolated = (linearSamples[middle]["values"] as? [Any]).flatMap { ($0[1] as? NSNumber)?.doubleValue }
             #expect(close(interpolated, a + (b - a) * Double(middle - left) / Double(right - left)))

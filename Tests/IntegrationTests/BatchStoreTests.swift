@@ -30,9 +30,10 @@ struct BatchStoreTests {
                 Measurement(tag: "tab\there", time: 5, values: [-1e-300]),
             ]
             let first = try await store.store(batch, nextOffsets: [partition: 104], logger: logger)
-            #expect(first == .init(inserted: 4, duplicates: 0))
+            #expect((first.inserted, first.duplicates) == (4, 0))
+            #expect(Set(first.changes.map { "\($0.series.domain)/\($0.series.tag)@\($0.minTime)" }) == ["default/b@20", "default/a@10", "other/a@10", "default/tab\there@5"])
             let again = try await store.store(batch, nextOffsets: [partition: 104], logger: logger)
-            #expect(again == .init(inserted: 0, duplicates: 4))
+            #expect((again.inserted, again.duplicates) == (0, 4))
             let stored = try await rows(client)
             #expect(stored.count == 4)
             #expect(stored.map(\.0) == ["a", "a", "b", "tab\there"])

@@ -7,14 +7,20 @@ public final class ChildProcess: @unchecked Sendable {
     private let process = Process()
 
     /// Starts `executable` from the test bin folder with `environment` added to this process's own.
-    public init(_ executable: String, settings: TestSettings, environment: [String: String], arguments: [String] = []) throws {
+    public convenience init(_ executable: String, settings: TestSettings, environment: [String: String], arguments: [String] = []) throws {
+        try self.init(path: settings.binDirectory.appendingPathComponent(executable), environment: environment, arguments: arguments)
+    }
+
+    /// Starts any program (an agent such as Prometheus) the same way.
+    public init(path: URL, environment: [String: String] = [:], arguments: [String] = []) throws {
+        let executable = path.lastPathComponent
         name = executable
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(UUID().uuidString).log")
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: logFile.path])
         }
         let handle = try FileHandle(forWritingTo: logFile)
-        process.executableURL = settings.binDirectory.appendingPathComponent(executable)
+        process.executableURL = path
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = handle

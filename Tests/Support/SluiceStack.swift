@@ -105,6 +105,18 @@ public final class SluiceStack: @unchecked Sendable {
         try await Self.createKey(settings: database.settings, environment: environment, name: name, rights: rights)
     }
 
+    /// Waits until ingest knows a key made after it started (services read keys every
+    /// SLUICE_AUTH_REFRESH_MS): an empty `/save` is then refused for its body (400), not its key (401).
+    public func waitUntilIngestKnows(_ key: KeyCredentials, within limit: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let reply = try await HTTP.send("POST", ingestURL + "/save", body: Data("[]".utf8), credentials: .bearer(key))
+            if reply.status == 400 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw NotHealthy(description: "ingest did not learn key \(key.keyID) within \(limit)")
+    }
+
     /// The credentials in `keys create` or `keys rotate` output.
     public static func issuedKey(_ result: (status: Int32, output: String, errors: String)) throws -> KeyCredentials {
         guard result.status == 0,

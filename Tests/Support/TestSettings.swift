@@ -31,4 +31,13 @@ public struct TestSettings: Sendable {
             binDirectory: URL(fileURLWithPath: try required("SLUICE_TEST_BIN_DIR"))
         )
     }
+
+    /// The Python interpreter of the venv `scripts/test` makes with the agents' client libraries (the
+    /// InfluxDB clients), from `SLUICE_TEST_AGENTS_PYTHON`.
+    public static func agentsPython() throws -> String {
+        guard let path = ProcessInfo.processInfo.environment["SLUICE_TEST_AGENTS_PYTHON"], !path.isEmpty else {
+            throw Missing(variable: "SLUICE_TEST_AGENTS_PYTHON")
+        }
+        return path
+    }
 }

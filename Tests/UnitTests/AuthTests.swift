@@ -205,6 +205,21 @@ import Testing
         #expect(PresentedCredentials.parse("SLUICE-HMAC-SHA256 Credential=K, Signature=\(signature), Extra=1") == nil)
     }
 
+    /// The schemes agents' clients send carry the same key: InfluxDB 2.x's `Token`, and basic auth with
+    /// the key as the password (any user) or the id as user and the secret as password.
+    @Test func agentSchemesCarryTheSameKey() {
+        let key = KeyCredentials(keyID: "K1", secret: "s3")
+        func basic(_ text: String) -> String { "Basic " + Data(text.utf8).base64EncodedString() }
+        #expect(PresentedCredentials.parse("Token K1.s3") == .bearer(key))
+        #expect(PresentedCredentials.parse(basic("anyone:K1.s3")) == .bearer(key))
+        #expect(PresentedCredentials.parse(basic(":K1.s3")) == .bearer(key))
+        #expect(PresentedCredentials.parse(basic("K1:s3")) == .bearer(key))
+        #expect(PresentedCredentials.parse(basic("K1:")) == nil)
+        #expect(PresentedCredentials.parse(basic("no colon")) == nil)
+        #expect(PresentedCredentials.parse("Basic !!!") == nil)
+        #expect(PresentedCredentials.parse("Token nodot") == nil)
+    }
+
     /// Secrets and signatures are compared only through swift-crypto's constant-time comparisons
     /// (digest equality, `isValidAuthenticationCode`): no `==` on a secret or signature in our code.
     @Test func secretsAreComparedInConstantTime() throws {

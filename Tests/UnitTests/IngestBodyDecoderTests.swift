@@ -76,6 +76,7 @@ import Testing
         (#"[{"time":1.5,"tag":"a","values":[1]}]"#, "time must be"),
         (#"[{"tag":"a","values":[1]}]"#, "time is missing"),
         (#"[{"time":-1,"tag":"a","values":[1]}]"#, "negative"),
+        (#"[{"time":9223372036854775807,"tag":"a","values":[1]}]"#, "after 2262-04-10"),
         (#"[{"time":1,"tag":7,"values":[1]}]"#, "tag must be a string"),
         (#"[{"time":1,"values":[1]}]"#, "tag is missing"),
         (#"[{"time":1,"tag":"","values":[1]}]"#, "tag is empty"),

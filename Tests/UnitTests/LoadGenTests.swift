@@ -1,3 +1,4 @@
+import SluiceModel
 import Foundation
 import LoadGen
 import Testing

@@ -2,22 +2,6 @@ import SluiceModel
 import Testing
 
 @Suite struct SeriesChangeTests {
-    @Test func summaryHasOneSpanPerSeriesInFirstSeenOrder() {
-        let batch = [
-            Measurement(tag: "b", time: 50, values: [1]),
-            Measurement(tag: "a", time: 7, values: [1]),
-            Measurement(domain: "ops", tag: "b", time: 3, values: [1]),
-            Measurement(tag: "b", time: -20, values: [1]),
-            Measurement(tag: "b", time: 90, values: [1]),
-        ]
-        #expect(SeriesChange.summarising(batch) == [
-            SeriesChange(series: SeriesKey(domain: Measurement.defaultDomain, tag: "b"), minTime: -20, maxTime: 90),
-            SeriesChange(series: SeriesKey(domain: Measurement.defaultDomain, tag: "a"), minTime: 7, maxTime: 7),
-            SeriesChange(series: SeriesKey(domain: "ops", tag: "b"), minTime: 3, maxTime: 3),
-        ])
-        #expect(SeriesChange.summarising([]).isEmpty)
-    }
-
     @Test func recordsRoundTripAndDamageIsRefused() throws {
         let change = SeriesChange(series: SeriesKey(domain: "ops", tag: "cpu/0"), minTime: -1_234_567_890_123, maxTime: Int64.max)
         let key = SeriesChangeCodec.key(for: change)

@@ -1,3 +1,5 @@
+import SluiceModel
+
 /// Values that "do not change much between timestamps" (seed 003): each tag's values take a small random
 /// step from their previous ones.
 public struct RandomWalk: Sendable {

@@ -19,17 +19,51 @@ public func buildIngest(
     let postgres = configuration.postgres.makeClient(backgroundLogger: logger)
     let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
     let backlog = BacklogMonitor(producer: producer, postgres: postgres, configuration: configuration, logger: logger)
-    let save = SaveRoute(producer: producer, backlog: backlog, configuration: configuration)
+    let publisher = MeasurementPublisher(producer: producer, backlog: backlog, configuration: configuration)
+    let save = SaveRoute(publisher: publisher, configuration: configuration)
+    let kairos = KairosWriteRoute(publisher: publisher, configuration: configuration)
+    let influx = InfluxWriteRoute(publisher: publisher, configuration: configuration)
+    let prometheus = PrometheusWriteRoute(publisher: publisher, configuration: configuration)
+    let flux = FluxRoutes(publisher: publisher, configuration: configuration)
     let auth = ServiceAuth(settings: configuration.auth, postgres: postgres, maxBodyBytes: configuration.maxBodyBytes, service: "sluice-ingest", logger: logger)
     let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: registry, openAPI: IngestOpenAPI.document)
     // The byte budget comes first: a signed request's body is read whole while its signature is checked.
-    router.group()
-        .add(middleware: BodyBudgetMiddleware(bodies: InFlightLimit(limit: configuration.maxInFlightBytes), configuration: configuration))
+    let bodyBudget = InFlightLimit(limit: configuration.maxInFlightBytes)
+    let writes = router.group()
+        .add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration))
         .add(middleware: auth.middleware)
-        .post("/save") { request, context in try await save.handle(request, context: context) }
+    writes.post("/save") { request, context in try await save.handle(request, context: context) }
+    for path: RouterPath in ["/api/v1/datapoints", "/api/v1/:domain/datapoints"] {
+        writes.post(path) { request, context in try await kairos.handle(request, context: context) }
+    }
+    writes.post("/api/v1/write") { request, context in try await prometheus.handle(request, context: context) }
+    // InfluxDB's clients may carry their key as `u`/`p` query parameters: made a header before auth.
+    let influxWrites = router.group()
+        .add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration))
+        .add(middleware: QueryCredentialsMiddleware())
+        .add(middleware: auth.middleware)
+    influxWrites.post("/write") { request, context in try await influx.handle(request, context: context, api: .v1) }
+    influxWrites.post("/api/v2/write") { request, context in try await influx.handle(request, context: context, api: .v2) }
+    // Flux carries its key in the query or the body, and answers every refusal in its own shape.
+    let fluxWrites = router.group("/flux")
+        .add(middleware: FluxErrorMiddleware())
+        .add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration))
+        .add(middleware: FluxKeyMiddleware(maxBodyBytes: configuration.maxBodyBytes))
+        .add(middleware: auth.middleware)
+    fluxWrites.get("/metric_data") { request, context in try await flux.metricData(request, context: context) }
+    fluxWrites.post("/metric_data_post") { request, context in try await flux.metricDataPost(request, context: context) }
+    fluxWrites.post("/populate_metric") { request, context in try await flux.populateMetric(request, context: context) }
+    // What InfluxDB clients ask before writing, to see that a server is there.
+    router.on("/ping", method: .get) { _, _ in InfluxPing.response }
+    router.on("/ping", method: .head) { _, _ in InfluxPing.response }
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-ingest", logger: logger)
+    // Graphite, when on, stops after HTTP and before the producer flushes what both published.
+    let graphite = configuration.graphite.map {
+        GraphiteListener(settings: $0, publisher: publisher, retryAfter: .seconds(configuration.retryAfterSeconds), logger: logger)
+    }
     return ServiceAssembly.group(
-        [.init(service: postgres), .init(service: producer), .init(service: backlog)] + auth.services + [.init(service: app)],
+        [.init(service: postgres), .init(service: producer), .init(service: backlog)] + auth.services
+            + (graphite.map { [.init(service: $0)] } ?? []) + [.init(service: app)],
         logger: logger
     )
 }

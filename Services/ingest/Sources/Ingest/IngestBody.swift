@@ -24,6 +24,12 @@ public enum IngestBodyError: Error, Sendable, Equatable {
     case empty
     /// Some messages are invalid; `problems` lists the first few, `invalidCount` all of them.
     case invalidMessages(problems: [MessageProblem], invalidCount: Int, total: Int)
+
+    /// Not readable as messages at all (as opposed to readable messages that break a rule).
+    var isMalformed: Bool {
+        if case .invalidMessages = self { return false }
+        return true
+    }
 }
 
 /// Parses `POST /save` bodies: one JSON object, a JSON array of objects, or NDJSON (one object per line).

@@ -25,6 +25,10 @@ public struct IngestConfiguration: Sendable {
     /// Where the writer stores its offsets; ingest only reads them, over at most two connections.
     public var postgres: PostgresSettings
     public var auth: AuthSettings
+    /// Flux's `metric_data` endpoints refuse timestamps older than this (backfill goes to `populate_metric`).
+    public var fluxMaxAgeSeconds: Int
+    /// Graphite's plaintext listener; nil when `SLUICE_GRAPHITE_PORT` is not set.
+    public var graphite: GraphiteSettings?
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> IngestConfiguration {
         let deliveryTimeout = try environment.int("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", default: 5000, in: 100...300_000)
@@ -44,7 +48,9 @@ public struct IngestConfiguration: Sendable {
             backlogCheckInterval: try environment.milliseconds("SLUICE_INGEST_BACKLOG_CHECK_MS", default: 250, in: 10...60_000),
             writerGroup: shared.writerGroup,
             postgres: try PostgresSettings.fromEnvironment(environment).limited(toConnections: 2),
-            auth: try AuthSettings.fromEnvironment(environment)
+            auth: try AuthSettings.fromEnvironment(environment),
+            fluxMaxAgeSeconds: try environment.int("SLUICE_FLUX_MAX_AGE_S", default: 3600, in: 1...(10 * 365 * 86_400)),
+            graphite: try GraphiteSettings.fromEnvironment(environment)
         )
     }
 }

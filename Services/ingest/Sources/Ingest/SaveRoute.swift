@@ -9,17 +9,13 @@ import SluiceRuntime
 
 /// `POST /save`: validates a whole body, publishes it, and answers 202 only once Kafka acknowledged all of it.
 struct SaveRoute: Sendable {
-    let producer: KafkaProducer
-    let backlog: BacklogMonitor
+    let publisher: MeasurementPublisher
     let configuration: IngestConfiguration
     let decoder = IngestBodyDecoder()
     let metrics = IngestMetrics()
 
     func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        if let behind = backlog.refusal {
-            metrics.refusedForBacklog.increment()
-            throw Self.backlogError(behind, configuration: configuration)
-        }
+        try publisher.refuseIfBehind()
         var request = request
         let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
         let isNDJSON = request.headers[.contentType].map { $0.contains("ndjson") || $0.contains("jsonl") } ?? false
@@ -31,31 +27,14 @@ struct SaveRoute: Sendable {
         do {
             measurements = try decoded.get()
         } catch {
-            metrics.rejectedRequests.increment()
+            metrics.rejected(.json, error.isMalformed ? .malformed : .invalid).increment()
             throw Self.apiError(for: error)
         }
-        // A request is authorised whole: one message for a domain the key cannot write refuses them all.
-        try context.access.require(.write, domains: Set(measurements.map(\.domain)))
-        let messages = measurements.map { measurement in
-            OutgoingMessage(
-                key: KafkaRecordCodec.key(for: SeriesKey(domain: measurement.domain, tag: measurement.tag)),
-                value: KafkaRecordCodec.value(for: measurement)
-            )
-        }
-        let started = ContinuousClock.now
-        do {
-            try await producer.send(messages, to: configuration.topic)
-        } catch {
-            metrics.unavailable.increment()
-            context.logger.warning("Kafka did not take a request", metadata: ["messages": "\(messages.count)", "error": "\(error)"])
-            throw Self.unacknowledgedError(configuration: configuration)
-        }
-        metrics.produceDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
-        metrics.accepted.increment(by: messages.count)
+        try await publisher.publish(measurements, format: .json, context: context)
         return Response(
             status: .accepted,
             headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: #"{"accepted":\#(messages.count)}"#))
+            body: .init(byteBuffer: ByteBuffer(string: #"{"accepted":\#(measurements.count)}"#))
         )
     }
 

@@ -27,12 +27,25 @@ public struct AsOfSampler: Sendable {
 
     public func samples(seriesID: Int64, grid: SampleGrid, logger: Logger) async throws -> [Sample] {
         let times = grid.times
+        guard let first = times.first, let last = times.last else { return [] }
+        // Every probe's answer lies between the newest row at or before the first sample and the last
+        // sample: bounded by both as constants, the plan keeps only the day partitions the window touches
+        // instead of planning over every day kept and pruning them again for each probe (scripts/bench-partitions).
+        let preceding = PrecedingRow(client: client)
+        var low = first
+        var precedingUnknown = false
+        switch try await preceding.nearby(seriesID: seriesID, before: first, inclusive: true, logger: logger) {
+        case .row(let time, _): low = time
+        case .none: break
+        case .unknown: precedingUnknown = true
+        }
         let rows = try await client.query(
             """
             select m.ts, m.vals
             from unnest(\(times)::bigint[]) with ordinality as g(t, k)
             left join lateral (
-                select ts, vals from measurements where series_id = \(seriesID) and ts <= g.t order by ts desc limit 1
+                select ts, vals from measurements
+                where series_id = \(seriesID) and ts >= \(low) and ts <= \(last) and ts <= g.t order by ts desc limit 1
             ) m on true
             order by g.k
             """,
@@ -42,6 +55,16 @@ public struct AsOfSampler: Sendable {
         samples.reserveCapacity(times.count)
         for try await (measuredAt, values) in rows.decode((Int64?, [Double]?).self) {
             samples.append(Sample(time: times[samples.count], measuredAt: measuredAt, values: values))
+        }
+        // With rows in the window, `unknown` means there is none before it (see `PrecedingRow`); with none,
+        // every sample holds the newest row before the window, if any.
+        if precedingUnknown, samples.allSatisfy({ $0.measuredAt == nil }),
+           let row = try await preceding.anywhere(seriesID: seriesID, atOrBefore: first, logger: logger)
+        {
+            for index in samples.indices {
+                samples[index].measuredAt = row.time
+                samples[index].values = row.values
+            }
         }
         return samples
     }

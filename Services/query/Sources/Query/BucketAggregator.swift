@@ -1,7 +1,7 @@
 import SluiceModel
 
-/// Folds a series' points (raw rows, in time order) into the buckets of a grid, keeping per bucket the
-/// `BucketState` the rollup tiers will keep too, so both paths will answer alike.
+/// Folds a series' rollup rows and points (raw rows), in time order, into the buckets of a grid, keeping
+/// per bucket the `BucketState` the rollup tiers keep too, so every path answers alike.
 public struct BucketAggregator: Sendable {
     let grid: BucketGrid
     private var buckets: [BucketState?]
@@ -27,13 +27,29 @@ public struct BucketAggregator: Sendable {
         previousTime = time
         defer { previous = values }
         guard let bucket = grid.index(of: time) else { return }
-        if var state = buckets[bucket] {
-            state.add(time: time, values: values, previous: previous)
-            buckets[bucket] = state
+        if buckets[bucket] != nil {
+            buckets[bucket]?.add(time: time, values: values, previous: previous)  // in place, no copy
         } else {
             buckets[bucket] = BucketState(time: time, values: values, previous: previous)
         }
     }
+
+    /// Adds a rollup row (a whole tier bucket, which lies inside one grid bucket since the grid's step is
+    /// a multiple of the tier's), in time order, before any later point.
+    public mutating func add(rollup state: BucketState) {
+        precondition(previousTime.map { state.firstTime > $0 } ?? true, "rollups must arrive in increasing time order")
+        previous = state.lastPoint
+        previousTime = state.lastTime
+        guard let bucket = grid.index(of: state.firstTime) else { return }
+        if buckets[bucket] != nil {
+            buckets[bucket]?.append(state)
+        } else {
+            buckets[bucket] = state
+        }
+    }
+
+    /// Each bucket's state (nil for an empty bucket).
+    public var states: [BucketState?] { buckets }
 
     /// One value per index of each bucket (nil for an empty bucket), before any fill.
     public func values(of function: AggregateFunction) -> [[Double?]?] {

@@ -30,8 +30,61 @@ enum QueryOpenAPI {
                     "503": OpenAPIDocument.errorResponse("Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
                 ],
             ] as [String: Any]],
-        ],
+        ].merging(kairosPaths) { first, _ in first },
         schemas: [
+            "KairosQuery": [
+                "type": "object",
+                "required": ["metrics"],
+                "properties": [
+                    "start_absolute": ["type": "integer", "format": "int64", "description": "ms since the epoch"],
+                    "start_relative": ["$ref": "#/components/schemas/KairosDuration"],
+                    "end_absolute": ["type": "integer", "format": "int64", "description": "ms since the epoch, inclusive (default now)"],
+                    "end_relative": ["$ref": "#/components/schemas/KairosDuration"],
+                    "metrics": ["type": "array", "minItems": 1, "items": [
+                        "type": "object", "required": ["name"],
+                        "properties": [
+                            "name": ["type": "string"],
+                            "tags": ["type": "object", "additionalProperties": ["type": "array", "items": ["type": "string"]]],
+                            "group_by": ["type": "array", "items": ["type": "object", "properties": ["name": ["type": "string"], "tags": ["type": "array", "items": ["type": "string"]]]]],
+                            "aggregators": ["type": "array", "items": [
+                                "type": "object", "required": ["name", "sampling"],
+                                "properties": [
+                                    "name": ["type": "string", "enum": ["avg", "min", "max", "sum", "count", "first", "last"]],
+                                    "sampling": ["$ref": "#/components/schemas/KairosDuration"],
+                                    "align_sampling": ["type": "boolean"],
+                                ] as [String: Any],
+                            ] as [String: Any]],
+                            "limit": ["type": "integer", "minimum": 0],
+                            "order": ["type": "string", "enum": ["asc", "desc"]],
+                        ] as [String: Any],
+                    ] as [String: Any]],
+                ] as [String: Any],
+            ] as [String: Any],
+            "KairosDuration": [
+                "type": "object", "required": ["value", "unit"],
+                "properties": [
+                    "value": ["type": "integer", "minimum": 1],
+                    "unit": ["type": "string", "enum": ["milliseconds", "seconds", "minutes", "hours", "days", "weeks", "months", "years"]],
+                ] as [String: Any],
+            ] as [String: Any],
+            "KairosResults": [
+                "type": "object", "required": ["queries"],
+                "properties": ["queries": ["type": "array", "items": [
+                    "type": "object", "required": ["sample_size", "results"],
+                    "properties": [
+                        "sample_size": ["type": "integer"],
+                        "results": ["type": "array", "items": [
+                            "type": "object", "required": ["name", "group_by", "tags", "values"],
+                            "properties": [
+                                "name": ["type": "string"],
+                                "group_by": ["type": "array", "items": ["type": "object"]],
+                                "tags": ["type": "object", "additionalProperties": ["type": "array", "items": ["type": "string"]]],
+                                "values": ["type": "array", "items": ["type": "array", "items": ["type": "number"]]],
+                            ] as [String: Any],
+                        ] as [String: Any]],
+                    ] as [String: Any],
+                ] as [String: Any]]],
+            ] as [String: Any],
             "Samples": [
                 "type": "object",
                 "required": ["tagName", "start", "end", "samples"],
@@ -42,6 +95,7 @@ enum QueryOpenAPI {
                     "fn": ["type": "string", "description": "present for aggregates"],
                     "step": ["type": "integer", "format": "int64", "description": "present for aggregates: the bucket width in ns"],
                     "fill": ["type": "string", "description": "present for aggregates"],
+                    "source": ["type": "string", "enum": ["raw", "1m", "1h"], "description": "present for aggregates: the rollup tier the closed buckets were read from, or the raw rows"],
                     "samples": ["type": "array", "items": [
                         "type": "object", "required": ["time", "values"],
                         "properties": [
@@ -54,6 +108,42 @@ enum QueryOpenAPI {
             ] as [String: Any],
         ]
     )
+
+    /// KairosDB's read API, with and without the domain in the path.
+    static var kairosPaths: [String: Any] {
+        var paths: [String: Any] = [:]
+        for (prefix, suffix) in [("/api/v1", ""), ("/api/v1/{domain}", "InDomain")] {
+            let domain: [[String: Any]] = suffix.isEmpty ? [] : [["name": "domain", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"]]]
+            paths["\(prefix)/datapoints/query"] = ["post": [
+                "summary": "KairosDB query: series by name and tags, merged or grouped, optionally aggregated per sampling range",
+                "operationId": "kairosQuery" + suffix,
+                "parameters": domain,
+                "requestBody": ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/KairosQuery"]]]],
+                "responses": [
+                    "200": OpenAPIDocument.jsonResponse("The data points per query and group", schema: ["$ref": "#/components/schemas/KairosResults"]),
+                    "400": OpenAPIDocument.kairosErrorResponse("The query is not one Sluice answers (each reason says why)"),
+                    "503": OpenAPIDocument.errorResponse("Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
+                ],
+            ] as [String: Any]]
+            for (name, what) in [("metricnames", "series names (optionally by prefix)"), ("tagnames", "label names"), ("tagvalues", "label values")] {
+                var parameters = domain
+                if name == "metricnames" { parameters.append(parameter("prefix", required: false, ["type": "string"])) }
+                paths["\(prefix)/\(name)"] = ["get": [
+                    "summary": "KairosDB listing: the domain's \(what), sorted",
+                    "operationId": name + suffix,
+                    "parameters": parameters,
+                    "responses": [
+                        "200": OpenAPIDocument.jsonResponse("The names", schema: [
+                            "type": "object", "required": ["results"], "properties": ["results": ["type": "array", "items": ["type": "string"]]],
+                        ]),
+                        "400": OpenAPIDocument.kairosErrorResponse("The domain is not a valid domain"),
+                        "503": OpenAPIDocument.errorResponse("Too many requests at once, or PostgreSQL does not answer", retry: true),
+                    ],
+                ] as [String: Any]]
+            }
+        }
+        return paths
+    }
 
     private static func parameter(_ name: String, required: Bool, _ schema: [String: Any], _ description: String = "") -> [String: Any] {
         var parameter: [String: Any] = ["name": name, "in": "query", "required": required, "schema": schema]

@@ -34,8 +34,16 @@ public func buildQuery(
             return .unavailable("PostgreSQL does not answer")
         }
     }
-    router.group().add(middleware: auth.middleware)
-        .get("/api") { request, context in try await route.handle(request, context: context) }
+    let catalog = KairosCatalog(client: postgres, maximumSeries: configuration.kairosMaxSeries)
+    let kairos = KairosRoutes(
+        evaluator: KairosEvaluator(catalog: catalog, aggregates: route.aggregates, client: postgres, maximumPoints: configuration.kairosMaxPoints),
+        catalog: catalog,
+        limit: route.limit,
+        maxBodyBytes: 1 << 20
+    )
+    let data = router.group().add(middleware: auth.middleware)
+    data.get("/api") { request, context in try await route.handle(request, context: context) }
+    kairos.register(on: data)
     // The schema must exist before the first request; migrating here keeps /health closed until it does.
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-query", logger: logger) {
         try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger)

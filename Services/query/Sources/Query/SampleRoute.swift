@@ -53,8 +53,8 @@ struct SampleRoute: Sendable {
                 )
             }
             if let grid = request.buckets {
-                let buckets = try await aggregates.buckets(seriesID: seriesID, grid: grid, function: request.function, logger: logger)
-                return AggregateResponse.body(for: request, grid: grid, buckets: BucketFill.apply(request.fill, to: buckets, grid: grid))
+                let (tier, buckets) = try await aggregates.buckets(seriesID: seriesID, grid: grid, function: request.function, logger: logger)
+                return AggregateResponse.body(for: request, grid: grid, tier: tier, buckets: BucketFill.apply(request.fill, to: buckets, grid: grid))
             }
             let samples = try await sampler.samples(seriesID: seriesID, grid: request.grid, logger: logger)
             return SampleResponse.body(for: request, samples: samples)

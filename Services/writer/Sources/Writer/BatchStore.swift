@@ -15,19 +15,31 @@ public struct BatchStore: Sendable {
         public var inserted: Int
         /// Rows already stored (redeliveries and client retries).
         public var duplicates: Int
+        /// Per series of the batch, the span of times it held: what the change feed announces.
+        public var changes: [SeriesChange]
+        /// Measurements older than raw retention when they arrived: not stored (see `RawRetentionWindow`).
+        public var expired: Int
 
-        public init(inserted: Int, duplicates: Int) {
+        public init(inserted: Int, duplicates: Int, changes: [SeriesChange] = [], expired: Int = 0) {
             self.inserted = inserted
             self.duplicates = duplicates
+            self.changes = changes
+            self.expired = expired
         }
     }
 
     let client: PostgresClient
     let consumerGroup: String
+    /// The open rollup minutes and tier ends of the series this writer holds (see `RollupWriter`).
+    let rollups = RollupMemory()
+    let seriesIDs = SeriesIDCache()
+    let rawRetention: RawRetentionWindow
 
-    public init(client: PostgresClient, consumerGroup: String) {
+    /// - Parameter rawRetention: measurements older than it are not stored; by default everything is.
+    public init(client: PostgresClient, consumerGroup: String, rawRetention: RawRetentionWindow = RawRetentionWindow(period: nil)) {
         self.client = client
         self.consumerGroup = consumerGroup
+        self.rawRetention = rawRetention
     }
 
     /// Stores measurements and advances the stored offsets, atomically.
@@ -43,79 +55,125 @@ public struct BatchStore: Sendable {
         _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], rejected: [RejectedRecord] = [],
         clusterID: String? = nil, logger: Logger, onBackend: @Sendable (Int32) -> Void = { _ in }
     ) async throws -> Outcome {
-        try await client.withTransaction(logger: logger) { connection in
-            for try await pid in try await connection.query("select pg_backend_pid()", logger: logger).decode(Int32.self) { onBackend(pid) }
-            try await connection.query(
+        let (rollups, seriesIDs, consumerGroup) = (self.rollups, self.seriesIDs, self.consumerGroup)
+        var measurements = measurements
+        var expired = 0
+        if let floor = rawRetention.floor(now: WallClock.nowNanoseconds()), measurements.contains(where: { $0.time < floor }) {
+            let arrived = measurements.count
+            measurements.removeAll { $0.time < floor }
+            expired = arrived - measurements.count
+        }
+        do {
+            var (outcome, remembered) = try await client.withTransaction(logger: logger) { [measurements] connection in
+                try await Self.transaction(
+                    measurements, nextOffsets: nextOffsets, rejected: rejected, clusterID: clusterID, consumerGroup: consumerGroup,
+                    rollups: rollups, seriesIDs: seriesIDs, connection: connection, logger: logger, onBackend: onBackend
+                )
+            }
+            rollups.giveBack(remembered)
+            outcome.expired = expired
+            return outcome
+        } catch {
+            // The transaction may or may not have committed: what was remembered may be wrong either way.
+            rollups.forget()
+            throw error
+        }
+    }
+
+    /// Forgets what was remembered about rollups: another writer may store these series now, or a store
+    /// was abandoned without knowing whether it committed.
+    public func forgetRollups() {
+        rollups.forget()
+    }
+
+    private static func transaction(
+        _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], rejected: [RejectedRecord], clusterID: String?,
+        consumerGroup: String, rollups: RollupMemory, seriesIDs: SeriesIDCache, connection: PostgresConnection,
+        logger: Logger, onBackend: @Sendable (Int32) -> Void
+    ) async throws -> (Outcome, RollupMemory.Taken) {
+        var remembered = RollupMemory.Taken(entries: [:], generation: 0)
+        let batch = BatchSeries(measurements)
+        for try await pid in try await connection.query("select pg_backend_pid()", logger: logger).decode(Int32.self) { onBackend(pid) }
+        try await connection.query(
+            """
+            create temp table if not exists writer_staging (
+                seq int not null, domain text not null, tag text not null, ts bigint not null, vals float8[] not null
+            ) on commit delete rows
+            """,
+            logger: logger
+        )
+        var inserted = 0
+        if !measurements.isEmpty {
+            try await connection.copyFrom(table: "writer_staging", columns: ["seq", "domain", "tag", "ts", "vals"], logger: logger) { writer in
+                try await StagingRows.write(measurements, to: writer)
+            }
+            // Labelled series of this batch, taken apart here (usually none: a plain tag is its own name).
+            let labelled = LabelledSeries(measurements)
+            let createdRows = try await connection.query(
                 """
-                create temp table if not exists writer_staging (
-                    seq int not null, domain text not null, tag text not null, ts bigint not null, vals float8[] not null
-                ) on commit delete rows
+                insert into series (domain, tag, name, labels)
+                select distinct s.domain, s.tag, coalesce(l.name, s.tag), coalesce(l.labels::jsonb, '{}'::jsonb)
+                from writer_staging s
+                left join unnest(\(labelled.domains)::text[], \(labelled.tags)::text[], \(labelled.names)::text[], \(labelled.labels)::text[])
+                    as l(domain, tag, name, labels) on l.domain = s.domain and l.tag = s.tag
+                where not exists (select 1 from series e where e.domain = s.domain and e.tag = s.tag)
+                on conflict (domain, tag) do nothing
+                returning id
                 """,
                 logger: logger
             )
-            var inserted = 0
-            if !measurements.isEmpty {
-                try await connection.copyFrom(table: "writer_staging", columns: ["seq", "domain", "tag", "ts", "vals"], logger: logger) { writer in
-                    try await StagingRows.write(measurements, to: writer)
-                }
-                // Labelled series of this batch, taken apart here (usually none: a plain tag is its own name).
-                let labelled = LabelledSeries(measurements)
-                try await connection.query(
-                    """
-                    insert into series (domain, tag, name, labels)
-                    select distinct s.domain, s.tag, coalesce(l.name, s.tag), coalesce(l.labels::jsonb, '{}'::jsonb)
-                    from writer_staging s
-                    left join unnest(\(labelled.domains)::text[], \(labelled.tags)::text[], \(labelled.names)::text[], \(labelled.labels)::text[])
-                        as l(domain, tag, name, labels) on l.domain = s.domain and l.tag = s.tag
-                    where not exists (select 1 from series e where e.domain = s.domain and e.tag = s.tag)
-                    on conflict (domain, tag) do nothing
-                    """,
-                    logger: logger
-                )
-                let rows = try await connection.query(
-                    """
-                    with added as (
-                        insert into measurements (series_id, ts, vals)
-                        select e.id, s.ts, s.vals from writer_staging s join series e on e.domain = s.domain and e.tag = s.tag
-                        order by s.seq
-                        on conflict (series_id, ts) do nothing
-                        returning 1
-                    ) select count(*) from added
-                    """,
-                    logger: logger
-                )
-                for try await count in rows.decode(Int.self) { inserted = count }
-            }
-            if !rejected.isEmpty {
-                try await connection.query(
-                    """
-                    insert into writer_rejected_records (consumer_group, topic, partition, record_offset, record_key, record_value, reason)
-                    select \(consumerGroup), t, p, o, decode(k, 'hex'), decode(v, 'hex'), r
-                    from unnest(\(rejected.map(\.partition.topic))::text[], \(rejected.map(\.partition.partition))::int[],
-                                \(rejected.map(\.offset))::bigint[], \(rejected.map(\.key.hex))::text[], \(rejected.map(\.value.hex))::text[],
-                                \(rejected.map(\.reason))::text[]) as u(t, p, o, k, v, r)
-                    """,
-                    logger: logger
-                )
-            }
-            let partitions = nextOffsets.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
-            if !partitions.isEmpty {
-                let topics = partitions.map(\.topic)
-                let numbers = partitions.map(\.partition)
-                let offsets = partitions.map { nextOffsets[$0] ?? 0 }
-                try await connection.query(
-                    """
-                    insert into writer_offsets (consumer_group, topic, partition, next_offset, cluster_id)
-                    select \(consumerGroup), t, p, o, \(clusterID) from unnest(\(topics)::text[], \(numbers)::int[], \(offsets)::bigint[]) as u(t, p, o)
-                    on conflict (consumer_group, topic, partition) do update
-                    set next_offset = greatest(writer_offsets.next_offset, excluded.next_offset),
-                        cluster_id = coalesce(excluded.cluster_id, writer_offsets.cluster_id), updated_at = now()
-                    """,
-                    logger: logger
-                )
-            }
-            return Outcome(inserted: inserted, duplicates: measurements.count - inserted)
+            // Series this batch created: no row of theirs was stored before, so their rollups start here.
+            var created: Set<Int64> = []
+            for try await id in createdRows.decode(Int64.self) { created.insert(id) }
+            let rows = try await connection.query(
+                """
+                with added as (
+                    insert into measurements (series_id, ts, vals)
+                    select e.id, s.ts, s.vals from writer_staging s join series e on e.domain = s.domain and e.tag = s.tag
+                    order by s.seq
+                    on conflict (series_id, ts) do nothing
+                    returning 1
+                ) select count(*) from added
+                """,
+                logger: logger
+            )
+            for try await count in rows.decode(Int.self) { inserted = count }
+            // The rollup tiers, in the same transaction as the rows they summarise.
+            let ids = try await seriesIDs.ids(of: batch.points.keys, connection: connection, logger: logger)
+            var added: [Int64: [RollupWriter.Point]] = [:]
+            for (key, series) in batch.points { if let id = ids[key] { added[id] = series } }
+            remembered = rollups.take(added.keys)
+            try await RollupWriter(connection: connection, logger: logger).update(added: added, created: created, remembered: &remembered.entries)
         }
+        if !rejected.isEmpty {
+            try await connection.query(
+                """
+                insert into writer_rejected_records (consumer_group, topic, partition, record_offset, record_key, record_value, reason)
+                select \(consumerGroup), t, p, o, decode(k, 'hex'), decode(v, 'hex'), r
+                from unnest(\(rejected.map(\.partition.topic))::text[], \(rejected.map(\.partition.partition))::int[],
+                            \(rejected.map(\.offset))::bigint[], \(rejected.map(\.key.hex))::text[], \(rejected.map(\.value.hex))::text[],
+                            \(rejected.map(\.reason))::text[]) as u(t, p, o, k, v, r)
+                """,
+                logger: logger
+            )
+        }
+        let partitions = nextOffsets.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+        if !partitions.isEmpty {
+            let topics = partitions.map(\.topic)
+            let numbers = partitions.map(\.partition)
+            let offsets = partitions.map { nextOffsets[$0] ?? 0 }
+            try await connection.query(
+                """
+                insert into writer_offsets (consumer_group, topic, partition, next_offset, cluster_id)
+                select \(consumerGroup), t, p, o, \(clusterID) from unnest(\(topics)::text[], \(numbers)::int[], \(offsets)::bigint[]) as u(t, p, o)
+                on conflict (consumer_group, topic, partition) do update
+                set next_offset = greatest(writer_offsets.next_offset, excluded.next_offset),
+                    cluster_id = coalesce(excluded.cluster_id, writer_offsets.cluster_id), updated_at = now()
+                """,
+                logger: logger
+            )
+        }
+        return (Outcome(inserted: inserted, duplicates: measurements.count - inserted, changes: batch.changes), remembered)
     }
 
     /// Ends a backend and rolls back its open transaction, from another connection.

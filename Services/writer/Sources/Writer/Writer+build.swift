@@ -18,9 +18,15 @@ public func buildWriter(
     let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: configuration.kafka.bootstrapServers), logger: logger)
     let changeFeed = ChangeFeed(producer: producer, topic: configuration.changesTopic, logger: logger)
     let schemaReady = ReadySignal()
+    let partitionsReady = ReadySignal()
+    let rawRetention = RawRetentionWindow(period: configuration.retention.effective(.raw))
+    let maintenance = PartitionMaintenance(
+        client: postgres, environmentRetention: configuration.retention, interval: configuration.partitionCheckInterval,
+        rawRetention: rawRetention, schemaReady: partitionsReady, logger: logger
+    )
     let writer = WriterService(
         consumer: consumer,
-        store: BatchStore(client: postgres, consumerGroup: configuration.consumerGroup),
+        store: BatchStore(client: postgres, consumerGroup: configuration.consumerGroup, rawRetention: rawRetention),
         configuration: configuration,
         logger: logger,
         changeFeed: changeFeed,
@@ -37,6 +43,7 @@ public func buildWriter(
     let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-writer", logger: logger) {
         if try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger) {
             schemaReady.open()
+            partitionsReady.open()
         }
     }
     return ServiceAssembly.group(
@@ -45,6 +52,7 @@ public func buildWriter(
             .init(service: producer),
             .init(service: app),
             .init(service: changeFeed),
+            .init(service: maintenance),
             .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),
         ],
         logger: logger

@@ -19,6 +19,10 @@ public struct WriterConfiguration: Sendable {
     /// How long `/health` reports a data loss or offset reset after the writer found it.
     public var dataLossAlert: Duration
     public var partitionCount: Int
+    /// `SLUICE_RETENTION_RAW`, `_1M`, `_1H`: what each tier keeps unless `sluice-admin retention set` says otherwise.
+    public var retention: Retention
+    /// `SLUICE_PARTITION_CHECK_S`: how often partitions are made ahead and expired ones dropped.
+    public var partitionCheckInterval: Duration
     public var postgres: PostgresSettings
     public var http: ServiceAddress
 
@@ -37,6 +41,8 @@ public struct WriterConfiguration: Sendable {
             storeTimeout: try environment.milliseconds("SLUICE_WRITER_STORE_TIMEOUT_MS", default: 30_000, in: 100...3_600_000),
             dataLossAlert: .seconds(try environment.int("SLUICE_WRITER_DATA_LOSS_ALERT_S", default: 900, in: 0...604_800)),
             partitionCount: shared.measurementPartitions,
+            retention: try Retention.fromEnvironment(environment),
+            partitionCheckInterval: .seconds(try environment.int("SLUICE_PARTITION_CHECK_S", default: 300, in: 1...86_400)),
             postgres: try PostgresSettings.fromEnvironment(environment),
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_WRITER_PORT", defaultPort: 8082)
         )

@@ -147,12 +147,16 @@ public final class WriterService: Service, Sendable {
                 metrics.batchSize.record(batch.count)
                 metrics.rowsWritten.increment(by: outcome.inserted)
                 metrics.duplicateRows.increment(by: outcome.duplicates)
+                if outcome.expired > 0 {
+                    PartitionMetrics.expiredPoints.increment(by: outcome.expired)
+                    logger.warning("measurements older than raw retention were not stored", metadata: ["count": "\(outcome.expired)"])
+                }
                 state.withLock { state in
                     state.lastStoreFailure = nil
                     state.positions.merge(nextOffsets) { max($0, $1) }
                 }
                 updateLag()
-                changeFeed?.publish(SeriesChange.summarising(measurements))
+                changeFeed?.publish(outcome.changes)
                 // Counted once the offsets that skip them are stored, so a retried batch reports them once.
                 for record in batch.rejected {
                     metrics.rejectedRecords.increment()
@@ -181,9 +185,14 @@ public final class WriterService: Service, Sendable {
     /// Ends an abandoned store attempt on the server: its transaction rolls back, its connection closes.
     private func abandon(backend pid: Int32?) async {
         metrics.abandonedStores.increment()
+        // Whether it committed is unknown, and it may still give back what it remembered: drop both.
+        store.forgetRollups()
         guard let pid else { return }
         do {
-            let ended = try await store.terminate(backend: pid, logger: logger)
+            // Bounded too: when PostgreSQL's connections were cut, leasing one for the terminate can hang
+            // like the store did, and the writer would then never retry.
+            let (store, logger) = (self.store, self.logger)
+            let ended = try await withAbandoningDeadline(configuration.storeTimeout) { try await store.terminate(backend: pid, logger: logger) }
             logger.warning("abandoned a store attempt that outlasted its deadline", metadata: ["backend": "\(pid)", "terminated": "\(ended)"])
         } catch {
             logger.error("could not terminate an abandoned store attempt", metadata: ["backend": "\(pid)", "error": "\(String(reflecting: error))"])
@@ -192,6 +201,8 @@ public final class WriterService: Service, Sendable {
 
     /// Acts on a rebalance once the pending batch is stored.
     private func apply(_ rebalance: Rebalance) async -> Bool {
+        // Another writer may store these partitions' series from now on.
+        store.forgetRollups()
         switch rebalance {
         case .revoked(let partitions):
             logger.info("partitions revoked", metadata: ["partitions": "\(partitions.count)"])

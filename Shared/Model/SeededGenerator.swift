@@ -1,5 +1,5 @@
 /// SplitMix64: a small, fast generator whose whole output follows from its seed, so a load run can be
-/// repeated exactly.
+/// repeated exactly; the load generator, the fuzzers and the seeded tests share it.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

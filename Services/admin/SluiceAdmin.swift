@@ -1,4 +1,5 @@
-// sluice-admin: creates, lists, rotates and revokes API keys in the database the services read them from.
+// sluice-admin: creates, lists, rotates and revokes API keys in the database the services read them from,
+// and rebuilds the rollup tiers after rows were loaded by SQL.
 import ArgumentParser
 import Foundation
 import Logging
@@ -6,15 +7,51 @@ import PostgresNIO
 import SluiceAuth
 import SluiceRuntime
 import SluiceStorage
+import Synchronization
 
 @main
 struct SluiceAdmin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-admin",
-        abstract: "Administers Sluice: API keys and the master key their secrets derive from.",
+        abstract: "Administers Sluice: API keys, the master key their secrets derive from, the rollup tiers and retention.",
         discussion: "Reads the same SLUICE_PG_* settings as the services, and SLUICE_AUTH_MASTER_KEY (or _FILE) to issue secrets.",
-        subcommands: [Keys.self, NewMasterKey.self]
+        subcommands: [Keys.self, NewMasterKey.self, Rollups.self, RetentionCommand.self]
     )
+}
+
+struct Rollups: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Maintains the rollup tiers.",
+        subcommands: [Rebuild.self]
+    )
+
+    struct Rebuild: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuilds the 1-minute and 1-hour tiers from the raw rows, after rows were loaded into measurements by SQL (the writer keeps tiers only for what it stores). Safe while the services run; takes minutes for tens of millions of rows."
+        )
+
+        func run() async throws {
+            try await AdminEnvironment.withDatabase { client, logger in
+                let started = ContinuousClock.now
+                let lastReport = Mutex(started)
+                let written = try await RollupRebuild.rebuild(client, logger: logger) { done, total, rows in
+                    // Progress on standard error, at most every 2 s, and at the end.
+                    let now = ContinuousClock.now
+                    let due = lastReport.withLock { last in
+                        guard done == total || now - last >= .seconds(2) else { return false }
+                        last = now
+                        return true
+                    }
+                    guard due else { return }
+                    FileHandle.standardError.write(Data("series \(done) of \(total), \(rows) rows read\n".utf8))
+                }
+                for (tier, rows) in written {
+                    print("\(tier.table): \(rows) rows")
+                }
+                print("rebuilt in \(ContinuousClock.now - started)")
+            }
+        }
+    }
 }
 
 struct NewMasterKey: ParsableCommand {
@@ -104,6 +141,17 @@ enum AdminEnvironment {
 
     /// Runs `body` with a key store on a migrated database, so keys can be made before any service ran.
     static func withKeyStore(_ body: @escaping @Sendable (APIKeyStore) async throws -> Void) async throws {
+        try await withDatabase { client, logger in
+            do {
+                try await body(APIKeyStore(client: client, logger: logger))
+            } catch let error as APIKeyStoreError {
+                throw AdminFailure(error.description)
+            }
+        }
+    }
+
+    /// Runs `body` with a client of a migrated database.
+    static func withDatabase(_ body: @escaping @Sendable (PostgresClient, Logger) async throws -> Void) async throws {
         var logger = Logger(label: "sluice-admin")
         // Failures reach the operator as errors thrown below; the client's own chatter would only confuse.
         logger.logLevel = .error
@@ -119,11 +167,7 @@ enum AdminEnvironment {
             } catch {
                 throw AdminFailure("cannot reach or prepare PostgreSQL at \(settings.host):\(settings.port)/\(settings.database): \(String(reflecting: error))")
             }
-            do {
-                try await body(APIKeyStore(client: client, logger: logger))
-            } catch let error as APIKeyStoreError {
-                throw AdminFailure(error.description)
-            }
+            try await body(client, logger)
         }
     }
 }

@@ -1,0 +1,262 @@
+import Logging
+import PostgresNIO
+
+/// Keeps each `TimePartitionedTable`'s slots: made `ahead` of time, dropped whole once past retention.
+///
+/// One round per table is one transaction under an advisory lock, so several writers can run it at once,
+/// and with a lock timeout, so a round that would wait for a long query gives up and is tried again at the
+/// next one instead of queueing every query behind it. Rows are never deleted to expire them: a slot goes
+/// with `drop table`. The catch-alls make this safe to run late: an insert for a time with no slot lands in
+/// `_before` or `_after`, and a round moves `_after`'s rows into the slots it makes.
+public struct PartitionKeeper: Sendable {
+    /// Slots are made this far ahead of now.
+    public static let ahead: Int64 = 2 * 86_400_000_000_000
+    /// At most this many slots are made below the oldest one in a round (a new install with a long retention).
+    static let mostSlotsBack: Int64 = 62
+    static let advisoryLockKey: Int64 = SchemaMigrator.advisoryLockKey + 1
+
+    public struct Report: Sendable, Equatable {
+        public var created: [String] = []
+        public var dropped: [String] = []
+        /// Rows moved from `_after` into slots made for them.
+        public var movedRows = 0
+        /// The start of the oldest slot when nothing is kept below it, else nil (rows in `_before` of unknown age).
+        public var oldestKept: Int64?
+    }
+
+    /// A partition and its bounds; nil is unbounded (`minvalue`/`maxvalue`).
+    public struct Partition: Sendable, Equatable {
+        public var name: String
+        public var low: Int64?
+        public var high: Int64?
+    }
+
+    public let retention: Retention
+
+    public init(retention: Retention) {
+        self.retention = retention
+    }
+
+    /// One round over every table.
+    /// - Returns: per tier name, what the round did; a table whose round failed (lock timeout) is logged and left out.
+    public func maintain(_ client: PostgresClient, now: Int64, logger: Logger) async -> [String: Report] {
+        var reports: [String: Report] = [:]
+        for table in TimePartitionedTable.all {
+            do {
+                reports[table.tier] = try await client.withTransaction(logger: logger) { connection in
+                    try await maintain(table, connection: connection, now: now, logger: logger)
+                }
+            } catch {
+                logger.warning(
+                    "partition maintenance failed; trying again next round",
+                    metadata: ["table": "\(table.table)", "error": "\(String(reflecting: error))"]
+                )
+            }
+        }
+        return reports
+    }
+
+    func maintain(_ table: TimePartitionedTable, connection: PostgresConnection, now: Int64, logger: Logger) async throws -> Report {
+        try await connection.query("set local lock_timeout = '5s'", logger: logger)
+        try await connection.query("select pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
+        var report = Report()
+        var partitions = try await Self.partitions(of: table.table, connection: connection, logger: logger)
+        guard let after = partitions.last, after.name == table.afterName, let afterLow = after.low else {
+            throw PartitionLayoutError(table: table.table, found: partitions.map(\.name))
+        }
+        let cutoff = retention.cutoff(table, now: now)
+        let hashCount = table.hashed ? try await Self.hashPartitionCount(connection, logger: logger) : 0
+        let ddl = SlotStatements(table: table, hashCount: hashCount)
+
+        // Everything is decided first and the new slots are made as tables of their own: dropping, detaching
+        // and attaching lock the whole table (reads and writes wait), so only those come after, and the
+        // lock is held for them alone rather than for making dozens of tables.
+
+        // Past retention: whole partitions, oldest first, never `_after`. An empty `_before` is where the slots
+        // begin, not data to expire: it goes only with a slot above it, and is made again below the new lowest.
+        var before = partitions.first { $0.low == nil }
+        var beforeIsEmpty = true
+        if let before { beforeIsEmpty = try await Self.isEmpty(before.name, connection: connection, logger: logger) }
+        var expired: [Partition] = []
+        if let cutoff {
+            expired = Array(partitions.prefix { $0.name != table.afterName && ($0.high.map { $0 <= cutoff } ?? false) })
+            if expired.map(\.name) == [table.beforeName], beforeIsEmpty {
+                expired = []
+            }
+            partitions.removeAll { partition in expired.contains { $0.name == partition.name } }
+            if let dropped = before, expired.contains(where: { $0.name == dropped.name }) {
+                before = nil
+                beforeIsEmpty = true
+            }
+        }
+
+        // Ahead: the slots `_after` covers up to two days from now. Slots wholly past retention are one gap
+        // partition instead (dropped by the next round), so a long stop costs one table.
+        let wanted = table.slotStart(of: now + Self.ahead) + table.width
+        var ahead: [(low: Int64, high: Int64)] = []
+        var low = afterLow
+        if low < wanted, let cutoff, table.slotStart(of: cutoff) > low {
+            ahead.append((low, table.slotStart(of: cutoff)))
+            low = table.slotStart(of: cutoff)
+        }
+        while low < wanted {
+            ahead.append((low, low + table.width))
+            low += table.width
+        }
+
+        // Below: a `_before` holding nothing is replaced by slots down to the retention's start (a new install
+        // gets its slots at once); one holding rows (the table as it was before time partitions) stays whole
+        // until it expires. Kept forever: slots from now's on (older rows, a backfill, go to `_before`).
+        let lowestSlot = partitions.first { $0.low != nil && $0.name != table.afterName }?.low ?? afterLow
+        var below: [(low: Int64, high: Int64)] = []
+        var newBefore: Int64?
+        if beforeIsEmpty {
+            let target = cutoff.map { max(table.slotStart(of: $0), lowestSlot - Self.mostSlotsBack * table.width) } ?? table.slotStart(of: now)
+            let newLow = min(target, lowestSlot)
+            if before == nil || newLow < lowestSlot {
+                newBefore = newLow
+                below = stride(from: newLow, to: lowestSlot, by: Int(table.width)).map { ($0, $0 + table.width) }
+            }
+            report.oldestKept = newLow
+        }
+
+        for slot in ahead + below {
+            try await ddl.prepare(low: slot.low, high: slot.high, connection: connection, logger: logger)
+        }
+        for partition in expired {
+            try await connection.query(PostgresQuery(unsafeSQL: "drop table \(partition.name)"), logger: logger)
+            report.dropped.append(partition.name)
+        }
+        if !ahead.isEmpty {
+            try await connection.query(PostgresQuery(unsafeSQL: "alter table \(table.table) detach partition \(table.afterName)"), logger: logger)
+            for slot in ahead {
+                try await ddl.attach(low: slot.low, high: slot.high, connection: connection, logger: logger)
+                report.created.append(table.slotName(start: slot.low))
+            }
+            let moved = try await connection.query(
+                PostgresQuery(unsafeSQL: """
+                with moved as (delete from \(table.afterName) where \(table.column) < \(wanted) returning *),
+                     placed as (insert into \(table.table) select * from moved returning 1)
+                select count(*)::int8 from placed
+                """),
+                logger: logger
+            )
+            for try await count in moved.decode(Int64.self) { report.movedRows = Int(count) }
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "alter table \(table.table) attach partition \(table.afterName) for values from (\(wanted)) to (maxvalue)"),
+                logger: logger
+            )
+        }
+        if let newBefore {
+            if let before {
+                try await connection.query(PostgresQuery(unsafeSQL: "drop table \(before.name)"), logger: logger)
+            }
+            for slot in below {
+                try await ddl.attach(low: slot.low, high: slot.high, connection: connection, logger: logger)
+                report.created.append(table.slotName(start: slot.low))
+            }
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "create table \(table.beforeName) partition of \(table.table) for values from (minvalue) to (\(newBefore))"),
+                logger: logger
+            )
+        }
+        if !report.created.isEmpty || !report.dropped.isEmpty {
+            logger.info(
+                "partitions maintained",
+                metadata: ["table": "\(table.table)", "created": "\(report.created)", "dropped": "\(report.dropped)", "moved_rows": "\(report.movedRows)"]
+            )
+        }
+        return report
+    }
+
+    /// The table's partitions, lowest first (`_before` first, `_after` last).
+    public static func partitions(of table: String, connection: PostgresConnection, logger: Logger) async throws -> [Partition] {
+        let rows = try await connection.query(
+            """
+            select c.relname::text, pg_get_expr(c.relpartbound, c.oid)
+            from pg_inherits i join pg_class c on c.oid = i.inhrelid
+            where i.inhparent = to_regclass(\(table))
+            """,
+            logger: logger
+        )
+        var partitions: [Partition] = []
+        for try await (name, bound) in rows.decode((String, String).self) {
+            guard let (low, high) = rangeBounds(bound) else { continue }
+            partitions.append(Partition(name: name, low: low, high: high))
+        }
+        return partitions.sorted { ($0.low ?? .min, $0.name) < ($1.low ?? .min, $1.name) }
+    }
+
+    /// `FOR VALUES FROM (MINVALUE) TO ('1764201600000000000')` → (nil, 1764201600000000000); nil for any
+    /// other kind of bound.
+    static func rangeBounds(_ bound: String) -> (Int64?, Int64?)? {
+        func value(after marker: String) -> Int64?? {
+            guard let start = bound.range(of: marker)?.upperBound,
+                  let end = bound[start...].firstIndex(of: ")")
+            else { return .none }
+            let text = bound[start..<end].filter { $0 != "'" }
+            if text == "MINVALUE" || text == "MAXVALUE" { return .some(nil) }
+            guard let number = Int64(text) else { return .none }
+            return .some(number)
+        }
+        guard case .some(let low) = value(after: "FROM ("), case .some(let high) = value(after: "TO (") else { return nil }
+        return (low, high)
+    }
+
+    static func isEmpty(_ name: String, connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: "select not exists (select 1 from \(name))"), logger: logger)
+        for try await empty in rows.decode(Bool.self) { return empty }
+        return true
+    }
+
+    static func hashPartitionCount(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let rows = try await connection.query("select value from sluice_settings where name = 'measurement_partitions'", logger: logger)
+        for try await value in rows.decode(String.self) {
+            if let count = Int(value), (1...1024).contains(count) { return count }
+        }
+        return 16
+    }
+}
+
+/// The statements that make one slot (and, for `measurements`, its hash partitions): first as a table of
+/// its own, with the parent's columns and primary key, then attached.
+struct SlotStatements {
+    var table: TimePartitionedTable
+    var hashCount: Int
+
+    /// Makes the slot's tables; locks nothing readers or writers of the parent wait for.
+    func prepare(low: Int64, high: Int64, connection: PostgresConnection, logger: Logger) async throws {
+        let name = table.slotName(start: low)
+        try await connection.query(
+            PostgresQuery(unsafeSQL: """
+            create table \(name) (like \(table.table) including all)\(table.hashed ? " partition by hash (series_id)" : "")
+            """),
+            logger: logger
+        )
+        guard table.hashed else { return }
+        for remainder in 0..<hashCount {
+            try await connection.query(
+                PostgresQuery(unsafeSQL: """
+                create table \(name)_p\(zeroPadded(remainder)) partition of \(name) for values with (modulus \(hashCount), remainder \(remainder))
+                """),
+                logger: logger
+            )
+        }
+    }
+
+    func attach(low: Int64, high: Int64, connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "alter table \(table.table) attach partition \(table.slotName(start: low)) for values from (\(low)) to (\(high))"),
+            logger: logger
+        )
+    }
+}
+
+/// The table is not laid out as `PartitionKeeper` keeps it (a schema older than migration 7, or changed by hand).
+public struct PartitionLayoutError: Error, CustomStringConvertible {
+    public var table: String
+    public var found: [String]
+    public var description: String {
+        "\(table) is not range-partitioned by time with a _before and an _after partition (found: \(found.joined(separator: ", ")))"
+    }
+}

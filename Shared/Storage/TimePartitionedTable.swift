@@ -1,0 +1,66 @@
+import Foundation
+
+/// A table split by time into partitions that are dropped whole when their data passes its retention.
+///
+/// Each table is range-partitioned on its time column into slots of `width` (aligned to multiples of
+/// `width` since the epoch), with two catch-alls so that every time has a partition and no insert can
+/// fail: `<table>_before` below the oldest slot and `<table>_after` above the newest. `measurements`'
+/// slots are each hash-partitioned by series, as the whole table was before time partitions; ranges on
+/// the outside keep plans ordered by time and let a whole day go with one `drop table`
+/// (scripts/bench-partitions measures the layouts).
+public struct TimePartitionedTable: Sendable, Equatable {
+    /// The tier's name in settings, metrics and `sluice-admin retention`: "raw", "1m", "1h".
+    public var tier: String
+    public var table: String
+    public var column: String
+    /// Nanoseconds per slot.
+    public var width: Int64
+    /// Each slot is hash-partitioned by `series_id` into `measurement_partitions` (from `sluice_settings`).
+    public var hashed: Bool
+    /// Kept this long unless configured otherwise; nil: forever.
+    public var defaultRetention: Int64?
+
+    static let day: Int64 = 86_400_000_000_000
+
+    public static let raw = TimePartitionedTable(
+        tier: "raw", table: "measurements", column: "ts", width: day, hashed: true, defaultRetention: 7 * day
+    )
+    public static let minute = TimePartitionedTable(
+        tier: RollupTier.minute.name, table: RollupTier.minute.table, column: "bucket", width: 7 * day, hashed: false,
+        defaultRetention: 90 * day
+    )
+    public static let hour = TimePartitionedTable(
+        tier: RollupTier.hour.name, table: RollupTier.hour.table, column: "bucket", width: 30 * day, hashed: false,
+        defaultRetention: nil
+    )
+    /// Finest first: a tier never keeps less than the one below it (the query reads a tier only where it
+    /// is complete, and a tier is rebuilt from the one below).
+    public static let all = [raw, minute, hour]
+
+    public static func named(_ tier: String) -> TimePartitionedTable? {
+        all.first { $0.tier == tier }
+    }
+
+    /// The start of the slot holding `time`.
+    public func slotStart(of time: Int64) -> Int64 {
+        let remainder = time % width
+        return remainder < 0 ? time - remainder - width : time - remainder
+    }
+
+    /// `measurements_20261126`: the table and the UTC date of the slot's start, so names sort by time.
+    public func slotName(start: Int64) -> String {
+        "\(table)_\(Self.utcDate(nanoseconds: start))"
+    }
+
+    public var beforeName: String { "\(table)_before" }
+    public var afterName: String { "\(table)_after" }
+
+    public static func utcDate(nanoseconds: Int64) -> String {
+        let seconds = nanoseconds / 1_000_000_000 - (nanoseconds % 1_000_000_000 < 0 ? 1 : 0)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .gmt
+        let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let (year, month, day) = (parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        return String(format: "%04d%02d%02d", year, month, day)
+    }
+}

@@ -1,0 +1,142 @@
+import BodyFuzzing
+import Logging
+import PostgresNIO
+import SluiceModel
+import SluiceStorage
+import SluiceTestSupport
+import Testing
+import Writer
+
+/// The writer's rollup tiers against the same aggregates computed from the raw rows in one SQL
+/// statement (the migration's backfill), after batches full of late, out-of-order, duplicate and
+/// ragged data: every count, minimum, maximum, first, last and time equal, sums and increases within
+/// 1e-9 relative.
+@Suite(.timeLimit(.minutes(2)))
+struct RollupTests {
+    let logger = Logger(label: "rollup-test")
+
+    struct Row: Equatable {
+        var counts: [Int32]
+        var sums: [Double]
+        var mins: [Double]
+        var maxs: [Double]
+        var firsts: [Double]
+        var lasts: [Double]
+        var increases: [Double]
+        var firstTime: Int64
+        var lastTime: Int64
+        var lastPoint: [Double]
+    }
+
+    func rows(_ client: PostgresClient, from source: String) async throws -> [String: Row] {
+        var rows: [String: Row] = [:]
+        let query = PostgresQuery(unsafeSQL: "select series_id, bucket, counts, sums, mins, maxs, firsts, lasts, increases, first_ts, last_ts, last_point from \(source)")
+        for try await r in try await client.query(query).decode((Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double]).self) {
+            rows["\(r.0)/\(r.1)"] = Row(counts: r.2, sums: r.3, mins: r.4, maxs: r.5, firsts: r.6, lasts: r.7, increases: r.8, firstTime: r.9, lastTime: r.10, lastPoint: r.11)
+        }
+        return rows
+    }
+
+    func close(_ a: [Double], _ b: [Double]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($0), abs($1)) }
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func tiersEqualTheRawRowsAfterLateOutOfOrderAndDuplicateData(seed: UInt64) async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            var generator = SeededGenerator(seed: seed)
+            let minute: Int64 = 60_000_000_000
+            let base: Int64 = 1_700_000_000 * 1_000_000_000 / (3600 * 1_000_000_000) * 3600 * 1_000_000_000
+            // Three series over three hours; points every ~20 s with jitter; sent in shuffled batches.
+            var all: [Measurement] = []
+            for tag in ["r-a", "r-b", "r-c"] {
+                var counter = 0.0
+                for step in 0..<540 {
+                    counter = Int.random(in: 0..<20, using: &generator) == 0 ? Double.random(in: 0..<5, using: &generator) : counter + Double.random(in: 0...3, using: &generator)
+                    let width = Int.random(in: 0..<6, using: &generator) == 0 ? 1 : 3
+                    let values = [counter, Double.random(in: -100...100, using: &generator), Double(step)].prefix(width)
+                    all.append(Measurement(tag: tag, time: base + Int64(step) * 20_000_000_000 + Int64.random(in: 0..<1_000_000, using: &generator), values: Array(values)))
+                }
+            }
+            // Mostly in order (a rolling window shuffled), a tail of stragglers from anywhere, and duplicates.
+            var ordered = all.sorted { $0.time < $1.time }
+            var batches: [[Measurement]] = []
+            var stragglers: [Measurement] = []
+            var carried: [Measurement] = []
+            while !ordered.isEmpty {
+                let take = min(ordered.count, Int.random(in: 20...80, using: &generator))
+                var batch = (carried + ordered.prefix(take)).shuffled(using: &generator)
+                ordered.removeFirst(take)
+                carried = []
+                if Int.random(in: 0..<3, using: &generator) == 0, let late = batch.popLast() { stragglers.append(late) }
+                // A few points a batch late: placed between their neighbours in the writer's memory.
+                for _ in 0..<Int.random(in: 0...3, using: &generator) where batch.count > 1 { carried.append(batch.removeLast()) }
+                batches.append(batch)
+            }
+            batches.append(carried)
+            // The last stragglers come with redeliveries of stored points carrying other values (the stored
+            // ones win), in one batch: new and already-stored rows mixed.
+            #expect(stragglers.count > 5)
+            let lastStragglers = Array(stragglers.suffix(3))
+            stragglers.removeLast(lastStragglers.count)
+            for batch in batches { _ = try await store.store(batch, nextOffsets: [:], logger: logger) }
+            _ = try await store.store(stragglers.shuffled(using: &generator), nextOffsets: [:], logger: logger)
+            let stored = Set(lastStragglers.map { "\($0.tag)/\($0.time)" })
+            let duplicates = all.shuffled(using: &generator).filter { !stored.contains("\($0.tag)/\($0.time)") }.prefix(100)
+                .map { Measurement(tag: $0.tag, time: $0.time, values: [-1]) }
+            let mixed = (Array(duplicates) + lastStragglers).shuffled(using: &generator)
+            #expect(try await store.store(mixed, nextOffsets: [:], logger: logger).inserted == lastStragglers.count)
+            // A writer that starts over (another process, or after a rebalance) remembers nothing and still
+            // closes what it is given exactly.
+            store.forgetRollups()
+            let tail = (0..<30).map { step in
+                Measurement(tag: "r-a", time: base + (540 + Int64(step)) * 20_000_000_000, values: [Double(step), 0, 1])
+            }
+            _ = try await store.store(tail, nextOffsets: [:], logger: logger)
+
+            for (table, step) in [("rollups_1m", minute), ("rollups_1h", 60 * minute)] {
+                try await client.query(PostgresQuery(unsafeSQL: "create table expected_\(table) as " + SchemaMigrator.rollupBackfill(table: "x", step: step).split(separator: "\n").dropFirst().joined(separator: "\n")))
+            }
+            try await expectTiersEqualExpected(client, "the writer's")
+            // `sluice-admin rollups rebuild` folds the rows again, as the writer would have.
+            let rebuilt = try await RollupRebuild.rebuild(client, logger: logger)
+            #expect(rebuilt.map(\.rows).allSatisfy { $0 > 0 })
+            try await expectTiersEqualExpected(client, "rebuilt")
+        }
+    }
+
+    func expectTiersEqualExpected(_ client: PostgresClient, _ whose: String) async throws {
+        for table in ["rollups_1m", "rollups_1h"] {
+            let kept = try await rows(client, from: table)
+            let expected = try await rows(client, from: "expected_\(table)")
+            #expect(kept.count == expected.count && !kept.isEmpty, "\(whose) \(table): \(kept.count) rows, expected \(expected.count)")
+            for (key, want) in expected {
+                guard let got = kept[key] else {
+                    Issue.record("\(whose) \(table) lacks bucket \(key)")
+                    continue
+                }
+                #expect(got.counts == want.counts && got.mins == want.mins && got.maxs == want.maxs, "\(whose) \(table) \(key)")
+                #expect(got.firsts == want.firsts && got.lasts == want.lasts && got.lastPoint == want.lastPoint, "\(whose) \(table) \(key)")
+                #expect(got.firstTime == want.firstTime && got.lastTime == want.lastTime, "\(whose) \(table) \(key)")
+                #expect(close(got.sums, want.sums) && close(got.increases, want.increases), "\(whose) \(table) \(key): \(got.increases) vs \(want.increases)")
+            }
+        }
+    }
+
+    /// The latest time Sluice stores, and the minutes and hours around it, roll up without overflowing.
+    @Test func theLatestTimesRollUp() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            let latest = MeasurementLimits.latestTime
+            let times = [latest - 3_700_000_000_000, latest - 61_000_000_000, latest - 7_000_000_000, latest]
+            for time in times { _ = try await store.store([Measurement(tag: "edge", time: time, values: [1])], nextOffsets: [:], logger: logger) }
+            _ = try await store.store([Measurement(tag: "edge", time: latest - 30_000_000_000, values: [2])], nextOffsets: [:], logger: logger)
+            var minutes = 0
+            for try await count in try await client.query("select count(*) from rollups_1m").decode(Int.self) { minutes = count }
+            #expect(minutes >= 2)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import SluiceRuntime
+import SluiceStorage
+import Testing
+
+/// Retention periods as operators write them, how tiers keep at least what the tier below keeps, and the
+/// slot arithmetic partitions are named and bounded by.
+struct RetentionTests {
+    let hour: Int64 = 3_600_000_000_000
+    let day: Int64 = 86_400_000_000_000
+
+    @Test func periodsParseAndPrintInTheirShortestForm() throws {
+        #expect(try Retention.parse("7d") == 7 * day)
+        #expect(try Retention.parse(" 36H ") == 36 * hour)
+        #expect(try Retention.parse("90m") == 90 * 60_000_000_000)
+        #expect(try Retention.parse("2w") == 14 * day)
+        #expect(try Retention.parse("forever") == nil)
+        for bad in ["", "7", "d", "-1d", "0d", "1.5d", "7y", "30m", "seven days", "99999999w"] {
+            #expect(throws: RetentionError.self, "\(bad)") { try Retention.parse(bad) }
+        }
+        #expect(Retention.format(14 * day) == "14d")
+        #expect(Retention.format(36 * hour) == "36h")
+        #expect(Retention.format(90 * 60_000_000_000) == "90m")
+        #expect(Retention.format(nil) == "forever")
+        for text in ["1h", "25h", "7d", "365d", "forever"] {
+            #expect(Retention.format(try Retention.parse(text)) == text)
+        }
+    }
+
+    @Test func aCoarserTierKeepsAtLeastWhatTheTierBelowKeeps() {
+        let retention = Retention(periods: ["raw": 30 * day, "1m": 7 * day, "1h": 400 * day])
+        #expect(retention.effective(.raw) == 30 * day)
+        #expect(retention.effective(.minute) == 30 * day)
+        #expect(retention.effective(.hour) == 400 * day)
+        #expect(Retention(periods: ["1m": 7 * day]).effective(.minute) == nil, "raw kept forever: so is everything above it")
+        #expect(Retention.defaults.effective(.raw) == 7 * day)
+        #expect(Retention.defaults.effective(.minute) == 90 * day)
+        #expect(Retention.defaults.effective(.hour) == nil)
+        #expect(Retention.defaults.cutoff(.raw, now: 10 * day) == 3 * day)
+    }
+
+    @Test func theEnvironmentOverridesTheDefaultsAndNamesABadVariable() throws {
+        let retention = try Retention.fromEnvironment(EnvironmentReader(["SLUICE_RETENTION_RAW": "2d", "SLUICE_RETENTION_1H": "3650d"]))
+        #expect(retention.periods == ["raw": 2 * day, "1m": 90 * day, "1h": 3650 * day])
+        #expect(try Retention.fromEnvironment(EnvironmentReader(["SLUICE_RETENTION_1M": "forever"])).periods["1m"] == nil)
+        #expect(throws: ConfigurationError.self) { try Retention.fromEnvironment(EnvironmentReader(["SLUICE_RETENTION_1M": "ninety"])) }
+        do {
+            _ = try Retention.fromEnvironment(EnvironmentReader(["SLUICE_RETENTION_1M": "ninety"]))
+        } catch {
+            #expect(error.variable == "SLUICE_RETENTION_1M")
+        }
+    }
+
+    @Test func slotsAlignToTheirWidthSinceTheEpochOnBothSidesOfIt() {
+        let raw = TimePartitionedTable.raw
+        #expect(raw.slotStart(of: 0) == 0)
+        #expect(raw.slotStart(of: day - 1) == 0)
+        #expect(raw.slotStart(of: -1) == -day)
+        #expect(raw.slotStart(of: -day) == -day)
+        // 2026-11-26 12:00 UTC.
+        let noon: Int64 = 1_795_694_400 * 1_000_000_000
+        #expect(raw.slotName(start: raw.slotStart(of: noon)) == "measurements_20261126")
+        #expect(raw.slotName(start: -day) == "measurements_19691231")
+        let week = TimePartitionedTable.minute
+        #expect(week.slotStart(of: noon) % (7 * day) == 0 && noon - week.slotStart(of: noon) < 7 * day)
+        #expect(TimePartitionedTable.named("1h") == .hour && TimePartitionedTable.named("2h") == nil)
+    }
+}
