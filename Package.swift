@@ -206,6 +206,7 @@ let package = Package(
             name: "sluice-producer",
             dependencies: [
                 "LoadGen",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -291,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "Writer", "SluiceTestSupport", "BodyFuzzing",
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "Writer", "SluiceTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/IntegrationTests"

@@ -1,4 +1,3 @@
-import BodyFuzzing
 import Logging
 import PostgresNIO
 import SluiceModel

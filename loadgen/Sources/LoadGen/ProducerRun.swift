@@ -10,6 +10,7 @@ public final class ProducerRun: Sendable {
     private let client: HTTPClient
     private let statistics = Mutex(ProducerStatistics())
     private let inFlight = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
     private let print: @Sendable (String) -> Void
 
     public init(configuration: ProducerConfiguration, client: HTTPClient = .shared, print: @escaping @Sendable (String) -> Void = { Swift.print($0) }) {
@@ -18,7 +19,13 @@ public final class ProducerRun: Sendable {
         self.print = print
     }
 
-    /// Runs for the configured duration, then waits (up to 60 s) for requests still in flight.
+    /// Ends the offering early (on SIGTERM or SIGINT): `run()` then waits for the requests in flight and
+    /// returns, so the ledger holds every message acknowledged and a script can end a load when it is done.
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+    }
+
+    /// Runs for the configured duration or until `stop()`, then waits for requests still in flight.
     public func run() async -> ProducerStatistics {
         var source = MessageSource(tags: configuration.tags, valuesPerMessage: configuration.valuesPerMessage, seed: configuration.seed)
         let started = ContinuousClock.now
@@ -27,7 +34,7 @@ public final class ProducerRun: Sendable {
         var lastProgress = (at: started, offered: 0, accepted: 0)
         await withDiscardingTaskGroup { group in
             var generated = 0
-            while ContinuousClock.now - started < configuration.duration {
+            while ContinuousClock.now - started < configuration.duration, !stopped.load(ordering: .relaxed) {
                 let elapsed = ContinuousClock.now - started
                 let due = configuration.schedule.messagesDue(after: elapsed)
                 statistics.withLock { $0.due = due }

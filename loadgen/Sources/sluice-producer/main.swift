@@ -3,6 +3,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import LoadGen
+import UnixSignals
 
 @main
 struct ProducerCommand: AsyncParsableCommand {
@@ -38,8 +39,29 @@ struct ProducerCommand: AsyncParsableCommand {
         )
         print("[producer] \(schedule) for \(duration) s to \(url), \(batch) per request, \(concurrency) in flight")
         let statistics = try await HTTPClient.withLoadClient(connections: concurrency) { client in
-            await ProducerRun(configuration: configuration, client: client).run()
+            let producer = ProducerRun(configuration: configuration, client: client)
+            let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+            return await withTaskGroup(of: ProducerStatistics?.self) { group in
+                group.addTask {
+                    for await signal in signals {
+                        print("[producer] \(signal): no more offers; waiting for the requests in flight")
+                        producer.stop()
+                        break
+                    }
+                    return nil
+                }
+                group.addTask { await producer.run() }
+                var statistics: ProducerStatistics?
+                while let finished = await group.next() {
+                    if let finished {
+                        statistics = finished
+                        group.cancelAll()
+                    }
+                }
+                return statistics
+            }
         }
+        guard let statistics else { throw ExitCode(1) }  // run() always returns; the signal task never does
         try statistics.ledger.write(to: URL(fileURLWithPath: ledger))
         for line in statistics.summaryLines { print("[producer] \(line)") }
         print("[producer] ledger: \(ledger) (\(statistics.ledger.entries.count) tags, \(statistics.ledger.total) messages)")
