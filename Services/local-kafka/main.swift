@@ -2,14 +2,19 @@
 //
 // It speaks the real Kafka protocol (producers, the idempotent producer, consumer groups) but keeps
 // everything in memory and only about the newest 5 MB per partition (fixed inside librdkafka), so what
-// it can hold for a writer that falls behind grows with the partition count: 64 partitions hold about
-// 2.9M messages of ten values, 14 s of a 200k msg/s peak. 128 made 1000-message POSTs 60% slower
-// (smaller batches per partition) without holding more than ingest's backlog limit lets in; see
+// it can hold for a writer that falls behind grows with the partition count: 16 partitions hold about
+// 720k messages of ten values, more than ingest's backlog limit lets in (20,000 per partition); see
 // BENCHMARKS.md "Overload". It exists for local runs and tests; deployments use Apache Kafka.
+//
+// Its CPU goes mostly to one loop: each Fetch finds the message set holding the fetch offset by walking
+// the partition's list of sets from the oldest (librdkafka's rdkafka_mock.c, "FIXME: Maintain an index"),
+// and answers one set per partition. Many partitions cut each POST into many small sets, which makes the
+// lists long and the fetch rounds many: at 64 partitions it cost more CPU than the rest of the pipeline.
+// BENCHMARKS.md "The local broker" has the profile and the A/B pairs behind 16.
 //
 // Environment:
 //   SLUICE_LOCAL_KAFKA_TOPICS        topics to create, "name:partitions,..." (default
-//                                    "sluice.measurements:64,sluice.changes:8")
+//                                    "sluice.measurements:16,sluice.changes:8")
 //   SLUICE_LOCAL_KAFKA_ADDRESS_FILE  when set, the bootstrap address is also written to this file
 // It prints "bootstrap=HOST:PORT" on standard output and runs until SIGTERM or SIGINT.
 
@@ -32,7 +37,7 @@ func parseTopics(_ spec: String) -> [(name: String, partitions: Int32)] {
 }
 
 let environment = ProcessInfo.processInfo.environment
-let topics = parseTopics(environment["SLUICE_LOCAL_KAFKA_TOPICS"] ?? "sluice.measurements:64,sluice.changes:8")
+let topics = parseTopics(environment["SLUICE_LOCAL_KAFKA_TOPICS"] ?? "sluice.measurements:16,sluice.changes:8")
 
 // Block the stop signals before any librdkafka thread starts, so that only sigwait below receives them.
 var stopSignals = sigset_t()
@@ -44,6 +49,12 @@ pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 guard let conf = rd_kafka_conf_new() else { fail("could not allocate a librdkafka configuration") }
 var errorText = [CChar](repeating: 0, count: 512)
 _ = rd_kafka_conf_set(conf, "log_level", "3", &errorText, errorText.count)  // the host handle never connects; keep its warnings quiet
+// The mock cluster's sockets take this handle's settings. With Nagle's algorithm on, a response written
+// in pieces can wait for the client's delayed ACK: at 500 msg/s a POST's acknowledgement took p50 53 ms
+// with it and 13 ms without (BENCHMARKS.md "The local broker").
+guard rd_kafka_conf_set(conf, "socket.nagle.disable", "true", &errorText, errorText.count) == RD_KAFKA_CONF_OK else {
+    fail("could not turn Nagle's algorithm off for the broker's sockets")
+}
 guard let host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {
     fail("could not create the librdkafka handle that hosts the cluster")
 }

@@ -11,10 +11,17 @@ public struct KafkaConfiguration: Sendable {
         self.properties = properties
     }
 
+    /// What every Sluice client sets, under its own defaults and the explicit properties.
+    ///
+    /// `socket.nagle.disable`: librdkafka leaves Nagle's algorithm on by default, so a small request sent
+    /// while an earlier one is unacknowledged can wait for the broker's delayed ACK (tens of ms); Kafka's
+    /// own Java clients and brokers always set TCP_NODELAY. Every Sluice request is latency-bound.
+    static let clientDefaults = ["socket.nagle.disable": "true"]
+
     /// Builds a `rd_kafka_conf_t`, failing with the name of the property librdkafka refused.
     func makeNativeConfiguration(defaults: [String: String]) throws(KafkaError) -> OpaquePointer {
         guard let conf = rd_kafka_conf_new() else { throw KafkaError("could not allocate a configuration") }
-        var merged = defaults.merging(properties) { _, explicit in explicit }
+        var merged = Self.clientDefaults.merging(defaults) { _, own in own }.merging(properties) { _, explicit in explicit }
         merged["bootstrap.servers"] = bootstrapServers
         var errorText = [CChar](repeating: 0, count: 512)
         for (name, value) in merged.sorted(by: { $0.key < $1.key }) {

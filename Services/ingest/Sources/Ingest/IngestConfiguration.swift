@@ -32,7 +32,9 @@ public struct IngestConfiguration: Sendable {
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> IngestConfiguration {
         let deliveryTimeout = try environment.int("SLUICE_KAFKA_DELIVERY_TIMEOUT_MS", default: 5000, in: 100...300_000)
-        let linger = try environment.int("SLUICE_KAFKA_LINGER_MS", default: 2, in: 0...1000)
+        // 10 ms gathers concurrent POSTs into one produce request: fewer, larger message sets cost the
+        // broker less, and the acknowledgement came sooner for it (BENCHMARKS.md "The local broker").
+        let linger = try environment.int("SLUICE_KAFKA_LINGER_MS", default: 10, in: 0...1000)
         let shared = try PipelineSettings.fromEnvironment(environment)
         return IngestConfiguration(
             kafka: KafkaConfiguration(
