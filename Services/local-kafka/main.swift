@@ -50,8 +50,8 @@ guard let conf = rd_kafka_conf_new() else { fail("could not allocate a librdkafk
 var errorText = [CChar](repeating: 0, count: 512)
 _ = rd_kafka_conf_set(conf, "log_level", "3", &errorText, errorText.count)  // the host handle never connects; keep its warnings quiet
 // The mock cluster's sockets take this handle's settings. With Nagle's algorithm on, a response written
-// in pieces can wait for the client's delayed ACK: at 500 msg/s a POST's acknowledgement took p50 53 ms
-// with it and 13 ms without (BENCHMARKS.md "The local broker").
+// in pieces can wait for the client's delayed ACK: at 500 msg/s a POST's acknowledgement took p50 48 ms
+// with it and 6 ms without (BENCHMARKS.md "The local broker").
 guard rd_kafka_conf_set(conf, "socket.nagle.disable", "true", &errorText, errorText.count) == RD_KAFKA_CONF_OK else {
     fail("could not turn Nagle's algorithm off for the broker's sockets")
 }
