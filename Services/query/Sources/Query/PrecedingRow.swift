@@ -32,10 +32,12 @@ struct PrecedingRow {
         let upper = inclusive ? time : time - 1
         let dayBefore = upper > .min + Self.firstLook ? upper - Self.firstLook : .min
         if let row = try await newest(seriesID: seriesID, from: dayBefore, through: upper, logger: logger) { return .row(time: row.0, values: row.1) }
+        // The newest closed hour holding a row at or before the time: an hour that starts before it but
+        // whose rows all come after it (the time falls inside the hour) would point at an empty range.
         let hours = try await client.query(
             """
             select bucket from \(unescaped: RollupTier.hour.table)
-            where series_id = \(seriesID) and bucket <= \(upper) order by bucket desc limit 1
+            where series_id = \(seriesID) and bucket <= \(upper) and first_ts <= \(upper) order by bucket desc limit 1
             """,
             logger: logger
         )
