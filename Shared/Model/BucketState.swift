@@ -1,10 +1,16 @@
-/// Everything an aggregate needs to know about one series' points within one time bucket, per value
-/// index: count, sum, minimum, maximum, first, last and the counter increase; plus the bucket's first
-/// and last point times and the last point's values (the predecessor of whatever comes next).
+/// Everything an aggregate needs to know about one series' points within one time block, per value
+/// index: count, sum, minimum, maximum, first, last and the counter increase; plus the block's first
+/// and last point times and its first and last points.
 ///
 /// One type serves `/api`'s raw-row aggregation and the writer's rollup tiers, so an answer from a tier
-/// is the answer from the raw rows by construction. A point's increase is counted against the point
-/// before it in the series (`previous`), wherever that lies; a fall counts as a counter reset.
+/// is the answer from the raw rows by construction.
+///
+/// A block is self-contained: its increase counts each point against the point before it *inside the
+/// block*, and the term that joins two blocks (the later block's first point against the earlier one's
+/// last) is added by `append`. So a late point changes its own block and nothing else, and a block can
+/// be rebuilt from its own rows alone. The increase of a block with a known predecessor (the point before
+/// a `/api` bucket) adds that point's term with `countIncrease(after:)`. This is how Thanos and the
+/// TimescaleDB Toolkit keep counter summaries. A fall counts as a counter reset.
 public struct BucketState: Sendable, Equatable {
     public var counts: [Int32]
     public var sums: [Double]
@@ -15,10 +21,13 @@ public struct BucketState: Sendable, Equatable {
     public var increases: [Double]
     public var firstTime: Int64
     public var lastTime: Int64
+    /// The block's first point, whose increase against whatever came before is `append`'s to count. Empty
+    /// for a tier row migrated from before blocks were self-contained: its increases already count it.
+    public var firstPoint: [Double]
     public var lastPoint: [Double]
 
-    /// A bucket holding one point.
-    public init(time: Int64, values: [Double], previous: [Double]?) {
+    /// A block holding one point.
+    public init(time: Int64, values: [Double]) {
         counts = []
         sums = []
         minimums = []
@@ -28,13 +37,14 @@ public struct BucketState: Sendable, Equatable {
         increases = []
         firstTime = time
         lastTime = time
+        firstPoint = values
         lastPoint = values
-        absorb(values, previous: previous)
+        absorb(values, previous: nil)
     }
 
     public init(
         counts: [Int32], sums: [Double], minimums: [Double], maximums: [Double], firsts: [Double], lasts: [Double],
-        increases: [Double], firstTime: Int64, lastTime: Int64, lastPoint: [Double]
+        increases: [Double], firstTime: Int64, lastTime: Int64, firstPoint: [Double], lastPoint: [Double]
     ) {
         self.counts = counts
         self.sums = sums
@@ -45,22 +55,24 @@ public struct BucketState: Sendable, Equatable {
         self.increases = increases
         self.firstTime = firstTime
         self.lastTime = lastTime
+        self.firstPoint = firstPoint
         self.lastPoint = lastPoint
     }
 
-    /// Adds a point later than every point in the bucket.
-    /// - Parameter previous: the point before it in the series (the bucket's last, or one before the bucket).
-    public mutating func add(time: Int64, values: [Double], previous: [Double]?) {
+    /// Adds a point later than every point in the block; its increase counts against the block's last.
+    public mutating func add(time: Int64, values: [Double]) {
         precondition(time > lastTime, "points are added in increasing time order")
+        let previous = lastPoint
         lastTime = time
         lastPoint = values
         absorb(values, previous: previous)
     }
 
-    /// Appends the state of points all later than this bucket's (the rest of a longer bucket, or the
-    /// next minute of an hour). Its increases were counted from its own predecessors, so they add.
+    /// Appends a block of points all later than this one's (the next minute of an hour, the next hour of
+    /// a day). Its increase adds, with the term joining its first point to this block's last.
     public mutating func append(_ later: BucketState) {
         precondition(later.firstTime > lastTime, "appended points must all be later")
+        let joining = Self.contribution(of: later.firstPoint, after: lastPoint)
         widen(to: later.counts.count)
         for index in later.counts.indices where later.counts[index] > 0 {
             if counts[index] == 0 {
@@ -74,10 +86,19 @@ public struct BucketState: Sendable, Equatable {
             counts[index] += later.counts[index]
             sums[index] += later.sums[index]
             lasts[index] = later.lasts[index]
+            if index < joining.count { increases[index] += joining[index] }
             increases[index] += later.increases[index]
         }
         lastTime = later.lastTime
         lastPoint = later.lastPoint
+    }
+
+    /// Counts the first point's increase against the point before the block (a `/api` bucket's
+    /// predecessor, wherever it lies). Once per block, before anything is appended to it.
+    public mutating func countIncrease(after previous: [Double]) {
+        for (index, term) in Self.contribution(of: firstPoint, after: previous).enumerated() where index < increases.count {
+            increases[index] = term + increases[index]
+        }
     }
 
     /// A point's increase per value index against the point before it in the series: `v − p` when the
@@ -89,24 +110,33 @@ public struct BucketState: Sendable, Equatable {
         }
     }
 
-    /// Every index has the same count: each point in the bucket had the same number of values.
+    /// Every index has the same count: each point in the block had the same number of values.
     public var isUniform: Bool { counts.allSatisfy { $0 == counts.first } }
 
-    /// Adds a point at any time inside the bucket (a late one), given its own increase against its
-    /// predecessor. Exact only when the bucket is uniform and the point has as many values; returns false
-    /// (and changes nothing) otherwise, and the caller rebuilds the bucket from the rows.
-    public mutating func insert(time: Int64, values: [Double], increase: [Double]) -> Bool {
-        guard isUniform, values.count == counts.count, time != firstTime, time != lastTime else { return false }
+    /// Adds a point at any time inside the block (a late one), given its neighbours in the series when
+    /// they are in this block (nil when the point becomes the block's first or last). Exact only when the
+    /// block is uniform and the point has as many values; returns false (and changes nothing) otherwise,
+    /// and the caller rebuilds the block from the rows.
+    public mutating func insert(time: Int64, values: [Double], before: [Double]?, after: [Double]?) -> Bool {
+        guard isUniform, values.count == counts.count, time != firstTime, time != lastTime,
+              (before == nil) == (time < firstTime), (after == nil) == (time > lastTime)
+        else { return false }
+        // The point's own term and its successor's now counted from it, less the successor's old term.
+        let own = Self.contribution(of: values, after: before)
+        let successorNow = after.map { Self.contribution(of: $0, after: values) } ?? []
+        let successorWas = after.map { Self.contribution(of: $0, after: before) } ?? []
         for index in values.indices {
             counts[index] += 1
             sums[index] += values[index]
             minimums[index] = Swift.min(minimums[index], values[index])
             maximums[index] = Swift.max(maximums[index], values[index])
-            increases[index] += increase[index]
+            increases[index] += own[index]
+            if index < successorNow.count { increases[index] += successorNow[index] - successorWas[index] }
         }
         if time < firstTime {
             firstTime = time
             firsts = values
+            firstPoint = values
         }
         if time > lastTime {
             lastTime = time
@@ -114,11 +144,6 @@ public struct BucketState: Sendable, Equatable {
             lastPoint = values
         }
         return true
-    }
-
-    /// Adjusts a point's increase after a late point became its new predecessor.
-    public mutating func adjustIncrease(by delta: [Double]) {
-        for index in delta.indices where index < increases.count { increases[index] += delta[index] }
     }
 
     private mutating func absorb(_ values: [Double], previous: [Double]?) {

@@ -50,7 +50,6 @@ public enum RollupRebuild {
         var written = [0, 0]
         var open: (bucket: Int64, state: BucketState)?
         var openHour: (bucket: Int64, state: BucketState)?
-        var previous: [Double]?
         var read = 0
 
         func closeHour() {
@@ -92,12 +91,11 @@ public enum RollupRebuild {
                 read += 1
                 let bucket = minute.bucket(of: time)
                 if open?.bucket == bucket {
-                    open?.state.add(time: time, values: values, previous: previous)
+                    open?.state.add(time: time, values: values)
                 } else {
                     closeMinute()
-                    open = (bucket, BucketState(time: time, values: values, previous: previous))
+                    open = (bucket, BucketState(time: time, values: values))
                 }
-                previous = values
             }
             try await flush(&minutes, into: minute, counted: &written[0])
             try await flush(&hours, into: hour, counted: &written[1])

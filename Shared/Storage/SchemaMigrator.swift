@@ -203,6 +203,18 @@ public struct SchemaMigrator: Sendable {
                     timePartitioning(table, columns: table.hashed ? measurementColumns : rollupColumns)
                 }
             ),
+            Migration(
+                version: 8,
+                summary: "self-contained rollup blocks: each tier row keeps its first point and counts only its own points' increases",
+                statements: RollupTier.all.flatMap { tier in
+                    [
+                        "alter table \(tier.table) add column first_point float8[] not null default '{}'",
+                        Self.selfContainedIncreases(table: tier.table),
+                        "alter table \(tier.table) alter column first_point drop default",
+                        "comment on column \(tier.table).increases is 'Counter increase of the points inside the bucket, each against the point before it in the bucket (a fall counts as a reset); the term joining the first point to the bucket before is counted when buckets are appended. Empty first_point: a row from before migration 8 whose increases count that term already.'",
+                    ]
+                }
+            ),
         ]
     }
 
@@ -229,6 +241,25 @@ public struct SchemaMigrator: Sendable {
             "alter table \(name) attach partition \(table.beforeName) for values from (minvalue) to (\(firstSlot))",
             "comment on table \(name) is 'Range-partitioned on \(key): slots of \(width / 86_400_000_000_000) day(s) made ahead and dropped whole past retention by the writer (PartitionKeeper); \(table.beforeName) and \(table.afterName) catch times outside the slots.'",
         ]
+    }
+
+    /// Takes the term joining each tier row's first point to the point before it out of its increases
+    /// (where the first point is still stored; the point before is the previous row's last, as every
+    /// closed bucket holding points has a row) and records the first point. Rows whose first point has
+    /// passed raw retention keep their increases and an empty first point, which appending then leaves
+    /// as it is: the same totals as before.
+    static func selfContainedIncreases(table: String) -> String {
+        """
+        update \(table) r set first_point = f.vals,
+            increases = case when p.before is null then r.increases else array(
+                select case when u.i > cardinality(p.before) or u.i > cardinality(f.vals) then u.inc
+                            when f.vals[u.i] >= p.before[u.i] then u.inc - (f.vals[u.i] - p.before[u.i])
+                            else u.inc - f.vals[u.i] end
+                from unnest(r.increases) with ordinality as u(inc, i) order by u.i) end
+        from (select series_id, bucket, lag(last_point) over (partition by series_id order by bucket) as before from \(table)) p,
+             measurements f
+        where p.series_id = r.series_id and p.bucket = r.bucket and f.series_id = r.series_id and f.ts = r.first_ts
+        """
     }
 
     /// The tier for rows stored before tiers existed, computed in one statement with the same rules

@@ -7,9 +7,9 @@ import Testing
 import Writer
 
 /// The writer's rollup tiers against the same aggregates computed from the raw rows in one SQL
-/// statement (the migration's backfill), after batches full of late, out-of-order, duplicate and
-/// ragged data: every count, minimum, maximum, first, last and time equal, sums and increases within
-/// 1e-9 relative.
+/// statement (`expectedTier`, written apart from the Swift that folds), after batches full of late,
+/// out-of-order, duplicate and ragged data: every count, minimum, maximum, first, last, point and time
+/// equal, sums and increases within 1e-9 relative (PostgreSQL's `sum` adds in its own order).
 @Suite(.timeLimit(.minutes(2)))
 struct RollupTests {
     let logger = Logger(label: "rollup-test")
@@ -24,14 +24,19 @@ struct RollupTests {
         var increases: [Double]
         var firstTime: Int64
         var lastTime: Int64
+        var firstPoint: [Double]
         var lastPoint: [Double]
     }
 
     func rows(_ client: PostgresClient, from source: String) async throws -> [String: Row] {
         var rows: [String: Row] = [:]
-        let query = PostgresQuery(unsafeSQL: "select series_id, bucket, counts, sums, mins, maxs, firsts, lasts, increases, first_ts, last_ts, last_point from \(source)")
-        for try await r in try await client.query(query).decode((Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double]).self) {
-            rows["\(r.0)/\(r.1)"] = Row(counts: r.2, sums: r.3, mins: r.4, maxs: r.5, firsts: r.6, lasts: r.7, increases: r.8, firstTime: r.9, lastTime: r.10, lastPoint: r.11)
+        let query = PostgresQuery(
+            unsafeSQL: "select series_id, bucket, counts, sums, mins, maxs, firsts, lasts, increases, first_ts, last_ts, first_point, last_point from \(source)"
+        )
+        for try await r in try await client.query(query).decode((Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double], [Double]).self) {
+            rows["\(r.0)/\(r.1)"] = Row(
+                counts: r.2, sums: r.3, mins: r.4, maxs: r.5, firsts: r.6, lasts: r.7, increases: r.8, firstTime: r.9, lastTime: r.10, firstPoint: r.11, lastPoint: r.12
+            )
         }
         return rows
     }
@@ -46,7 +51,6 @@ struct RollupTests {
             try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
             let store = BatchStore(client: client, consumerGroup: "g")
             var generator = SeededGenerator(seed: seed)
-            let minute: Int64 = 60_000_000_000
             let base: Int64 = 1_700_000_000 * 1_000_000_000 / (3600 * 1_000_000_000) * 3600 * 1_000_000_000
             // Three series over three hours; points every ~20 s with jitter; sent in shuffled batches.
             var all: [Measurement] = []
@@ -95,9 +99,7 @@ struct RollupTests {
             }
             _ = try await store.store(tail, nextOffsets: [:], logger: logger)
 
-            for (table, step) in [("rollups_1m", minute), ("rollups_1h", 60 * minute)] {
-                try await client.query(PostgresQuery(unsafeSQL: "create table expected_\(table) as " + SchemaMigrator.rollupBackfill(table: "x", step: step).split(separator: "\n").dropFirst().joined(separator: "\n")))
-            }
+            try await createExpectedTiers(client)
             try await expectTiersEqualExpected(client, "the writer's")
             // `sluice-admin rollups rebuild` folds the rows again, as the writer would have.
             let rebuilt = try await RollupRebuild.rebuild(client, logger: logger)
@@ -117,10 +119,90 @@ struct RollupTests {
                     continue
                 }
                 #expect(got.counts == want.counts && got.mins == want.mins && got.maxs == want.maxs, "\(whose) \(table) \(key)")
-                #expect(got.firsts == want.firsts && got.lasts == want.lasts && got.lastPoint == want.lastPoint, "\(whose) \(table) \(key)")
+                #expect(got.firsts == want.firsts && got.lasts == want.lasts, "\(whose) \(table) \(key)")
+                #expect(got.firstPoint == want.firstPoint && got.lastPoint == want.lastPoint, "\(whose) \(table) \(key)")
                 #expect(got.firstTime == want.firstTime && got.lastTime == want.lastTime, "\(whose) \(table) \(key)")
                 #expect(close(got.sums, want.sums) && close(got.increases, want.increases), "\(whose) \(table) \(key): \(got.increases) vs \(want.increases)")
             }
+        }
+    }
+
+    /// Tiers kept before migration 8 counted each row's first point against the point before the row;
+    /// the migration takes that term out and records the first point, so the rows equal what the writer
+    /// keeps now.
+    @Test func migrationEightMakesStoredTierRowsSelfContained() async throws {
+        try await TestDatabase.with { _, client in
+            let migrator = SchemaMigrator(partitionCount: 2)
+            try await migrator.migrate(client, logger: logger, through: 7)
+            // Two series over two hours, ragged, with counter resets, written as an old writer would have
+            // kept them: rows, then tiers by the old rules (migration 6's backfill).
+            var generator = SeededGenerator(seed: 8)
+            let base: Int64 = 1_700_000_000 * 1_000_000_000 / 3_600_000_000_000 * 3_600_000_000_000
+            for tag in ["m-a", "m-b"] {
+                try await client.query("insert into series (tag, domain) values (\(tag), 'default')")
+                var counter = 0.0
+                var times: [Int64] = [], values: [String] = []
+                for step in 0..<400 {
+                    counter = Int.random(in: 0..<15, using: &generator) == 0 ? 1 : counter + Double(Int.random(in: 0...4, using: &generator))
+                    let width = Int.random(in: 0..<5, using: &generator) == 0 ? 1 : 2
+                    times.append(base + Int64(step) * 20_000_000_000)
+                    values.append("{" + [counter, Double(step)].prefix(width).map { "\($0)" }.joined(separator: ",") + "}")
+                }
+                try await client.query(
+                    """
+                    insert into measurements (series_id, ts, vals)
+                    select (select id from series where tag = \(tag)), t, v::float8[] from unnest(\(times)::bigint[], \(values)::text[]) as u(t, v)
+                    """
+                )
+            }
+            for tier in RollupTier.all {
+                try await client.query(PostgresQuery(unsafeSQL: SchemaMigrator.rollupBackfill(table: tier.table, step: tier.step)))
+            }
+            #expect(try await migrator.migrate(client, logger: logger) == [8])
+            try await createExpectedTiers(client)
+            try await expectTiersEqualExpected(client, "migrated")
+        }
+    }
+
+    /// The tiers by the current rules, from the raw rows, in one statement per tier: a bucket's increase
+    /// counts each point against the one before it in the bucket; only closed buckets
+    /// (`RollupTier.closingGrace`) have rows.
+    func createExpectedTiers(_ client: PostgresClient) async throws {
+        for tier in RollupTier.all {
+            try await client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                    create table expected_\(tier.table) as
+                    with points as (
+                        select series_id, ts - ts % \(tier.step) as bucket, ts, vals,
+                               lag(vals) over (partition by series_id, ts - ts % \(tier.step) order by ts) as prev
+                        from measurements
+                    ), cells as (
+                        select p.series_id, p.bucket, u.i, count(*)::int as n, sum(u.v) as s, min(u.v) as lo, max(u.v) as hi,
+                               (array_agg(u.v order by p.ts))[1] as f, (array_agg(u.v order by p.ts desc))[1] as l,
+                               sum(case when p.prev is null or u.i > cardinality(p.prev) then 0
+                                        when u.v >= p.prev[u.i] then u.v - p.prev[u.i] else u.v end) as inc
+                        from points p cross join lateral unnest(p.vals) with ordinality as u(v, i)
+                        group by 1, 2, 3
+                    ), bounds as (
+                        select series_id, bucket, min(ts) as first_ts, max(ts) as last_ts from points group by 1, 2
+                    ), closed as (
+                        select series_id, (max(ts) - \(RollupTier.closingGrace)) - (max(ts) - \(RollupTier.closingGrace)) % 60000000000 as before
+                        from measurements group by 1
+                    )
+                    select c.series_id, c.bucket, array_agg(c.n order by c.i) as counts, array_agg(c.s order by c.i) as sums,
+                           array_agg(c.lo order by c.i) as mins, array_agg(c.hi order by c.i) as maxs, array_agg(c.f order by c.i) as firsts,
+                           array_agg(c.l order by c.i) as lasts, array_agg(c.inc order by c.i) as increases,
+                           b.first_ts, b.last_ts, f.vals as first_point, l.vals as last_point
+                    from cells c
+                    join bounds b on b.series_id = c.series_id and b.bucket = c.bucket
+                    join closed d on d.series_id = c.series_id and c.bucket + \(tier.step) <= d.before
+                    join measurements f on f.series_id = b.series_id and f.ts = b.first_ts
+                    join measurements l on l.series_id = b.series_id and l.ts = b.last_ts
+                    group by c.series_id, c.bucket, b.first_ts, b.last_ts, f.vals, l.vals
+                    """
+                )
+            )
         }
     }
 

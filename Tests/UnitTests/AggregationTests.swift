@@ -44,20 +44,64 @@ import Testing
         #expect(value(.rate) == [0.7, 0.5])
     }
 
-    /// A bucket built point by point equals the same points split in two and appended, which is how the
-    /// writer folds new points into a tier and the hour tier is rebuilt from minutes.
-    @Test func appendingALaterBlockEqualsAddingItsPoints() {
-        let points: [(Int64, [Double])] = [(1, [5, 1]), (2, [3]), (3, [4, 9, 2]), (4, [10, 1]), (5, [1, 1, 1]), (6, [2])]
-        for split in 1..<points.count {
-            var whole = BucketState(time: points[0].0, values: points[0].1, previous: [4, 4])
-            for (time, values) in points.dropFirst() { whole.add(time: time, values: values, previous: points[Int(time) - 2].1) }
-            var head = BucketState(time: points[0].0, values: points[0].1, previous: [4, 4])
-            for (time, values) in points[1..<split] { head.add(time: time, values: values, previous: points[Int(time) - 2].1) }
-            var tail = BucketState(time: points[split].0, values: points[split].1, previous: points[split - 1].1)
-            for (time, values) in points[(split + 1)...] { tail.add(time: time, values: values, previous: points[Int(time) - 2].1) }
-            head.append(tail)
-            #expect(head == whole, "split at \(split)")
+    /// Folding points whole equals folding any split of them into blocks and appending the blocks, which
+    /// is how the writer builds hours from minutes and `/api` buckets from tier rows; and the answer is
+    /// the same whichever block boundaries the aggregator folds through. Values are small integers, so
+    /// every sum is exact and the comparison is equality.
+    @Test(arguments: 1...40 as ClosedRange<UInt64>)
+    func appendingAnySplitEqualsFoldingWhole(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        var counter = 0.0
+        let points: [(time: Int64, values: [Double])] = (0..<Int.random(in: 2...60, using: &generator)).map { index in
+            // Counters that mostly rise and sometimes reset; ragged widths (a point may lack later indices).
+            counter = Int.random(in: 0..<8, using: &generator) == 0 ? Double(Int.random(in: 0...3, using: &generator)) : counter + Double(Int.random(in: 0...5, using: &generator))
+            let width = Int.random(in: 1...3, using: &generator)
+            return (Int64(index) * 7 + Int64.random(in: 0..<7, using: &generator), Array([counter, Double(Int.random(in: -9...9, using: &generator)), Double(index)].prefix(width)))
         }
+        func fold(_ slice: ArraySlice<(time: Int64, values: [Double])>) -> BucketState {
+            var state = BucketState(time: slice[slice.startIndex].time, values: slice[slice.startIndex].values)
+            for point in slice.dropFirst() { state.add(time: point.time, values: point.values) }
+            return state
+        }
+        let whole = fold(points[...])
+        var cuts = Set((0..<Int.random(in: 0...6, using: &generator)).map { _ in Int.random(in: 1..<points.count, using: &generator) })
+        cuts.insert(points.count)
+        var appended: BucketState?
+        var from = 0
+        for cut in cuts.sorted() {
+            let block = fold(points[from..<cut])
+            if appended == nil { appended = block } else { appended?.append(block) }
+            from = cut
+        }
+        #expect(appended == whole, "seed \(seed), cuts \(cuts.sorted())")
+
+        // The point before counts once, wherever the blocks were cut.
+        var seeded = whole
+        seeded.countIncrease(after: [2, 2, 2])
+        var aggregator = BucketAggregator(grid: BucketGrid(first: 0, step: 420, count: 1), blockSteps: [7, 35, 70])
+        aggregator.seed(before: [2, 2, 2], at: -1)
+        for point in points { aggregator.add(time: point.time, values: point.values) }
+        #expect(aggregator.states == [seeded], "seed \(seed)")
+    }
+
+    /// Tier rows and raw points fold alike: a bucket read partly from blocks gives the raw answer.
+    @Test func blocksAndPointsFoldAlike() {
+        let points: [(Int64, [Double])] = (0..<50).map { (index: Int) -> (Int64, [Double]) in
+            let gauge: Double = 0.3 * Double(index)
+            return (Int64(index) * 3, [Double(index % 11) * 1.1, gauge])
+        }
+        var raw = BucketAggregator(grid: BucketGrid(first: 0, step: 60, count: 3), blockSteps: [10])
+        for (time, values) in points { raw.add(time: time, values: values) }
+        var mixed = BucketAggregator(grid: BucketGrid(first: 0, step: 60, count: 3), blockSteps: [10])
+        // The first 100 ns come as blocks of 10 (as tier rows would), the rest as points.
+        for start in stride(from: Int64(0), to: 100, by: 10) {
+            let inside = points.filter { $0.0 >= start && $0.0 < start + 10 }
+            var block = BucketState(time: inside[0].0, values: inside[0].1)
+            for (time, values) in inside.dropFirst() { block.add(time: time, values: values) }
+            mixed.add(rollup: block, step: 10)
+        }
+        for (time, values) in points where time >= 100 { mixed.add(time: time, values: values) }
+        #expect(mixed.states == raw.states)
     }
 
     @Test func fills() {

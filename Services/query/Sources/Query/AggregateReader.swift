@@ -30,14 +30,24 @@ public struct AggregateReader: Sendable {
 
     /// - Parameters:
     ///   - columns: the tier arrays the answer reads; the others come back as zeros, never looked at.
-    ///   - countsIncreases: whether the first raw point's increase matters (`rate`), which costs a
-    ///     read of the point before the window.
+    ///   - countsIncreases: whether the first point's increase matters (`rate`), which costs a read of
+    ///     the point before the window.
     private func aggregate(seriesID: Int64, grid: BucketGrid, columns: TierColumns, countsIncreases: Bool, logger: Logger) async throws -> (RollupTier?, BucketAggregator) {
-        var aggregator = BucketAggregator(grid: grid)
+        var aggregator = BucketAggregator(grid: grid, blockSteps: RollupTier.all.map(\.step))
+        if countsIncreases {
+            // The point before the window counts the first bucket's first increase (a block counts only
+            // its own points', `BucketState`).
+            switch try await PrecedingRow(client: client).nearby(seriesID: seriesID, before: grid.first, inclusive: false, logger: logger) {
+            case .row(let time, let values):
+                aggregator.seed(before: values, at: time)
+            case .none, .unknown:
+                // `unknown`: with rows in the window there is none before it; without, it would count for nothing.
+                break
+            }
+        }
         // A tier serves only a grid whose buckets are whole tier buckets.
         let tier = RollupTier.coarsest(dividing: grid.step).flatMap { grid.first % $0.step == 0 ? $0 : nil }
         var rawFrom = grid.first
-        var readRollups = false
         // Coarsest first: each finer tier continues where the coarser one ends.
         for source in RollupTier.all.reversed() where tier.map({ $0.step >= source.step }) ?? false {
             // PostgreSQL packs the rows, a thousand to one bytea of `int8send`/`array_send` values: read row by
@@ -58,23 +68,12 @@ public struct AggregateReader: Sendable {
                 var buffer = pack
                 while buffer.readableBytes > 0 {
                     let bucket = try BinaryArray.int64(from: &buffer)
-                    aggregator.add(rollup: try Self.state(from: &buffer, columns: columns))
+                    aggregator.add(rollup: try Self.state(from: &buffer, columns: columns), step: source.step)
                     rawFrom = bucket + source.step
-                    readRollups = true
                 }
             }
         }
         guard rawFrom < grid.end else { return (tier, aggregator) }
-        if countsIncreases && !readRollups {
-            // The point before the window counts the first one's increase (a tier row carries its own).
-            switch try await PrecedingRow(client: client).nearby(seriesID: seriesID, before: rawFrom, inclusive: false, logger: logger) {
-            case .row(let time, let values):
-                aggregator.seed(before: values, at: time)
-            case .none, .unknown:
-                // `unknown`: with rows in the window there is none before it; without, it would count for nothing.
-                break
-            }
-        }
         let rows = try await client.query(
             "select ts, vals from measurements where series_id = \(seriesID) and ts >= \(rawFrom) and ts < \(grid.end) order by ts",
             logger: logger
@@ -87,7 +86,7 @@ public struct AggregateReader: Sendable {
     }
 
     /// Reads one packed tier row after its bucket: first and last times, counts, then the wanted arrays in
-    /// `TierColumns.order`. An array not asked for is zeros (`lastPoint`: empty, no predecessor).
+    /// `TierColumns.order`. An array not asked for is zeros (the points: empty, joining nothing).
     private static func state(from buffer: inout ByteBuffer, columns: TierColumns) throws -> BucketState {
         let firstTime = try BinaryArray.int64(from: &buffer)
         let lastTime = try BinaryArray.int64(from: &buffer)
@@ -100,6 +99,7 @@ public struct AggregateReader: Sendable {
             counts: counts, sums: try array(.sums), minimums: try array(.minimums), maximums: try array(.maximums),
             firsts: try array(.firsts), lasts: try array(.lasts), increases: try array(.increases),
             firstTime: firstTime, lastTime: lastTime,
+            firstPoint: columns.contains(.firstPoint) ? try BinaryArray.doubles(from: &buffer) : [],
             lastPoint: columns.contains(.lastPoint) ? try BinaryArray.doubles(from: &buffer) : []
         )
     }

@@ -2,16 +2,30 @@ import SluiceModel
 
 /// Folds a series' rollup rows and points (raw rows), in time order, into the buckets of a grid, keeping
 /// per bucket the `BucketState` the rollup tiers keep too, so every path answers alike.
+///
+/// Points are folded into blocks of the tiers' steps that divide the grid's (a minute, then its hour)
+/// and the blocks appended upwards, as the writer builds its tiers: a bucket read from the hour tier,
+/// from minute rows or from raw rows adds the same numbers in the same order, so the answers are equal,
+/// not merely close.
 public struct BucketAggregator: Sendable {
     let grid: BucketGrid
     private var buckets: [BucketState?]
-    /// The latest point so far, across buckets, for `rate`.
+    /// The blocks' steps, finest first (nanoseconds; each divides the next and the grid's step).
+    private let levels: [Int64]
+    /// The open block of each level.
+    private var open: [(start: Int64, state: BucketState)?]
+    /// The last point folded so far, or the point before the window: a bucket's first point counts its
+    /// increase against it.
     private var previous: [Double]?
     private var previousTime: Int64?
 
-    public init(grid: BucketGrid) {
+    /// - Parameter blockSteps: the steps of the tiers the answer may read, finest first; those that do
+    ///   not divide the grid's step (or align with its start) are left out.
+    public init(grid: BucketGrid, blockSteps: [Int64] = []) {
         self.grid = grid
         buckets = Array(repeating: nil, count: grid.count)
+        levels = blockSteps.filter { grid.step % $0 == 0 && grid.first % $0 == 0 && $0 < grid.step }
+        open = Array(repeating: nil, count: levels.count)
     }
 
     /// The point just before the window: the first point in it counts its increase from this one.
@@ -25,35 +39,91 @@ public struct BucketAggregator: Sendable {
     public mutating func add(time: Int64, values: [Double]) {
         precondition(previousTime.map { time > $0 } ?? true, "points must arrive in increasing time order")
         previousTime = time
-        defer { previous = values }
-        guard let bucket = grid.index(of: time) else { return }
-        if buckets[bucket] != nil {
-            buckets[bucket]?.add(time: time, values: values, previous: previous)  // in place, no copy
+        guard let bucket = grid.index(of: time) else {
+            closeBlocks(below: levels.count)
+            previous = values
+            return
+        }
+        guard let finest = levels.first else {
+            if buckets[bucket] != nil {
+                buckets[bucket]?.add(time: time, values: values)  // in place, no copy
+            } else {
+                add(BucketState(time: time, values: values), toBucketAt: time)
+            }
+            previous = values
+            return
+        }
+        let start = time - time % finest
+        if open[0]?.start == start {
+            open[0]?.state.add(time: time, values: values)
         } else {
-            buckets[bucket] = BucketState(time: time, values: values, previous: previous)
+            closeBlock(at: 0)
+            open[0] = (start, BucketState(time: time, values: values))
         }
     }
 
-    /// Adds a rollup row (a whole tier bucket, which lies inside one grid bucket since the grid's step is
-    /// a multiple of the tier's), in time order, before any later point.
-    public mutating func add(rollup state: BucketState) {
+    /// Adds a rollup row (a whole tier block of `step`, which lies inside one grid bucket since the grid's
+    /// step is a multiple of the tier's), in time order, before any later point.
+    public mutating func add(rollup state: BucketState, step: Int64) {
         precondition(previousTime.map { state.firstTime > $0 } ?? true, "rollups must arrive in increasing time order")
-        previous = state.lastPoint
         previousTime = state.lastTime
-        guard let bucket = grid.index(of: state.firstTime) else { return }
-        if buckets[bucket] != nil {
-            buckets[bucket]?.append(state)
-        } else {
-            buckets[bucket] = state
-        }
+        let start = state.firstTime - state.firstTime % step
+        guard grid.index(of: start) != nil else { return }
+        let level = levels.firstIndex(of: step).map { $0 + 1 } ?? levels.count
+        closeBlocks(below: level)
+        append(state, at: level, start: start)
     }
 
-    /// Each bucket's state (nil for an empty bucket).
-    public var states: [BucketState?] { buckets }
+    /// Each bucket's state (nil for an empty bucket), once everything is added.
+    public var states: [BucketState?] {
+        var finished = self
+        finished.closeBlocks(below: levels.count)
+        return finished.buckets
+    }
 
     /// One value per index of each bucket (nil for an empty bucket), before any fill.
     public func values(of function: AggregateFunction) -> [[Double?]?] {
-        buckets.map { state in state.map { $0.values(of: function, stepNanoseconds: grid.step) } }
+        states.map { state in state.map { $0.values(of: function, stepNanoseconds: grid.step) } }
+    }
+
+    /// Closes the open blocks of the levels below `top`, finest first, each appended to the level above.
+    private mutating func closeBlocks(below top: Int) {
+        for level in 0..<top { closeBlock(at: level) }
+    }
+
+    private mutating func closeBlock(at level: Int) {
+        guard let block = open[level] else { return }
+        open[level] = nil
+        append(block.state, at: level + 1, start: block.start)
+    }
+
+    /// Appends a block to the open block of `level` (past the last level, to its grid bucket); a block of
+    /// another span closes the open one first.
+    private mutating func append(_ block: BucketState, at level: Int, start: Int64) {
+        guard level < levels.count else {
+            add(block, toBucketAt: start)
+            return
+        }
+        let levelStart = start - start % levels[level]
+        if open[level]?.start == levelStart {
+            open[level]?.state.append(block)
+        } else {
+            closeBlock(at: level)
+            open[level] = (levelStart, block)
+        }
+    }
+
+    /// A bucket's first block counts its first point's increase against the point before it.
+    private mutating func add(_ block: BucketState, toBucketAt time: Int64) {
+        defer { previous = block.lastPoint }
+        guard let bucket = grid.index(of: time) else { return }
+        if buckets[bucket] != nil {
+            buckets[bucket]?.append(block)
+        } else {
+            var first = block
+            if let previous { first.countIncrease(after: previous) }
+            buckets[bucket] = first
+        }
     }
 }
 

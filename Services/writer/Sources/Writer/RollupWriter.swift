@@ -9,8 +9,9 @@ import SluiceStorage
 /// past the bucket's end. Open minutes are built in the writer's memory from the points as they come
 /// (`RollupMemory`), so a batch reads nothing back; an open minute the writer did not see whole and in
 /// order (after a start or rebalance, or when a point arrives out of order) is read back from the rows
-/// when it closes. A point for a minute already closed has that minute, and the minute of the point
-/// after it, recomputed from the rows; hours are folded from their minutes when they close.
+/// when it closes. A point for a minute already closed has that minute recomputed from the rows (a
+/// minute counts only its own points' increases, `BucketState`, so no other minute changes); hours are
+/// folded from their minutes when they close.
 struct RollupWriter {
     /// A new row of this batch.
     struct Point {
@@ -47,7 +48,7 @@ struct RollupWriter {
             // A new series: its first point starts its first open minute; the rest follow in order.
             guard let first = added[id]?.first else { continue }
             var entry = RollupMemory.Series(minuteTail: nil, hourTail: nil, newest: first, dirty: nil)
-            entry.open[minute.bucket(of: first.time)] = BucketState(time: first.time, values: first.values, previous: nil)
+            entry.open[minute.bucket(of: first.time)] = BucketState(time: first.time, values: first.values)
             entries[id] = entry
             fresh.insert(id)
             tally.inOrder += 1
@@ -69,14 +70,13 @@ struct RollupWriter {
         }
 
         var recomputeMinutes: Set<BucketKey> = []
-        var lateTimes: [(series: Int64, time: Int64)] = []
         for id in ids {
             guard var entry = entries.removeValue(forKey: id) else { continue }
             for point in (added[id] ?? []).dropFirst(fresh.contains(id) ? 1 : 0) {
                 let bucket = minute.bucket(of: point.time)
                 let newest = entry.newest
                 if let tail = entry.minuteTail, bucket <= tail {
-                    // A closed minute: recomputed from the rows, with the minute of the point after it.
+                    // A closed minute: recomputed from the rows.
                     switch entry.place(point.time) {
                     case .stored:
                         tally.stored += 1
@@ -85,14 +85,13 @@ struct RollupWriter {
                     case .unknown: break
                     }
                     tally.closed += 1
-                    lateTimes.append((id, point.time))
                     recomputeMinutes.insert(BucketKey(series: id, bucket: bucket))
                 } else if point.time > newest.time {
                     if !entry.isDirty(bucket) {
                         if entry.open[bucket] != nil {
-                            entry.open[bucket]?.add(time: point.time, values: point.values, previous: newest.values)  // in place
+                            entry.open[bucket]?.add(time: point.time, values: point.values)  // in place
                         } else {
-                            entry.open[bucket] = BucketState(time: point.time, values: point.values, previous: newest.values)
+                            entry.open[bucket] = BucketState(time: point.time, values: point.values)
                         }
                     }
                     entry.remember(point)
@@ -102,14 +101,6 @@ struct RollupWriter {
                 }
             }
             entries[id] = entry
-        }
-        for (id, successor) in try await successors(of: lateTimes) {
-            let bucket = minute.bucket(of: successor)
-            if let tail = entries[id]?.minuteTail, bucket <= tail {
-                recomputeMinutes.insert(BucketKey(series: id, bucket: bucket))
-            } else if let last = entries[id]?.newest.time {
-                entries[id]?.markDirty(from: bucket, through: minute.bucket(of: last))
-            }
         }
         if !recomputeMinutes.isEmpty {
             try await write(try await minutesFromRows(Array(recomputeMinutes)), to: minute)
@@ -154,10 +145,10 @@ struct RollupWriter {
         try await write(try await hoursFromMinutes(hourRanges), to: hour)
     }
 
-    /// Places a point older than the series' newest into the open minutes: between its two stored
-    /// neighbours it adds its own increase to its minute and changes its successor's. A point stored
-    /// already changes nothing; one older than the remembered points, or one the open minute cannot take
-    /// exactly (ragged value counts), has its minutes read back from the rows at close.
+    /// Places a point older than the series' newest into its open minute, between its two stored
+    /// neighbours (only those inside the minute count, `BucketState.insert`). A point stored already
+    /// changes nothing; one older than the remembered points, or one the open minute cannot take exactly
+    /// (ragged value counts), has its minutes read back from the rows at close.
     private func placeLate(_ point: Point, in entry: inout RollupMemory.Series, bucket: Int64, tally: inout RollupTally) {
         let minute = RollupTier.minute
         let newestMinute = minute.bucket(of: entry.newest.time)
@@ -174,29 +165,20 @@ struct RollupWriter {
             (before, after) = (found, next)
             entry.remember(point, at: index)
         }
-        if entry.isDirty(bucket) {
+        guard !entry.isDirty(bucket) else {
             tally.readBack += 1
-        } else {
-            let increase = BucketState.contribution(of: point.values, after: before.values)
-            if entry.open[bucket] == nil {
-                entry.open[bucket] = BucketState(time: point.time, values: point.values, previous: before.values)
-            } else if entry.open[bucket]?.insert(time: point.time, values: point.values, increase: increase) != true {
-                tally.readBack += 1
-                entry.markDirty(from: bucket, through: newestMinute)
-                return
-            }
-            tally.placed += 1
-        }
-        let afterBucket = minute.bucket(of: after.time)
-        guard !entry.isDirty(afterBucket) else { return }
-        guard entry.open[afterBucket] != nil else {
-            entry.markDirty(from: afterBucket, through: newestMinute)
             return
         }
-        // The successor's increase now counts from this point instead of from `before`.
-        let now = BucketState.contribution(of: after.values, after: point.values)
-        let was = BucketState.contribution(of: after.values, after: before.values)
-        entry.open[afterBucket]?.adjustIncrease(by: zip(now, was).map { $0 - $1 })
+        let beforeInside = minute.bucket(of: before.time) == bucket ? before.values : nil
+        let afterInside = minute.bucket(of: after.time) == bucket ? after.values : nil
+        if entry.open[bucket] == nil && beforeInside == nil && afterInside == nil {
+            entry.open[bucket] = BucketState(time: point.time, values: point.values)
+        } else if entry.open[bucket]?.insert(time: point.time, values: point.values, before: beforeInside, after: afterInside) != true {
+            tally.readBack += 1
+            entry.markDirty(from: bucket, through: newestMinute)
+            return
+        }
+        tally.placed += 1
     }
 
     /// The newest point of each series.
@@ -227,79 +209,50 @@ struct RollupWriter {
         return newest
     }
 
-    /// The time of the stored point after each given one, when there is one.
-    private func successors(of points: [(series: Int64, time: Int64)]) async throws -> [(series: Int64, time: Int64)] {
-        guard !points.isEmpty else { return [] }
-        let rows = try await connection.query(
-            """
-            select p.series_id, n.ts from unnest(\(points.map(\.series))::bigint[], \(points.map(\.time))::bigint[]) as p(series_id, ts)
-            cross join lateral (select ts from measurements where series_id = p.series_id and ts > p.ts order by ts limit 1) n
-            """,
-            logger: logger
-        )
-        var found: [(series: Int64, time: Int64)] = []
-        for try await (id, time) in rows.decode((Int64, Int64).self) { found.append((id, time)) }
-        return found
-    }
-
     private func minutesFromRows(_ keys: [BucketKey]) async throws -> [(series: Int64, bucket: Int64, state: BucketState)] {
         try await bucketsFromRows(keys.map { ($0.series, $0.bucket, $0.bucket + RollupTier.minute.step) }, tier: .minute)
     }
 
-    /// Buckets of `tier` computed from the raw rows of each range, each range's first point counting its
-    /// increase from the point before the range. One statement for all ranges.
+    /// Buckets of `tier` computed from the raw rows of each range (whole buckets: a bucket counts only
+    /// its own points). One statement for all ranges.
     private func bucketsFromRows(_ ranges: [(series: Int64, from: Int64, to: Int64)], tier: RollupTier) async throws -> [(series: Int64, bucket: Int64, state: BucketState)] {
         guard !ranges.isEmpty else { return [] }
         let rows = try await connection.query(
             """
             select r.n, m.ts, m.vals from unnest(\(ranges.map(\.series))::bigint[], \(ranges.map(\.from))::bigint[], \(ranges.map(\.to))::bigint[])
                 with ordinality as r(series_id, low, high, n)
-            cross join lateral (
-                (select ts, vals from measurements where series_id = r.series_id and ts < r.low order by ts desc limit 1)
-                union all
-                (select ts, vals from measurements where series_id = r.series_id and ts >= r.low and ts < r.high order by ts)
-            ) m
+            join measurements m on m.series_id = r.series_id and m.ts >= r.low and m.ts < r.high
             order by r.n, m.ts
             """,
             logger: logger
         )
         var states: [(series: Int64, bucket: Int64, state: BucketState)] = []
         var range = -1
-        var previous: [Double]?
         var open: (bucket: Int64, state: BucketState)?
         var read = 0
         defer { RollupMetrics.rowsRead.increment(by: read) }
         for try await (number, time, values) in rows.decode((Int64, Int64, [Double]).self) {
             read += 1
             let index = Int(number) - 1
-            if index != range {
+            let bucket = tier.bucket(of: time)
+            if index == range, open?.bucket == bucket {
+                open?.state.add(time: time, values: values)
+            } else {
                 if let done = open { states.append((ranges[range].series, done.bucket, done.state)) }
                 range = index
-                previous = nil
-                open = nil
-            }
-            defer { previous = values }
-            guard time >= ranges[index].from else { continue }  // the point before the range
-            let bucket = tier.bucket(of: time)
-            if var current = open, current.bucket == bucket {
-                current.state.add(time: time, values: values, previous: previous)
-                open = current
-            } else {
-                if let done = open { states.append((ranges[index].series, done.bucket, done.state)) }
-                open = (bucket, BucketState(time: time, values: values, previous: previous))
+                open = (bucket, BucketState(time: time, values: values))
             }
         }
         if let done = open, range >= 0 { states.append((ranges[range].series, done.bucket, done.state)) }
         return states
     }
 
-    /// Hours folded from their minute rows, in time order (a minute's increase already counts from the
-    /// point before it, so increases add up exactly).
+    /// Hours folded from their minute rows, in time order, as `/api` folds them (`BucketAggregator`).
     private func hoursFromMinutes(_ ranges: [(series: Int64, from: Int64, to: Int64)]) async throws -> [(series: Int64, bucket: Int64, state: BucketState)] {
         guard !ranges.isEmpty else { return [] }
         let rows = try await connection.query(
             """
-            select r.n, m.bucket, m.counts, m.sums, m.mins, m.maxs, m.firsts, m.lasts, m.increases, m.first_ts, m.last_ts, m.last_point
+            select r.n, m.bucket, m.counts, m.sums, m.mins, m.maxs, m.firsts, m.lasts, m.increases, m.first_ts, m.last_ts, m.first_point, m.last_point
             from unnest(\(ranges.map(\.series))::bigint[], \(ranges.map(\.from))::bigint[], \(ranges.map(\.to))::bigint[])
                 with ordinality as r(series_id, low, high, n)
             join rollups_1m m on m.series_id = r.series_id and m.bucket >= r.low and m.bucket < r.high
@@ -310,7 +263,7 @@ struct RollupWriter {
         var states: [(series: Int64, bucket: Int64, state: BucketState)] = []
         var range = -1
         var open: (bucket: Int64, state: BucketState)?
-        for try await row in rows.decode((Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double]).self) {
+        for try await row in rows.decode((Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double], [Double]).self) {
             let index = Int(row.0) - 1
             if index != range {
                 if let done = open { states.append((ranges[range].series, done.bucket, done.state)) }
@@ -319,7 +272,7 @@ struct RollupWriter {
             }
             let minuteState = BucketState(
                 counts: row.2, sums: row.3, minimums: row.4, maximums: row.5, firsts: row.6, lasts: row.7,
-                increases: row.8, firstTime: row.9, lastTime: row.10, lastPoint: row.11
+                increases: row.8, firstTime: row.9, lastTime: row.10, firstPoint: row.11, lastPoint: row.12
             )
             let bucket = RollupTier.hour.bucket(of: row.1)
             if var current = open, current.bucket == bucket {
