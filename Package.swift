@@ -292,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "Writer", "SluiceTestSupport",
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "Writer", "Query", "SluiceTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/IntegrationTests"

@@ -37,6 +37,9 @@ public enum RollupRebuild {
         for tier in RollupTier.all {
             try await connection.query("delete from \(unescaped: tier.table) where series_id = \(id)", logger: logger)
         }
+        // Everything is rebuilt from the rows as they stand, so no mark is left to honour; one a writer
+        // commits meanwhile is a row this statement does not see, and stays.
+        try await connection.query("delete from \(unescaped: RollupMarks.table) where series_id = \(id)", logger: logger)
         var newest: Int64?
         for try await time in try await connection.query("select max(ts) from measurements where series_id = \(id)", logger: logger).decode(Int64?.self) {
             newest = time

@@ -215,6 +215,11 @@ public struct SchemaMigrator: Sendable {
                     ]
                 }
             ),
+            Migration(
+                version: 9,
+                summary: "rollup marks: minutes whose tier rows wait to be rebuilt from the raw rows",
+                statements: RollupMarks.statements
+            ),
         ]
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Query
 import SluiceModel
 import SluiceStorage
 import SluiceTestSupport
@@ -7,9 +8,10 @@ import Testing
 import Writer
 
 /// The writer's rollup tiers against the same aggregates computed from the raw rows in one SQL
-/// statement (`expectedTier`, written apart from the Swift that folds), after batches full of late,
-/// out-of-order, duplicate and ragged data: every count, minimum, maximum, first, last, point and time
-/// equal, sums and increases within 1e-9 relative (PostgreSQL's `sum` adds in its own order).
+/// statement (`createExpectedTiers`, written apart from the Swift that folds), after batches full of
+/// late, out-of-order, duplicate and ragged data: every count, minimum, maximum, first, last, point and
+/// time equal, sums and increases within 1e-9 relative (PostgreSQL's `sum` adds in its own order). And
+/// `/api`'s reader against the raw rows alone, before and after the refresher rebuilt the marks.
 @Suite(.timeLimit(.minutes(2)))
 struct RollupTests {
     let logger = Logger(label: "rollup-test")
@@ -99,19 +101,104 @@ struct RollupTests {
             }
             _ = try await store.store(tail, nextOffsets: [:], logger: logger)
 
+            // Exact before the refresher ran (marked minutes read raw) and after.
+            let series = try await seriesIDs(client)
+            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "before refreshing")
+            let marked = try await marks(client)
+            #expect(!marked.isEmpty)
+            let refreshed = try await RollupRefresher(client: client).refreshAll(logger: logger)
+            #expect(refreshed.minutes > 0 && refreshed.hours > 0, "\(refreshed)")
+            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "after refreshing")
+            // What is left waits for its hour to close: the newest hour of a series, which has no row yet.
+            for mark in try await marks(client) {
+                #expect(mark.first >= base + 2 * 3_600_000_000_000, "\(mark)")
+            }
             try await createExpectedTiers(client)
-            try await expectTiersEqualExpected(client, "the writer's")
+            try await expectTiersEqualExpected(client, "the writer's and refresher's", skipping: try await marks(client))
             // `sluice-admin rollups rebuild` folds the rows again, as the writer would have.
             let rebuilt = try await RollupRebuild.rebuild(client, logger: logger)
             #expect(rebuilt.map(\.rows).allSatisfy { $0 > 0 })
+            #expect(try await marks(client).isEmpty)
             try await expectTiersEqualExpected(client, "rebuilt")
         }
     }
 
-    func expectTiersEqualExpected(_ client: PostgresClient, _ whose: String) async throws {
-        for table in ["rollups_1m", "rollups_1h"] {
-            let kept = try await rows(client, from: table)
-            let expected = try await rows(client, from: "expected_\(table)")
+    struct Mark: CustomStringConvertible {
+        var series: Int64
+        var first: Int64
+        var last: Int64
+        var reason: String
+        var description: String { "\(reason) \(series) \(first)…\(last)" }
+    }
+
+    func marks(_ client: PostgresClient) async throws -> [Mark] {
+        var marks: [Mark] = []
+        for try await (series, first, last, reason) in try await client.query("select series_id, first_bucket, last_bucket, reason from rollup_marks")
+            .decode((Int64, Int64, Int64, String).self)
+        {
+            marks.append(Mark(series: series, first: first, last: last, reason: reason))
+        }
+        return marks
+    }
+
+    func seriesIDs(_ client: PostgresClient) async throws -> [Int64] {
+        var ids: [Int64] = []
+        for try await id in try await client.query("select id from series order by id").decode(Int64.self) { ids.append(id) }
+        return ids
+    }
+
+    /// `/api`'s reader (tiers, marks and raw rows in one snapshot) against the raw rows alone, folded the
+    /// same way, for every series over windows at random instants and every tier's step.
+    func expectReaderEqualsRawRows(_ client: PostgresClient, series: [Int64], generator: inout SeededGenerator, _ when: String) async throws {
+        let reader = AggregateReader(client: client)
+        let minute: Int64 = 60_000_000_000
+        for id in series {
+            var points: [(time: Int64, values: [Double])] = []
+            for try await row in try await client.query("select ts, vals from measurements where series_id = \(id) order by ts").decode((Int64, [Double]).self) {
+                points.append(row)
+            }
+            guard let first = points.first?.time, let last = points.last?.time else { continue }
+            for (step, span) in [(minute, 90 * minute), (5 * minute, 200 * minute), (60 * minute, 240 * minute), (1440 * minute, 2880 * minute)] {
+                for _ in 0..<3 {
+                    let start = Int64.random(in: (first - 30 * minute)...(last - minute), using: &generator)
+                    let grid = BucketGrid(start: start, end: start + Int64.random(in: minute...span, using: &generator), step: step)
+                    var whole = BucketAggregator(grid: grid, blockSteps: RollupTier.all.map(\.step))
+                    var inside = BucketAggregator(grid: grid, blockSteps: RollupTier.all.map(\.step))
+                    for point in points {
+                        whole.add(time: point.time, values: point.values)
+                        if grid.index(of: point.time) != nil { inside.add(time: point.time, values: point.values) }
+                    }
+                    let got = try await reader.states(seriesID: id, grid: grid, logger: logger)
+                    #expect(got.tier != nil)
+                    for (index, (have, want)) in zip(got.states, inside.states).enumerated() {
+                        #expect(same(have, want), "\(when): series \(id) step \(step) bucket \(index): \(String(describing: have)) vs \(String(describing: want))")
+                    }
+                    let rates = try await reader.buckets(seriesID: id, grid: grid, function: .rate, logger: logger).values
+                    let wanted = whole.values(of: .rate)
+                    for (have, want) in zip(rates, wanted) {
+                        #expect(have?.count == want?.count && zip(have ?? [], want ?? []).allSatisfy { close([$0 ?? .nan], [$1 ?? .nan]) }, "\(when): rate, series \(id) step \(step)")
+                    }
+                }
+            }
+        }
+    }
+
+    func same(_ a: BucketState?, _ b: BucketState?) -> Bool {
+        guard let a, let b else { return a == nil && b == nil }
+        return a.counts == b.counts && a.minimums == b.minimums && a.maximums == b.maximums && a.firsts == b.firsts && a.lasts == b.lasts
+            && a.firstTime == b.firstTime && a.lastTime == b.lastTime && a.firstPoint == b.firstPoint && a.lastPoint == b.lastPoint
+            && close(a.sums, b.sums) && close(a.increases, b.increases)
+    }
+
+    /// - Parameter skipping: rows inside these marks wait for the refresher, and are left out.
+    func expectTiersEqualExpected(_ client: PostgresClient, _ whose: String, skipping marks: [Mark] = []) async throws {
+        for (table, step) in [("rollups_1m", RollupTier.minute.step), ("rollups_1h", RollupTier.hour.step)] {
+            func waiting(_ key: String) -> Bool {
+                let parts = key.split(separator: "/").compactMap { Int64($0) }
+                return marks.contains { $0.series == parts[0] && $0.first < parts[1] + step && parts[1] <= $0.last }
+            }
+            let kept = try await rows(client, from: table).filter { !waiting($0.key) }
+            let expected = try await rows(client, from: "expected_\(table)").filter { !waiting($0.key) }
             #expect(kept.count == expected.count && !kept.isEmpty, "\(whose) \(table): \(kept.count) rows, expected \(expected.count)")
             for (key, want) in expected {
                 guard let got = kept[key] else {
@@ -124,6 +211,89 @@ struct RollupTests {
                 #expect(got.firstTime == want.firstTime && got.lastTime == want.lastTime, "\(whose) \(table) \(key)")
                 #expect(close(got.sums, want.sums) && close(got.increases, want.increases), "\(whose) \(table) \(key): \(got.increases) vs \(want.increases)")
             }
+        }
+    }
+
+    /// A counter, a gauge and a step number every `every` ns from `start`, with a counter reset now and then.
+    func points(tag: String, from start: Int64, count: Int, every: Int64, generator: inout SeededGenerator) -> [Measurement] {
+        var counter = 0.0
+        return (0..<count).map { step in
+            counter = Int.random(in: 0..<25, using: &generator) == 0 ? 1 : counter + Double.random(in: 0...3, using: &generator)
+            return Measurement(tag: tag, time: start + Int64(step) * every, values: [counter, Double.random(in: -50...50, using: &generator), Double(step)])
+        }
+    }
+
+    /// `SLUICE_ROLLUPS=off` folds nothing, but marks points for minutes that have tier rows, and `/api`
+    /// reads raw rows past the tiers; on again, the writer marks what it did not fold and the refresher
+    /// rebuilds it. Every answer along the way is the raw rows' answer.
+    @Test func rollupsOffThenOnStayExactAndAreRebuilt() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            var generator = SeededGenerator(seed: 11)
+            let hour: Int64 = 3_600_000_000_000
+            let base: Int64 = 1_700_000_000 * 1_000_000_000 / hour * hour
+            let all = ["o-a", "o-b"].map { points(tag: $0, from: base, count: 720, every: 15_000_000_000, generator: &generator) }
+            func batches(_ range: Range<Int>) -> [[Measurement]] {
+                let slice = all.flatMap { $0[range] }.sorted { $0.time < $1.time }
+                return stride(from: 0, to: slice.count, by: 40).map { Array(slice[$0..<min($0 + 40, slice.count)]) }
+            }
+            // 0–1 h on, 1–2 h off (with points late into minutes the tiers hold), 2–3 h on again.
+            let on = BatchStore(client: client, consumerGroup: "g")
+            for batch in batches(0..<240) { _ = try await on.store(batch, nextOffsets: [:], logger: logger) }
+            let off = BatchStore(client: client, consumerGroup: "g", foldsRollups: false)
+            for batch in batches(240..<480) { _ = try await off.store(batch, nextOffsets: [:], logger: logger) }
+            let late = [Measurement(tag: "o-a", time: base + 600_000_000_001, values: [0.5, 0, 0]), Measurement(tag: "o-b", time: base + 1_200_000_000_001, values: [99, 1, 1])]
+            _ = try await off.store(late, nextOffsets: [:], logger: logger)
+            #expect(try await marks(client).filter { $0.reason == "late" }.count == 2)
+            let series = try await seriesIDs(client)
+            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "rollups off")
+            let again = BatchStore(client: client, consumerGroup: "g")
+            for batch in batches(480..<720) { _ = try await again.store(batch, nextOffsets: [:], logger: logger) }
+            #expect(try await marks(client).contains { $0.reason == "unseen" && $0.first <= base + hour + 60_000_000_000 })
+            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "on again")
+            _ = try await RollupRefresher(client: client).refreshAll(logger: logger)
+            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "refreshed")
+            try await createExpectedTiers(client)
+            try await expectTiersEqualExpected(client, "after off and on", skipping: try await marks(client))
+        }
+    }
+
+    /// The refresher takes and deletes marks while the writer adds more for the same minutes: none is
+    /// lost, so once both are done the tiers equal the raw rows.
+    @Test func marksSurviveAConcurrentWriter() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            var generator = SeededGenerator(seed: 12)
+            let hour: Int64 = 3_600_000_000_000
+            let base: Int64 = 1_700_000_000 * 1_000_000_000 / hour * hour
+            let all = ["c-a", "c-b", "c-c"].flatMap { points(tag: $0, from: base, count: 900, every: 10_000_000_000, generator: &generator) }
+            // Two hours in order, so the first hour is closed; then the rest of the points as late data,
+            // shuffled, in small batches, while a refresher works.
+            let store = BatchStore(client: client, consumerGroup: "g")
+            let inOrder = all.filter { $0.time % 20_000_000_000 == 0 }.sorted { $0.time < $1.time }
+            for start in stride(from: 0, to: inOrder.count, by: 50) {
+                _ = try await store.store(Array(inOrder[start..<min(start + 50, inOrder.count)]), nextOffsets: [:], logger: logger)
+            }
+            let late = all.filter { $0.time % 20_000_000_000 != 0 }.shuffled(using: &generator)
+            let refresher = RollupRefresher(client: client, marksPerRound: 3)
+            let logger = self.logger
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for start in stride(from: 0, to: late.count, by: 25) {
+                        _ = try await store.store(Array(late[start..<min(start + 25, late.count)]), nextOffsets: [:], logger: logger)
+                    }
+                }
+                group.addTask {
+                    for _ in 0..<300 { _ = try await refresher.round(logger: logger) }
+                }
+                try await group.waitForAll()
+            }
+            let series = try await seriesIDs(client)
+            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "while marked")
+            _ = try await RollupRefresher(client: client).refreshAll(logger: logger)
+            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "refreshed")
+            try await createExpectedTiers(client)
+            try await expectTiersEqualExpected(client, "concurrent", skipping: try await marks(client))
         }
     }
 
@@ -158,7 +328,7 @@ struct RollupTests {
             for tier in RollupTier.all {
                 try await client.query(PostgresQuery(unsafeSQL: SchemaMigrator.rollupBackfill(table: tier.table, step: tier.step)))
             }
-            #expect(try await migrator.migrate(client, logger: logger) == [8])
+            #expect(try await migrator.migrate(client, logger: logger) == [8, 9])
             try await createExpectedTiers(client)
             try await expectTiersEqualExpected(client, "migrated")
         }

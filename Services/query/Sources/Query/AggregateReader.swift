@@ -5,8 +5,9 @@ import SluiceStorage
 
 /// Computes aggregates per bucket from the coarsest rollup tier whose step divides the requested step
 /// (`RollupTier.coarsest(dividing:)`), then the finer tier and the raw rows for what the tiers have not
-/// closed yet (a series' newest minute and hour), all folded into the same `BucketState` the writer
-/// builds its tiers with, so every path gives the raw rows' answer.
+/// closed yet (a series' newest minute and hour) or hold marked (`RollupMarks`: waiting for the
+/// refresher), all folded into the same `BucketState` the writer builds its tiers with, so every path
+/// gives the raw rows' answer whatever the refresher's progress.
 public struct AggregateReader: Sendable {
     private let client: PostgresClient
 
@@ -46,43 +47,121 @@ public struct AggregateReader: Sendable {
             }
         }
         // A tier serves only a grid whose buckets are whole tier buckets.
-        let tier = RollupTier.coarsest(dividing: grid.step).flatMap { grid.first % $0.step == 0 ? $0 : nil }
-        var rawFrom = grid.first
-        // Coarsest first: each finer tier continues where the coarser one ends.
-        for source in RollupTier.all.reversed() where tier.map({ $0.step >= source.step }) ?? false {
-            // PostgreSQL packs the rows, a thousand to one bytea of `int8send`/`array_send` values: read row by
-            // row, PostgresNIO's per-row work was most of an answer's time.
-            let packs = try await client.query(
-                """
-                select string_agg(int8send(bucket) || int8send(first_ts) || int8send(last_ts) || \(unescaped: columns.packedArrays),
-                                  ''::bytea order by bucket)
-                from (
-                    select *, (row_number() over (order by bucket) - 1) / 1000 as pack from \(unescaped: source.table)
-                    where series_id = \(seriesID) and bucket >= \(rawFrom) and bucket < \(grid.end)
-                ) r
-                group by pack order by pack
-                """,
-                logger: logger
-            )
-            for try await pack in packs.decode(ByteBuffer.self) {
-                var buffer = pack
-                while buffer.readableBytes > 0 {
-                    let bucket = try BinaryArray.int64(from: &buffer)
-                    aggregator.add(rollup: try Self.state(from: &buffer, columns: columns), step: source.step)
-                    rawFrom = bucket + source.step
-                }
+        guard let tier = RollupTier.coarsest(dividing: grid.step).flatMap({ grid.first % $0.step == 0 ? $0 : nil }) else {
+            try await readRows(seriesID: seriesID, in: TimeSpans(from: grid.first, to: grid.end), on: .client(client), logger: logger) {
+                aggregator.add(time: $0, values: $1)
             }
+            return (nil, aggregator)
         }
-        guard rawFrom < grid.end else { return (tier, aggregator) }
-        let rows = try await client.query(
-            "select ts, vals from measurements where series_id = \(seriesID) and ts >= \(rawFrom) and ts < \(grid.end) order by ts",
-            logger: logger
-        )
-        for try await row in rows {
-            var cells = CellReader(row)
-            aggregator.add(time: try cells.int64(), values: try cells.doubles())
+        // One snapshot: a mark and the tier rows it covers are deleted and rebuilt in one transaction.
+        let blocks = try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("set transaction isolation level repeatable read, read only", logger: logger)
+            return try await read(seriesID: seriesID, grid: grid, tier: tier, columns: columns, on: connection, logger: logger)
+        }
+        var rows = blocks.rows.makeIterator()
+        var row = rows.next()
+        for block in blocks.tiers {
+            while let point = row, point.time < block.state.firstTime {
+                aggregator.add(time: point.time, values: point.values)
+                row = rows.next()
+            }
+            aggregator.add(rollup: block.state, step: block.step)
+        }
+        while let point = row {
+            aggregator.add(time: point.time, values: point.values)
+            row = rows.next()
         }
         return (tier, aggregator)
+    }
+
+    /// What a window is read from: tier rows in time order, and the raw rows of the times they do not cover.
+    private struct Blocks {
+        var tiers: [(step: Int64, state: BucketState)] = []
+        var rows: [(time: Int64, values: [Double])] = []
+    }
+
+    /// Reads the window from the coarsest tier down to the raw rows. A tier row is used unless a marked
+    /// minute (`RollupMarks`) lies inside it; each finer source reads only what the coarser left: the
+    /// buckets holding marks and the times after its newest row (not closed yet). A closed bucket without
+    /// a row and without a mark holds no points, so nothing else needs reading.
+    private func read(seriesID: Int64, grid: BucketGrid, tier: RollupTier, columns: TierColumns, on connection: PostgresConnection, logger: Logger) async throws -> Blocks {
+        var marked: [TimeSpans.Span] = []
+        let marks = try await connection.query(
+            """
+            select first_bucket, last_bucket from \(unescaped: RollupMarks.table)
+            where series_id = \(seriesID) and first_bucket < \(grid.end) and last_bucket > \(grid.first - RollupTier.minute.step)
+            """,
+            logger: logger
+        )
+        for try await (first, last) in marks.decode((Int64, Int64).self) {
+            marked.append(TimeSpans.Span(lower: first, upper: last + RollupTier.minute.step))
+        }
+        let masked = TimeSpans(marked)
+        var blocks = Blocks()
+        var pending = TimeSpans(from: grid.first, to: grid.end)
+        // Coarsest first: each finer tier reads what the coarser one left.
+        for source in RollupTier.all.reversed() where source.step <= tier.step {
+            var newest = pending.spans.first?.lower ?? grid.end
+            for span in pending.spans {
+                try await readTier(source, seriesID: seriesID, from: span.lower, to: span.upper, columns: columns, on: connection, logger: logger) { bucket, state in
+                    newest = max(newest, bucket + source.step)
+                    guard !masked.overlaps(bucket, bucket + source.step) else { return }
+                    blocks.tiers.append((source.step, state))
+                }
+            }
+            pending = pending.intersection(masked.widened(to: source.step).union(TimeSpans(from: newest, to: grid.end)))
+        }
+        blocks.tiers.sort { $0.state.firstTime < $1.state.firstTime }
+        try await readRows(seriesID: seriesID, in: pending, on: .connection(connection), logger: logger) { blocks.rows.append(($0, $1)) }
+        return blocks
+    }
+
+    /// Tier rows with `from <= bucket < to`, in bucket order. PostgreSQL packs them, a thousand to one
+    /// bytea of `int8send`/`array_send` values: read row by row, PostgresNIO's per-row work was most of an
+    /// answer's time.
+    private func readTier(
+        _ tier: RollupTier, seriesID: Int64, from: Int64, to: Int64, columns: TierColumns, on connection: PostgresConnection, logger: Logger,
+        _ body: (Int64, BucketState) throws -> Void
+    ) async throws {
+        let packs = try await connection.query(
+            """
+            select string_agg(int8send(bucket) || int8send(first_ts) || int8send(last_ts) || \(unescaped: columns.packedArrays),
+                              ''::bytea order by bucket)
+            from (
+                select *, (row_number() over (order by bucket) - 1) / 1000 as pack from \(unescaped: tier.table)
+                where series_id = \(seriesID) and bucket >= \(from) and bucket < \(to)
+            ) r
+            group by pack order by pack
+            """,
+            logger: logger
+        )
+        for try await pack in packs.decode(ByteBuffer.self) {
+            var buffer = pack
+            while buffer.readableBytes > 0 {
+                let bucket = try BinaryArray.int64(from: &buffer)
+                try body(bucket, try Self.state(from: &buffer, columns: columns))
+            }
+        }
+    }
+
+    private enum Reader {
+        case client(PostgresClient)
+        case connection(PostgresConnection)
+    }
+
+    /// The raw rows in the spans, in time order: one range scan per span.
+    private func readRows(seriesID: Int64, in spans: TimeSpans, on reader: Reader, logger: Logger, _ body: (Int64, [Double]) throws -> Void) async throws {
+        for span in spans.spans {
+            let query: PostgresQuery = "select ts, vals from measurements where series_id = \(seriesID) and ts >= \(span.lower) and ts < \(span.upper) order by ts"
+            let rows = switch reader {
+            case .client(let client): try await client.query(query, logger: logger)
+            case .connection(let connection): try await connection.query(query, logger: logger)
+            }
+            for try await row in rows {
+                var cells = CellReader(row)
+                try body(try cells.int64(), try cells.doubles())
+            }
+        }
     }
 
     /// Reads one packed tier row after its bucket: first and last times, counts, then the wanted arrays in

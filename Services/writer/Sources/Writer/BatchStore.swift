@@ -34,12 +34,19 @@ public struct BatchStore: Sendable {
     let rollups = RollupMemory()
     let seriesIDs = SeriesIDCache()
     let rawRetention: RawRetentionWindow
+    /// Whether rollup tiers are folded (`SLUICE_ROLLUPS`); when not, only marked.
+    let foldsRollups: Bool
 
-    /// - Parameter rawRetention: measurements older than it are not stored; by default everything is.
-    public init(client: PostgresClient, consumerGroup: String, rawRetention: RawRetentionWindow = RawRetentionWindow(period: nil)) {
+    /// - Parameters:
+    ///   - rawRetention: measurements older than it are not stored; by default everything is.
+    ///   - foldsRollups: `SLUICE_ROLLUPS`.
+    public init(
+        client: PostgresClient, consumerGroup: String, rawRetention: RawRetentionWindow = RawRetentionWindow(period: nil), foldsRollups: Bool = true
+    ) {
         self.client = client
         self.consumerGroup = consumerGroup
         self.rawRetention = rawRetention
+        self.foldsRollups = foldsRollups
     }
 
     /// Stores measurements and advances the stored offsets, atomically.
@@ -55,7 +62,7 @@ public struct BatchStore: Sendable {
         _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], rejected: [RejectedRecord] = [],
         clusterID: String? = nil, logger: Logger, onBackend: @Sendable (Int32) -> Void = { _ in }
     ) async throws -> Outcome {
-        let (rollups, seriesIDs, consumerGroup) = (self.rollups, self.seriesIDs, self.consumerGroup)
+        let (rollups, seriesIDs, consumerGroup, foldsRollups) = (self.rollups, self.seriesIDs, self.consumerGroup, self.foldsRollups)
         var measurements = measurements
         var expired = 0
         if let floor = rawRetention.floor(now: WallClock.nowNanoseconds()), measurements.contains(where: { $0.time < floor }) {
@@ -67,7 +74,7 @@ public struct BatchStore: Sendable {
             var (outcome, remembered) = try await client.withTransaction(logger: logger) { [measurements] connection in
                 try await Self.transaction(
                     measurements, nextOffsets: nextOffsets, rejected: rejected, clusterID: clusterID, consumerGroup: consumerGroup,
-                    rollups: rollups, seriesIDs: seriesIDs, connection: connection, logger: logger, onBackend: onBackend
+                    rollups: rollups, foldsRollups: foldsRollups, seriesIDs: seriesIDs, connection: connection, logger: logger, onBackend: onBackend
                 )
             }
             rollups.giveBack(remembered)
@@ -88,7 +95,7 @@ public struct BatchStore: Sendable {
 
     private static func transaction(
         _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], rejected: [RejectedRecord], clusterID: String?,
-        consumerGroup: String, rollups: RollupMemory, seriesIDs: SeriesIDCache, connection: PostgresConnection,
+        consumerGroup: String, rollups: RollupMemory, foldsRollups: Bool, seriesIDs: SeriesIDCache, connection: PostgresConnection,
         logger: Logger, onBackend: @Sendable (Int32) -> Void
     ) async throws -> (Outcome, RollupMemory.Taken) {
         var remembered = RollupMemory.Taken(entries: [:], generation: 0)
@@ -143,7 +150,8 @@ public struct BatchStore: Sendable {
             var added: [Int64: [RollupWriter.Point]] = [:]
             for (key, series) in batch.points { if let id = ids[key] { added[id] = series } }
             remembered = rollups.take(added.keys)
-            try await RollupWriter(connection: connection, logger: logger).update(added: added, created: created, remembered: &remembered.entries)
+            try await RollupWriter(connection: connection, logger: logger, folds: foldsRollups)
+                .update(added: added, created: created, remembered: &remembered.entries)
         }
         if !rejected.isEmpty {
             try await connection.query(

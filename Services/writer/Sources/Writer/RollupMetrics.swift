@@ -1,17 +1,35 @@
 import Metrics
+import SluiceStorage
 
 /// How the writer's rollups are kept: what share of points is folded in memory and how many rows it has
 /// to read back, which is what rollups cost beyond the raw rows.
 enum RollupMetrics {
     /// Points by how they reached the tiers: `in_order` (after the series' newest point), `placed` (a little
-    /// out of order, between neighbours held in memory), `stored` (seen before: nothing to do), `read_back`
-    /// (their open minute will be rebuilt from the rows), `closed` (late into a closed minute: recomputed).
+    /// out of order, between neighbours held in memory), `stored` (seen before: nothing to do), `unseen`
+    /// (their open minute is marked when it closes), `closed` (late into a closed minute: marked).
     static func points(_ path: String) -> Counter {
         Counter(label: "sluice_writer_rollup_points_total", dimensions: [("path", path)])
     }
 
-    /// Raw rows read back to build or rebuild tier buckets.
+    /// Ranges of minutes marked for the refresher, by reason (`RollupMarks.Reason`).
+    static func marks(_ reason: String) -> Counter {
+        Counter(label: "sluice_writer_rollup_marks_total", dimensions: [("reason", reason)])
+    }
+
+    static func count(_ marks: [RollupMarks.Mark]) {
+        for reason in RollupMarks.Reason.allCases {
+            let count = marks.count { $0.reason == reason }
+            if count > 0 { Self.marks(reason.rawValue).increment(by: count) }
+        }
+    }
+
+    /// Minutes the refresher rebuilt from the raw rows, raw rows it read, and hours it refolded: beside
+    /// `rows_written{tier="1m"}` (the writer's own), the share of minutes the writer could not fold.
+    static let refreshedMinutes = Counter(label: "sluice_writer_rollup_refreshed_minutes_total")
+    static let refreshedHours = Counter(label: "sluice_writer_rollup_refreshed_hours_total")
     static let rowsRead = Counter(label: "sluice_writer_rollup_rows_read_total")
+    /// Marks waiting, as the refresher last counted them when it had nothing to rebuild.
+    static let pendingMarks = Gauge(label: "sluice_writer_rollup_marks_pending")
     /// Tier rows written, by tier.
     static func rowsWritten(_ tier: String) -> Counter {
         Counter(label: "sluice_writer_rollup_rows_written_total", dimensions: [("tier", tier)])
@@ -23,14 +41,12 @@ struct RollupTally {
     var inOrder = 0
     var placed = 0
     var stored = 0
-    var readBack = 0
+    var unseen = 0
     var closed = 0
-    var rowsRead = 0
 
     func report() {
-        for (path, count) in [("in_order", inOrder), ("placed", placed), ("stored", stored), ("read_back", readBack), ("closed", closed)] where count > 0 {
+        for (path, count) in [("in_order", inOrder), ("placed", placed), ("stored", stored), ("unseen", unseen), ("closed", closed)] where count > 0 {
             RollupMetrics.points(path).increment(by: count)
         }
-        if rowsRead > 0 { RollupMetrics.rowsRead.increment(by: rowsRead) }
     }
 }

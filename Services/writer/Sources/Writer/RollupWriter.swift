@@ -7,11 +7,15 @@ import SluiceStorage
 ///
 /// A tier row is written once, when its bucket closes: when the series has a point at least `grace`
 /// past the bucket's end. Open minutes are built in the writer's memory from the points as they come
-/// (`RollupMemory`), so a batch reads nothing back; an open minute the writer did not see whole and in
-/// order (after a start or rebalance, or when a point arrives out of order) is read back from the rows
-/// when it closes. A point for a minute already closed has that minute recomputed from the rows (a
-/// minute counts only its own points' increases, `BucketState`, so no other minute changes); hours are
-/// folded from their minutes when they close.
+/// (`RollupMemory`), so a batch reads nothing back. Whatever the writer cannot fold exactly in memory
+/// becomes a mark (`RollupMarks`) in the same transaction, for the refresher to rebuild from the rows:
+/// an open minute it did not see whole and in order (after a start or rebalance, or a point it could
+/// not place) when it closes, and a point for a minute already closed. `/api` reads marked minutes from
+/// the raw rows meanwhile. Hours are folded from their minutes when they close.
+///
+/// With rollups off (`SLUICE_ROLLUPS=off`) nothing is folded or closed, but a point for a minute that
+/// has a tier row is still marked, so the tiers kept before stay true; turned on again, the writer
+/// marks everything after each series' last tier row as unseen.
 struct RollupWriter {
     /// A new row of this batch.
     struct Point {
@@ -19,21 +23,21 @@ struct RollupWriter {
         var values: [Double]
     }
 
-    struct BucketKey: Hashable {
-        var series: Int64
-        var bucket: Int64
-    }
-
     static let grace = RollupTier.closingGrace
+    /// How far before its newest point a series with no minute rows is marked on first sight: its
+    /// earlier rows, if any, were loaded without the writer (and want `sluice-admin rollups rebuild`).
+    static let firstSightReach: Int64 = 86_400_000_000_000
 
     let connection: PostgresConnection
     let logger: Logger
+    /// Whether the writer folds tiers (`SLUICE_ROLLUPS`); when not, it only marks.
+    var folds = true
 
     /// Updates both tiers for the rows this batch added.
     /// - Parameters:
     ///   - added: per series, the batch's points in increasing time, one per time (the first in Kafka
     ///     order). A point after the series' newest stored point is new; any other is treated as late
-    ///     (it may also be a redelivery), which costs a read but is always exact.
+    ///     (it may also be a redelivery), which costs a mark but is always exact.
     ///   - created: series this batch created, which had no rows before it.
     ///   - entries: what is remembered of these series (`RollupMemory`), updated in place; series not in
     ///     it are read from PostgreSQL and added.
@@ -48,7 +52,7 @@ struct RollupWriter {
             // A new series: its first point starts its first open minute; the rest follow in order.
             guard let first = added[id]?.first else { continue }
             var entry = RollupMemory.Series(minuteTail: nil, hourTail: nil, newest: first, dirty: nil)
-            entry.open[minute.bucket(of: first.time)] = BucketState(time: first.time, values: first.values)
+            if folds { entry.open[minute.bucket(of: first.time)] = BucketState(time: first.time, values: first.values) }
             entries[id] = entry
             fresh.insert(id)
             tally.inOrder += 1
@@ -56,12 +60,13 @@ struct RollupWriter {
         let unknown = ids.filter { entries[$0] == nil }
         if !unknown.isEmpty {
             // First sight of a series: where its tiers end, its newest point (this batch's rows included),
-            // and every open minute read back from the rows when it closes.
+            // and every open minute marked as unseen when it closes.
             let minuteTails = try await newestBuckets(of: unknown, in: minute)
             let hourTails = try await newestBuckets(of: unknown, in: hour)
             for (id, time, values) in try await newestPoints(of: unknown) {
-                let firstOpen = minuteTails[id].map { $0 + minute.step } ?? 0
                 let newestMinute = minute.bucket(of: time)
+                let firstOpen = minuteTails[id].map { $0 + minute.step }
+                    ?? max(hourTails[id].map { $0 + hour.step } ?? .min, minute.bucket(of: max(0, time - Self.firstSightReach)))
                 entries[id] = RollupMemory.Series(
                     minuteTail: minuteTails[id], hourTail: hourTails[id], newest: Point(time: time, values: values),
                     dirty: firstOpen <= newestMinute ? firstOpen...newestMinute : nil
@@ -69,14 +74,14 @@ struct RollupWriter {
             }
         }
 
-        var recomputeMinutes: Set<BucketKey> = []
+        var marks: [RollupMarks.Mark] = []
         for id in ids {
             guard var entry = entries.removeValue(forKey: id) else { continue }
             for point in (added[id] ?? []).dropFirst(fresh.contains(id) ? 1 : 0) {
                 let bucket = minute.bucket(of: point.time)
                 let newest = entry.newest
                 if let tail = entry.minuteTail, bucket <= tail {
-                    // A closed minute: recomputed from the rows.
+                    // A closed minute: marked, for the refresher.
                     switch entry.place(point.time) {
                     case .stored:
                         tally.stored += 1
@@ -85,7 +90,9 @@ struct RollupWriter {
                     case .unknown: break
                     }
                     tally.closed += 1
-                    recomputeMinutes.insert(BucketKey(series: id, bucket: bucket))
+                    marks.append(RollupMarks.Mark(series: id, first: bucket, last: bucket, reason: .late))
+                } else if !folds {
+                    if point.time > newest.time { entry.remember(point) }
                 } else if point.time > newest.time {
                     if !entry.isDirty(bucket) {
                         if entry.open[bucket] != nil {
@@ -102,21 +109,23 @@ struct RollupWriter {
             }
             entries[id] = entry
         }
-        if !recomputeMinutes.isEmpty {
-            try await write(try await minutesFromRows(Array(recomputeMinutes)), to: minute)
+        defer { RollupMetrics.count(marks) }
+        guard folds else {
+            try await RollupMarks.insert(Self.merged(marks), on: connection, logger: logger)
+            return
         }
 
         // Close the minutes each series has moved past.
-        var closed: [(series: Int64, bucket: Int64, state: BucketState)] = []
-        var readBack: [(series: Int64, from: Int64, to: Int64)] = []
-        var hourRanges: [(series: Int64, from: Int64, to: Int64)] = []
+        var closed: [RollupFold.Bucket] = []
+        var hourRanges: [RollupFold.Range] = []
         for id in ids {
             guard var entry = entries.removeValue(forKey: id) else { continue }
             let from = entry.minuteTail.map { $0 + minute.step } ?? 0
             let to = minute.bucket(of: max(0, entry.newest.time - Self.grace))
             if to > from {
                 if let dirty = entry.dirty, dirty.lowerBound < to {
-                    readBack.append((id, max(from, dirty.lowerBound), min(to, dirty.upperBound + minute.step)))
+                    let last = min(to - minute.step, dirty.upperBound)
+                    marks.append(RollupMarks.Mark(series: id, first: max(from, dirty.lowerBound), last: last, reason: .unseen))
                     entry.dirty = dirty.upperBound < to ? nil : to...dirty.upperBound
                 }
                 for bucket in entry.open.keys.filter({ $0 < to }) {
@@ -135,14 +144,22 @@ struct RollupWriter {
             }
             entries[id] = entry
         }
-        try await write(closed + (try await bucketsFromRows(readBack, tier: minute)), to: minute)
-        // Closed hours holding a recomputed minute, unless this batch closes them anyway.
-        for key in Set(recomputeMinutes.map { BucketKey(series: $0.series, bucket: hour.bucket(of: $0.bucket)) }) {
-            guard let tail = entries[key.series]?.hourTail, key.bucket <= tail else { continue }
-            if hourRanges.contains(where: { $0.series == key.series && key.bucket >= $0.from && key.bucket < $0.to }) { continue }
-            hourRanges.append((key.series, key.bucket, key.bucket + hour.step))
+        try await write(closed, to: minute)
+        try await RollupMarks.insert(Self.merged(marks), on: connection, logger: logger)
+        try await write(try await RollupFold.hoursFromMinutes(hourRanges, on: connection, logger: logger), to: hour)
+    }
+
+    /// One mark per run of adjacent minutes of a series and reason.
+    static func merged(_ marks: [RollupMarks.Mark]) -> [RollupMarks.Mark] {
+        var result: [RollupMarks.Mark] = []
+        for mark in marks.sorted(by: { ($0.series, $0.reason.rawValue, $0.first) < ($1.series, $1.reason.rawValue, $1.first) }) {
+            if let last = result.last, last.series == mark.series, last.reason == mark.reason, mark.first <= last.last + RollupTier.minute.step {
+                result[result.count - 1].last = max(last.last, mark.last)
+            } else {
+                result.append(mark)
+            }
         }
-        try await write(try await hoursFromMinutes(hourRanges), to: hour)
+        return result
     }
 
     /// Places a point older than the series' newest into its open minute, between its two stored
@@ -158,7 +175,7 @@ struct RollupWriter {
             tally.stored += 1
             return
         case .unknown:
-            tally.readBack += 1
+            tally.unseen += 1
             entry.markDirty(from: bucket, through: newestMinute)
             return
         case .between(let found, let next, let index):
@@ -166,7 +183,7 @@ struct RollupWriter {
             entry.remember(point, at: index)
         }
         guard !entry.isDirty(bucket) else {
-            tally.readBack += 1
+            tally.unseen += 1
             return
         }
         let beforeInside = minute.bucket(of: before.time) == bucket ? before.values : nil
@@ -174,7 +191,7 @@ struct RollupWriter {
         if entry.open[bucket] == nil && beforeInside == nil && afterInside == nil {
             entry.open[bucket] = BucketState(time: point.time, values: point.values)
         } else if entry.open[bucket]?.insert(time: point.time, values: point.values, before: beforeInside, after: afterInside) != true {
-            tally.readBack += 1
+            tally.unseen += 1
             entry.markDirty(from: bucket, through: newestMinute)
             return
         }
@@ -207,84 +224,6 @@ struct RollupWriter {
         var newest: [Int64: Int64] = [:]
         for try await (id, bucket) in rows.decode((Int64, Int64).self) { newest[id] = bucket }
         return newest
-    }
-
-    private func minutesFromRows(_ keys: [BucketKey]) async throws -> [(series: Int64, bucket: Int64, state: BucketState)] {
-        try await bucketsFromRows(keys.map { ($0.series, $0.bucket, $0.bucket + RollupTier.minute.step) }, tier: .minute)
-    }
-
-    /// Buckets of `tier` computed from the raw rows of each range (whole buckets: a bucket counts only
-    /// its own points). One statement for all ranges.
-    private func bucketsFromRows(_ ranges: [(series: Int64, from: Int64, to: Int64)], tier: RollupTier) async throws -> [(series: Int64, bucket: Int64, state: BucketState)] {
-        guard !ranges.isEmpty else { return [] }
-        let rows = try await connection.query(
-            """
-            select r.n, m.ts, m.vals from unnest(\(ranges.map(\.series))::bigint[], \(ranges.map(\.from))::bigint[], \(ranges.map(\.to))::bigint[])
-                with ordinality as r(series_id, low, high, n)
-            join measurements m on m.series_id = r.series_id and m.ts >= r.low and m.ts < r.high
-            order by r.n, m.ts
-            """,
-            logger: logger
-        )
-        var states: [(series: Int64, bucket: Int64, state: BucketState)] = []
-        var range = -1
-        var open: (bucket: Int64, state: BucketState)?
-        var read = 0
-        defer { RollupMetrics.rowsRead.increment(by: read) }
-        for try await (number, time, values) in rows.decode((Int64, Int64, [Double]).self) {
-            read += 1
-            let index = Int(number) - 1
-            let bucket = tier.bucket(of: time)
-            if index == range, open?.bucket == bucket {
-                open?.state.add(time: time, values: values)
-            } else {
-                if let done = open { states.append((ranges[range].series, done.bucket, done.state)) }
-                range = index
-                open = (bucket, BucketState(time: time, values: values))
-            }
-        }
-        if let done = open, range >= 0 { states.append((ranges[range].series, done.bucket, done.state)) }
-        return states
-    }
-
-    /// Hours folded from their minute rows, in time order, as `/api` folds them (`BucketAggregator`).
-    private func hoursFromMinutes(_ ranges: [(series: Int64, from: Int64, to: Int64)]) async throws -> [(series: Int64, bucket: Int64, state: BucketState)] {
-        guard !ranges.isEmpty else { return [] }
-        let rows = try await connection.query(
-            """
-            select r.n, m.bucket, m.counts, m.sums, m.mins, m.maxs, m.firsts, m.lasts, m.increases, m.first_ts, m.last_ts, m.first_point, m.last_point
-            from unnest(\(ranges.map(\.series))::bigint[], \(ranges.map(\.from))::bigint[], \(ranges.map(\.to))::bigint[])
-                with ordinality as r(series_id, low, high, n)
-            join rollups_1m m on m.series_id = r.series_id and m.bucket >= r.low and m.bucket < r.high
-            order by r.n, m.bucket
-            """,
-            logger: logger
-        )
-        var states: [(series: Int64, bucket: Int64, state: BucketState)] = []
-        var range = -1
-        var open: (bucket: Int64, state: BucketState)?
-        for try await row in rows.decode((Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double], [Double]).self) {
-            let index = Int(row.0) - 1
-            if index != range {
-                if let done = open { states.append((ranges[range].series, done.bucket, done.state)) }
-                range = index
-                open = nil
-            }
-            let minuteState = BucketState(
-                counts: row.2, sums: row.3, minimums: row.4, maximums: row.5, firsts: row.6, lasts: row.7,
-                increases: row.8, firstTime: row.9, lastTime: row.10, firstPoint: row.11, lastPoint: row.12
-            )
-            let bucket = RollupTier.hour.bucket(of: row.1)
-            if var current = open, current.bucket == bucket {
-                current.state.append(minuteState)
-                open = current
-            } else {
-                if let done = open { states.append((ranges[index].series, done.bucket, done.state)) }
-                open = (bucket, minuteState)
-            }
-        }
-        if let done = open, range >= 0 { states.append((ranges[range].series, done.bucket, done.state)) }
-        return states
     }
 
     private func write(_ states: [(series: Int64, bucket: Int64, state: BucketState)], to tier: RollupTier) async throws {

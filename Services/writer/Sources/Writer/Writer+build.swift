@@ -19,14 +19,18 @@ public func buildWriter(
     let changeFeed = ChangeFeed(producer: producer, topic: configuration.changesTopic, logger: logger)
     let schemaReady = ReadySignal()
     let partitionsReady = ReadySignal()
+    let refresherReady = ReadySignal()
     let rawRetention = RawRetentionWindow(period: configuration.retention.effective(.raw))
     let maintenance = PartitionMaintenance(
         client: postgres, environmentRetention: configuration.retention, interval: configuration.partitionCheckInterval,
         rawRetention: rawRetention, schemaReady: partitionsReady, logger: logger
     )
+    let refresher = RollupRefreshService(
+        refresher: RollupRefresher(client: postgres), interval: configuration.rollupRefreshInterval, schemaReady: refresherReady, logger: logger
+    )
     let writer = WriterService(
         consumer: consumer,
-        store: BatchStore(client: postgres, consumerGroup: configuration.consumerGroup, rawRetention: rawRetention),
+        store: BatchStore(client: postgres, consumerGroup: configuration.consumerGroup, rawRetention: rawRetention, foldsRollups: configuration.rollups),
         configuration: configuration,
         logger: logger,
         changeFeed: changeFeed,
@@ -44,6 +48,7 @@ public func buildWriter(
         if try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger) {
             schemaReady.open()
             partitionsReady.open()
+            refresherReady.open()
         }
     }
     return ServiceAssembly.group(
@@ -53,6 +58,7 @@ public func buildWriter(
             .init(service: app),
             .init(service: changeFeed),
             .init(service: maintenance),
+            .init(service: refresher),
             .init(service: writer, successTerminationBehavior: .gracefullyShutdownGroup),
         ],
         logger: logger

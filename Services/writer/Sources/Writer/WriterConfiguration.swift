@@ -23,11 +23,21 @@ public struct WriterConfiguration: Sendable {
     public var retention: Retention
     /// `SLUICE_PARTITION_CHECK_S`: how often partitions are made ahead and expired ones dropped.
     public var partitionCheckInterval: Duration
+    /// `SLUICE_ROLLUPS` (`on`, the default, or `off`): whether the writer folds the rollup tiers. Off, it
+    /// still marks minutes it must not leave stale, and `/api` reads raw rows past each series' last tier
+    /// row; turned on again, everything since is rebuilt by the refresher.
+    public var rollups: Bool
+    /// `SLUICE_ROLLUP_REFRESH_MS`: how long the refresher waits after a round that found nothing to do.
+    public var rollupRefreshInterval: Duration
     public var postgres: PostgresSettings
     public var http: ServiceAddress
 
     public static func fromEnvironment(_ environment: EnvironmentReader = EnvironmentReader()) throws(ConfigurationError) -> WriterConfiguration {
         let shared = try PipelineSettings.fromEnvironment(environment)
+        let rollups = environment.string("SLUICE_ROLLUPS", default: "on").lowercased()
+        guard rollups == "on" || rollups == "off" else {
+            throw ConfigurationError(variable: "SLUICE_ROLLUPS", reason: "'\(rollups)' is neither 'on' nor 'off'")
+        }
         return WriterConfiguration(
             kafka: KafkaConfiguration(
                 bootstrapServers: shared.kafkaBootstrap,
@@ -43,6 +53,8 @@ public struct WriterConfiguration: Sendable {
             partitionCount: shared.measurementPartitions,
             retention: try Retention.fromEnvironment(environment),
             partitionCheckInterval: .seconds(try environment.int("SLUICE_PARTITION_CHECK_S", default: 300, in: 1...86_400)),
+            rollups: rollups == "on",
+            rollupRefreshInterval: try environment.milliseconds("SLUICE_ROLLUP_REFRESH_MS", default: 1000, in: 10...600_000),
             postgres: try PostgresSettings.fromEnvironment(environment),
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_WRITER_PORT", defaultPort: 8082)
         )
