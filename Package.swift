@@ -238,6 +238,11 @@ let package = Package(
             dependencies: ["SluiceModel", "Ingest"],
             path: "Benchmarks/decode"
         ),
+        .executableTarget(
+            name: "sluice-bench-rollups",
+            dependencies: ["SluiceModel", "SluiceStorage", "Writer"],
+            path: "Benchmarks/rollups"
+        ),
         // Fuzzing of the agent formats' parsers: a short fixed-seed run in UnitTests, the long one here.
         .target(
             name: "FormatFuzzing",

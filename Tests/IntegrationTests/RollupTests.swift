@@ -1,3 +1,4 @@
+import class Foundation.ProcessInfo
 import Logging
 import PostgresNIO
 import Query
@@ -47,7 +48,14 @@ struct RollupTests {
         a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-9 * max(1, abs($0), abs($1)) }
     }
 
-    @Test(arguments: [1, 2, 3] as [UInt64])
+    /// Seeds 1–3, or `SLUICE_ROLLUP_SEEDS` as `first-last` (`scripts/rollup-differential`).
+    static let seeds: [UInt64] = {
+        let bounds = (ProcessInfo.processInfo.environment["SLUICE_ROLLUP_SEEDS"] ?? "").split(separator: "-").compactMap { UInt64($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { return [1, 2, 3] }
+        return Array(bounds[0]...bounds[1])
+    }()
+
+    @Test(arguments: Self.seeds)
     func tiersEqualTheRawRowsAfterLateOutOfOrderAndDuplicateData(seed: UInt64) async throws {
         try await TestDatabase.with { _, client in
             try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)

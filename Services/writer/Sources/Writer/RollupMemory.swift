@@ -1,4 +1,5 @@
 import SluiceModel
+import SluiceStorage
 import Synchronization
 
 /// What the writer remembers of each series' rollups between batches, so that a batch in order costs no
@@ -10,8 +11,8 @@ import Synchronization
 /// series come back. A store takes the entries it needs out (so they are mutated in place, not copied)
 /// and gives them back once its transaction has committed; what a store that started before the last
 /// `forget()` gives back is dropped.
-final class RollupMemory: Sendable {
-    struct Series: Sendable {
+package final class RollupMemory: Sendable {
+    package struct Series: Sendable {
         /// How many of the newest stored points are kept, so that a point arriving slightly out of order
         /// (concurrent producers interleave) is placed between its neighbours in memory instead of having
         /// its minute read back from the rows.
@@ -37,6 +38,13 @@ final class RollupMemory: Sendable {
 
         var newest: RollupWriter.Point {
             recent[recent.count - 1]
+        }
+
+        /// A series this batch created: its first point starts its first open minute (when folding).
+        package static func created(first: RollupWriter.Point, folds: Bool) -> Series {
+            var series = Series(minuteTail: nil, hourTail: nil, newest: first, dirty: nil)
+            if folds { series.open[RollupTier.minute.bucket(of: first.time)] = BucketState(time: first.time, values: first.values) }
+            return series
         }
 
         func isDirty(_ bucket: Int64) -> Bool { dirty?.contains(bucket) ?? false }
@@ -77,8 +85,8 @@ final class RollupMemory: Sendable {
     }
 
     /// Entries taken out by a store, and the generation they belong to.
-    struct Taken: Sendable {
-        var entries: [Int64: Series]
+    package struct Taken: Sendable {
+        package var entries: [Int64: Series]
         var generation: UInt64
     }
 
@@ -91,11 +99,11 @@ final class RollupMemory: Sendable {
     /// Past this many series the memory is cleared rather than grown (they are reloaded as needed).
     let capacity: Int
 
-    init(capacity: Int = 200_000) {
+    package init(capacity: Int = 200_000) {
         self.capacity = capacity
     }
 
-    func take(_ ids: some Sequence<Int64>) -> Taken {
+    package func take(_ ids: some Sequence<Int64>) -> Taken {
         state.withLock { state in
             var found: [Int64: Series] = [:]
             for id in ids { if let entry = state.series.removeValue(forKey: id) { found[id] = entry } }
@@ -103,7 +111,7 @@ final class RollupMemory: Sendable {
         }
     }
 
-    func giveBack(_ taken: Taken) {
+    package func giveBack(_ taken: Taken) {
         state.withLock { state in
             guard taken.generation == state.generation else { return }
             if state.series.count + taken.entries.count > capacity { state.series.removeAll(keepingCapacity: true) }

@@ -37,14 +37,19 @@ enum RollupMetrics {
 }
 
 /// Per-batch tallies, reported once per batch.
-struct RollupTally {
-    var inOrder = 0
-    var placed = 0
-    var stored = 0
-    var unseen = 0
-    var closed = 0
+package struct RollupTally {
+    package var inOrder = 0
+    package var placed = 0
+    package var stored = 0
+    package var unseen = 0
+    package var closed = 0
 
-    func report() {
+    package init() {}
+
+    /// Every point counted once, by its path.
+    package var points: Int { inOrder + placed + stored + unseen + closed }
+
+    package func report() {
         for (path, count) in [("in_order", inOrder), ("placed", placed), ("stored", stored), ("unseen", unseen), ("closed", closed)] where count > 0 {
             RollupMetrics.points(path).increment(by: count)
         }

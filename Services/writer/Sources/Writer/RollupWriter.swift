@@ -5,9 +5,9 @@ import SluiceStorage
 
 /// Keeps the rollup tiers, inside the batch's transaction, so they are exactly once like the rows.
 ///
-/// A tier row is written once, when its bucket closes: when the series has a point at least `grace`
-/// past the bucket's end. Open minutes are built in the writer's memory from the points as they come
-/// (`RollupMemory`), so a batch reads nothing back. Whatever the writer cannot fold exactly in memory
+/// A tier row is written once, when its bucket closes: when the series has a point at least
+/// `RollupTier.closingGrace` past the bucket's end. Open minutes are built in the writer's memory from
+/// the points as they come (`RollupMemory`), so a batch reads nothing back. Whatever the writer cannot fold exactly in memory
 /// becomes a mark (`RollupMarks`) in the same transaction, for the refresher to rebuild from the rows:
 /// an open minute it did not see whole and in order (after a start or rebalance, or a point it could
 /// not place) when it closes, and a point for a minute already closed. `/api` reads marked minutes from
@@ -16,14 +16,18 @@ import SluiceStorage
 /// With rollups off (`SLUICE_ROLLUPS=off`) nothing is folded or closed, but a point for a minute that
 /// has a tier row is still marked, so the tiers kept before stay true; turned on again, the writer
 /// marks everything after each series' last tier row as unseen.
-struct RollupWriter {
+package struct RollupWriter {
     /// A new row of this batch.
-    struct Point {
-        var time: Int64
-        var values: [Double]
+    package struct Point: Sendable {
+        package var time: Int64
+        package var values: [Double]
+
+        package init(time: Int64, values: [Double]) {
+            self.time = time
+            self.values = values
+        }
     }
 
-    static let grace = RollupTier.closingGrace
     /// How far before its newest point a series with no minute rows is marked on first sight: its
     /// earlier rows, if any, were loaded without the writer (and want `sluice-admin rollups rebuild`).
     static let firstSightReach: Int64 = 86_400_000_000_000
@@ -51,9 +55,7 @@ struct RollupWriter {
         for id in ids where entries[id] == nil && created.contains(id) {
             // A new series: its first point starts its first open minute; the rest follow in order.
             guard let first = added[id]?.first else { continue }
-            var entry = RollupMemory.Series(minuteTail: nil, hourTail: nil, newest: first, dirty: nil)
-            if folds { entry.open[minute.bucket(of: first.time)] = BucketState(time: first.time, values: first.values) }
-            entries[id] = entry
+            entries[id] = .created(first: first, folds: folds)
             fresh.insert(id)
             tally.inOrder += 1
         }
@@ -76,38 +78,8 @@ struct RollupWriter {
 
         var marks: [RollupMarks.Mark] = []
         for id in ids {
-            guard var entry = entries.removeValue(forKey: id) else { continue }
-            for point in (added[id] ?? []).dropFirst(fresh.contains(id) ? 1 : 0) {
-                let bucket = minute.bucket(of: point.time)
-                let newest = entry.newest
-                if let tail = entry.minuteTail, bucket <= tail {
-                    // A closed minute: marked, for the refresher.
-                    switch entry.place(point.time) {
-                    case .stored:
-                        tally.stored += 1
-                        continue
-                    case .between(_, _, let index): entry.remember(point, at: index)
-                    case .unknown: break
-                    }
-                    tally.closed += 1
-                    marks.append(RollupMarks.Mark(series: id, first: bucket, last: bucket, reason: .late))
-                } else if !folds {
-                    if point.time > newest.time { entry.remember(point) }
-                } else if point.time > newest.time {
-                    if !entry.isDirty(bucket) {
-                        if entry.open[bucket] != nil {
-                            entry.open[bucket]?.add(time: point.time, values: point.values)  // in place
-                        } else {
-                            entry.open[bucket] = BucketState(time: point.time, values: point.values)
-                        }
-                    }
-                    entry.remember(point)
-                    tally.inOrder += 1
-                } else {
-                    placeLate(point, in: &entry, bucket: bucket, tally: &tally)
-                }
-            }
-            entries[id] = entry
+            guard let points = added[id] else { continue }
+            entries[id]?.fold(points.dropFirst(fresh.contains(id) ? 1 : 0), series: id, folds: folds, tally: &tally, marks: &marks)
         }
         defer { RollupMetrics.count(marks) }
         guard folds else {
@@ -118,32 +90,7 @@ struct RollupWriter {
         // Close the minutes each series has moved past.
         var closed: [RollupFold.Bucket] = []
         var hourRanges: [RollupFold.Range] = []
-        for id in ids {
-            guard var entry = entries.removeValue(forKey: id) else { continue }
-            let from = entry.minuteTail.map { $0 + minute.step } ?? 0
-            let to = minute.bucket(of: max(0, entry.newest.time - Self.grace))
-            if to > from {
-                if let dirty = entry.dirty, dirty.lowerBound < to {
-                    let last = min(to - minute.step, dirty.upperBound)
-                    marks.append(RollupMarks.Mark(series: id, first: max(from, dirty.lowerBound), last: last, reason: .unseen))
-                    entry.dirty = dirty.upperBound < to ? nil : to...dirty.upperBound
-                }
-                for bucket in entry.open.keys.filter({ $0 < to }) {
-                    if let state = entry.open.removeValue(forKey: bucket) { closed.append((id, bucket, state)) }
-                }
-                entry.minuteTail = to - minute.step
-            }
-            // Hours whose minutes are all closed.
-            if let minuteTail = entry.minuteTail {
-                let hourFrom = entry.hourTail.map { $0 + hour.step } ?? 0
-                let hourTo = hour.bucket(of: minuteTail + minute.step)
-                if hourTo > hourFrom {
-                    hourRanges.append((id, hourFrom, hourTo))
-                    entry.hourTail = hourTo - hour.step
-                }
-            }
-            entries[id] = entry
-        }
+        for id in ids { entries[id]?.close(series: id, closed: &closed, marks: &marks, hourRanges: &hourRanges) }
         try await write(closed, to: minute)
         try await RollupMarks.insert(Self.merged(marks), on: connection, logger: logger)
         try await write(try await RollupFold.hoursFromMinutes(hourRanges, on: connection, logger: logger), to: hour)
@@ -160,42 +107,6 @@ struct RollupWriter {
             }
         }
         return result
-    }
-
-    /// Places a point older than the series' newest into its open minute, between its two stored
-    /// neighbours (only those inside the minute count, `BucketState.insert`). A point stored already
-    /// changes nothing; one older than the remembered points, or one the open minute cannot take exactly
-    /// (ragged value counts), has its minutes read back from the rows at close.
-    private func placeLate(_ point: Point, in entry: inout RollupMemory.Series, bucket: Int64, tally: inout RollupTally) {
-        let minute = RollupTier.minute
-        let newestMinute = minute.bucket(of: entry.newest.time)
-        let before: Point, after: Point
-        switch entry.place(point.time) {
-        case .stored:
-            tally.stored += 1
-            return
-        case .unknown:
-            tally.unseen += 1
-            entry.markDirty(from: bucket, through: newestMinute)
-            return
-        case .between(let found, let next, let index):
-            (before, after) = (found, next)
-            entry.remember(point, at: index)
-        }
-        guard !entry.isDirty(bucket) else {
-            tally.unseen += 1
-            return
-        }
-        let beforeInside = minute.bucket(of: before.time) == bucket ? before.values : nil
-        let afterInside = minute.bucket(of: after.time) == bucket ? after.values : nil
-        if entry.open[bucket] == nil && beforeInside == nil && afterInside == nil {
-            entry.open[bucket] = BucketState(time: point.time, values: point.values)
-        } else if entry.open[bucket]?.insert(time: point.time, values: point.values, before: beforeInside, after: afterInside) != true {
-            tally.unseen += 1
-            entry.markDirty(from: bucket, through: newestMinute)
-            return
-        }
-        tally.placed += 1
     }
 
     /// The newest point of each series.
