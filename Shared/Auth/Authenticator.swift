@@ -84,7 +84,7 @@ public struct Authenticator: Sendable {
         guard let presented = PresentedCredentials.parse(header) else { throw AuthRefusal(.malformed) }
         switch presented {
         case .bearer(let credentials):
-            let entry = try known(credentials.keyID)
+            let entry = try await known(credentials.keyID)
             // Digest against digest: constant time, and the lengths never differ.
             guard let entry, SHA256.hash(data: Array(credentials.secret.utf8)) == entry.secretDigest else {
                 if entry == nil { _ = SHA256.hash(data: Array(credentials.secret.utf8)) == Self.decoy.secretDigest }
@@ -98,7 +98,7 @@ public struct Authenticator: Sendable {
             let now = wallClockSeconds()
             guard abs(now - date) <= AuthSettings.maximumClockSkewSeconds else { throw AuthRefusal(.staleDate) }
             guard let canonicalQuery = CanonicalQuery.encode(rawQuery: request.uri.query ?? "") else { throw AuthRefusal(.malformed) }
-            let entry = try known(keyID)
+            let entry = try await known(keyID)
             let body = try await request.collectBody(upTo: maxBodyBytes)
             let text = RequestSignature.stringToSign(
                 method: request.method.rawValue,
@@ -114,9 +114,12 @@ public struct Authenticator: Sendable {
         }
     }
 
-    /// The entry for a key id, nil when there is none; throws while the keys were never read.
-    private func known(_ keyID: String) throws -> KeyDirectory.Entry? {
-        switch directory.lookup(keyID) {
+    /// The entry for a key id, nil when there is none; throws while the keys were never read. An id the
+    /// list lacks has the list read again first: the key may have been made a moment ago.
+    private func known(_ keyID: String) async throws -> KeyDirectory.Entry? {
+        var lookup = directory.lookup(keyID)
+        if case .unknown = lookup { lookup = await directory.lookupAfterReading(keyID) }
+        switch lookup {
         case .notLoaded: throw AuthRefusal(.notReady)
         case .unknown: return nil
         case .found(let entry): return entry
@@ -129,7 +132,9 @@ public struct Authenticator: Sendable {
         return entry
     }
 
-    /// Checked against when the key id is unknown, so an unknown id costs what a wrong secret does.
+    /// Checked against when the key id is unknown, so the answer and the check cost the same as for a
+    /// wrong secret. (An unknown id also waits for the directory's re-read, up to ~100 ms: that tells an
+    /// id is unknown, which is no secret; the secret is.)
     static let decoy = KeyDirectory.entry(id: "", rights: Rights(), isActive: false, secret: MasterKey.generate())
 
     static let dateField = HTTPField.Name(RequestSignature.dateHeader)!

@@ -23,7 +23,9 @@ public struct ServiceAuth: Sendable {
             directory = nil
             return
         }
-        let directory = KeyDirectory(client: postgres, master: master, refreshInterval: settings.refreshInterval, logger: logger)
+        let directory = KeyDirectory(
+            source: APIKeyStore(client: postgres, logger: logger), master: master, refreshInterval: settings.refreshInterval, logger: logger
+        )
         self.directory = directory
         middleware = AuthMiddleware(authenticator: Authenticator(directory: directory, settings: settings, maxBodyBytes: maxBodyBytes))
         logger.info("auth required: every data endpoint needs a key", metadata: ["master_key": "\(master.fingerprint)"])

@@ -56,17 +56,17 @@ import Testing
 
     /// A directory holding one active key GOOD (rights acme:rw) and one revoked key OLD.
     static func directory() -> KeyDirectory {
-        let client = PostgresClient(configuration: .init(host: "127.0.0.1", port: 1, username: "none", password: nil, database: nil, tls: .disable))
-        let directory = KeyDirectory(client: client, master: master, refreshInterval: .seconds(1), logger: Logger(label: "auth-test"))
-        func record(_ id: String, active: Bool) -> APIKeyRecord {
-            APIKeyRecord(
-                id: id, name: id, rights: (try? Rights.parse("acme:rw")) ?? Rights(), isActive: active, salt: salt,
-                masterFingerprint: master.fingerprint, createdAt: Date(), rotatedAt: nil, revokedAt: nil
-            )
-        }
-        var warned: Set<String> = []
-        directory.install([record("GOOD", active: true), record("OLD", active: false)], warnedForeignKeys: &warned)
+        let keys = [record("GOOD", active: true), record("OLD", active: false)]
+        let directory = KeyDirectory(source: FixedKeys(keys), master: master, refreshInterval: .seconds(1), logger: Logger(label: "auth-test"))
+        directory.install(keys)
         return directory
+    }
+
+    static func record(_ id: String, active: Bool) -> APIKeyRecord {
+        APIKeyRecord(
+            id: id, name: id, rights: (try? Rights.parse("acme:rw")) ?? Rights(), isActive: active, salt: salt,
+            masterFingerprint: master.fingerprint, createdAt: Date(), rotatedAt: nil, revokedAt: nil
+        )
     }
 
     final class Clock: Sendable {
@@ -119,6 +119,42 @@ import Testing
         #expect(await Self.outcome(authenticator, Self.request(headers: [:])) == "missing")
         #expect(await Self.outcome(authenticator, Self.request(headers: [.authorization: "Bearer nodot"])) == "malformed")
         #expect(await Self.outcome(authenticator, Self.request(headers: [.authorization: "Basic abc"])) == "malformed")
+    }
+
+    /// Keys a test adds while the directory runs, as `sluice-admin keys create` adds rows.
+    final class GrowingKeys: KeySource {
+        let records = Mutex<[APIKeyRecord]>([])
+        let reads = Atomic<Int>(0)
+        func all() async throws -> [APIKeyRecord] {
+            reads.add(1, ordering: .relaxed)
+            return records.withLock { $0 }
+        }
+    }
+
+    /// A key made after the directory's last read works on its first request (the directory reads again
+    /// for an id it lacks), and a stream of unknown ids costs one read per 100 ms, not one per request.
+    @Test func aKeyMadeSinceTheLastReadWorksOnItsFirstRequest() async {
+        let keys = GrowingKeys()
+        let directory = KeyDirectory(source: keys, master: Self.master, refreshInterval: .seconds(60), logger: Logger(label: "auth-test"))
+        directory.install([])
+        let authenticator = Authenticator(
+            directory: directory, settings: AuthSettings(mode: .required, masterKey: Self.master, requestsPerSecondPerKey: 1000, replayCacheLimit: 1000),
+            maxBodyBytes: 1 << 20, wallClockSeconds: { 1_700_000_000 }
+        )
+        keys.records.withLock { $0 = [Self.record("GOOD", active: true)] }
+        #expect(await Self.outcome(authenticator, Self.request(headers: [.authorization: "Bearer GOOD.\(Self.secret)"])) == "accepted")
+        #expect(await Self.outcome(authenticator, Self.signed()) == "accepted")
+        let before = keys.reads.load(ordering: .relaxed)
+        let started = ContinuousClock.now
+        await withTaskGroup(of: String.self) { group in
+            for index in 0..<50 {
+                group.addTask { await Self.outcome(authenticator, Self.request(headers: [.authorization: "Bearer NOPE\(index).\(Self.secret)"])) }
+            }
+            for await outcome in group { #expect(outcome == "invalid_credentials") }
+        }
+        let reads = keys.reads.load(ordering: .relaxed) - before
+        let allowed = Int((ContinuousClock.now - started) / KeyDirectory.onDemandGap) + 2
+        #expect(reads >= 1 && reads <= allowed, "\(reads) reads for 50 unknown ids")
     }
 
     @Test func onlyTheHolderOfARevokedKeyLearnsItIsRevoked() async {
