@@ -152,6 +152,12 @@ SLUICE_QUERY_PORT=$SLUICE_QUERY_PORT
 SLUICE_WRITER_PORT=$SLUICE_WRITER_PORT
 SLUICE_BRIDGE_PORT=$SLUICE_BRIDGE_PORT
 ENV
+    # With keys required, what sluice-admin needs beside the ports: `set -a; . stack.env` is then enough
+    # to run it. The master key itself stays in its own file (or in the caller's environment).
+    if [ "${SLUICE_AUTH:-off}" = required ]; then
+        echo "SLUICE_AUTH=required" >>"$dir/stack.env"
+        if [ -n "${SLUICE_AUTH_MASTER_KEY_FILE:-}" ]; then echo "SLUICE_AUTH_MASTER_KEY_FILE=$SLUICE_AUTH_MASTER_KEY_FILE" >>"$dir/stack.env"; fi
+    fi
 }
 
 # sluice_issue_admin_key BIN RUN_DIR: with SLUICE_AUTH=required, makes a master key (unless one is set)

@@ -212,8 +212,7 @@ struct KeyLine: Encodable {
 }
 
 func printJSON(_ value: some Encodable) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let encoder = JSONEncoder.sorted
     encoder.dateEncodingStrategy = .iso8601
     guard let data = try? encoder.encode(value) else { return }
     print(String(decoding: data, as: UTF8.self))

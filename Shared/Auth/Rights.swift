@@ -31,8 +31,6 @@ public struct Rights: Sendable, Equatable {
         return named + Permission.allCases.filter(everyDomain.contains).map { "*:\($0.rawValue)" }
     }
 
-    public var isEmpty: Bool { everyDomain.isEmpty && domains.isEmpty }
-
     /// Parses `acme:rw,*:r` (spaces around entries allowed).
     public static func parse(_ text: String) throws(RightsError) -> Rights {
         let entries = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces }

@@ -15,8 +15,6 @@ struct DeliveryTracker {
     private var nextID: UInt = 1
     private var pending: [UInt: Pending] = [:]
 
-    var inFlightSends: Int { pending.count }
-
     /// Starts tracking a send of `count` messages (count ≥ 1).
     mutating func register(count: Int, continuation: Continuation) -> UInt {
         let id = nextID

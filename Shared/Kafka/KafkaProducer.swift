@@ -105,9 +105,6 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
-    /// Messages enqueued but not yet acknowledged, for metrics.
-    public var outstandingMessages: Int { Int(rd_kafka_outq_len(handle.pointer)) }
-
     public func run() async throws {
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {

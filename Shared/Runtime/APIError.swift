@@ -56,8 +56,8 @@ public enum JSONDetail: Encodable, Sendable, Equatable {
 }
 
 extension JSONEncoder {
-    /// Sorted keys make error bodies stable for clients and tests.
-    static var sorted: JSONEncoder {
+    /// Sorted keys and unescaped slashes: stable bytes for clients, tests and stored labels alike.
+    public static var sorted: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceModel
+import SluiceRuntime
 
 /// The labelled series of a batch, taken apart into name and labels (JSON) for the `series` row a new
 /// one gets. Only tags in label form (ending in `}`) are parsed, so plain tags cost nothing.
@@ -11,8 +12,7 @@ struct LabelledSeries {
 
     init(_ measurements: [SluiceModel.Measurement]) {
         var seen: Set<SeriesKey> = []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONEncoder.sorted
         for measurement in measurements where measurement.tag.utf8.last == UInt8(ascii: "}") {
             let key = SeriesKey(domain: measurement.domain, tag: measurement.tag)
             guard seen.insert(key).inserted else { continue }
