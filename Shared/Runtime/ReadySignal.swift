@@ -1,3 +1,5 @@
+import ServiceLifecycle
+
 /// A one-time signal from one service of a process to another: "the schema is migrated", for example.
 /// One task waits; it returns once `open()` was called, or when it is cancelled.
 public final class ReadySignal: Sendable {
@@ -14,5 +16,11 @@ public final class ReadySignal: Sendable {
 
     public func wait() async {
         for await _ in stream {}
+    }
+
+    /// Waits for the signal, or for the service group to begin stopping (which opens it, so a service
+    /// asked to stop before it was ready returns instead of waiting on).
+    public func waitUnlessStopping() async {
+        await withGracefulShutdownHandler { await wait() } onGracefulShutdown: { self.open() }
     }
 }

@@ -56,23 +56,23 @@ public struct RollupRefresher: Sendable {
                     select s.id, (select max(bucket) from \(unescaped: RollupTier.hour.table) where series_id = s.id) as newest
                     from (select distinct series_id as id from rollup_marks) s
                 )
-                delete from rollup_marks where id in (
+                delete from rollup_marks d using hours h
+                where h.id = d.series_id and d.id in (
                     select m.id from rollup_marks m join hours h on h.id = m.series_id
                     where m.first_bucket - \(RollupTier.hour.step - RollupTier.minute.step) <= h.newest
                     order by m.id limit \(marksPerRound) for update of m skip locked
                 )
-                returning series_id, first_bucket, last_bucket, reason,
-                          (select max(bucket) from \(unescaped: RollupTier.hour.table) where series_id = rollup_marks.series_id)
+                returning d.series_id, d.first_bucket, d.last_bucket, d.reason, h.newest
                 """,
                 logger: logger
             )
             var round = Round()
             var ranges: [Int64: [(from: Int64, to: Int64)]] = [:]
             var putBack: [RollupMarks.Mark] = []
-            for try await (series, first, last, reasonName, newestHour) in taken.decode((Int64, Int64, Int64, String, Int64?).self) {
+            for try await (series, first, last, reasonName, newestHour) in taken.decode((Int64, Int64, Int64, String, Int64).self) {
                 let reason = RollupMarks.Reason(rawValue: reasonName) ?? .unseen
                 round.marks[reason, default: 0] += 1
-                let closedEnd = (newestHour ?? .min) + RollupTier.hour.step
+                let closedEnd = newestHour + RollupTier.hour.step
                 let end = min(last + RollupTier.minute.step, closedEnd)
                 if first < end { ranges[series, default: []].append((first, end)) }
                 if end <= last {

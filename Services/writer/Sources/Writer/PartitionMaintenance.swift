@@ -40,7 +40,7 @@ struct PartitionMaintenance: Service {
     let logger: Logger
 
     func run() async throws {
-        await withGracefulShutdownHandler { await schemaReady.wait() } onGracefulShutdown: { schemaReady.open() }
+        await schemaReady.waitUnlessStopping()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await round()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }

@@ -14,7 +14,7 @@ struct RollupRefreshService: Service {
     let logger: Logger
 
     func run() async throws {
-        await withGracefulShutdownHandler { await schemaReady.wait() } onGracefulShutdown: { schemaReady.open() }
+        await schemaReady.waitUnlessStopping()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             var busy = false
             do {

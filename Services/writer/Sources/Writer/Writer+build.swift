@@ -36,7 +36,7 @@ public func buildWriter(
         changeFeed: changeFeed,
         prepare: {
             // Released by the migration, or by a stop that came first (then the writer returns unstarted).
-            await withGracefulShutdownHandler { await schemaReady.wait() } onGracefulShutdown: { schemaReady.open() }
+            await schemaReady.waitUnlessStopping()
         }
     )
     let router = ServiceAssembly.router(registry: registry, openAPI: WriterOpenAPI.document) {
