@@ -110,42 +110,6 @@ public struct BucketState: Sendable, Equatable {
         }
     }
 
-    /// Every index has the same count: each point in the block had the same number of values.
-    public var isUniform: Bool { counts.allSatisfy { $0 == counts.first } }
-
-    /// Adds a point at any time inside the block (a late one), given its neighbours in the series when
-    /// they are in this block (nil when the point becomes the block's first or last). Exact only when the
-    /// block is uniform and the point has as many values; returns false (and changes nothing) otherwise,
-    /// and the caller rebuilds the block from the rows.
-    public mutating func insert(time: Int64, values: [Double], before: [Double]?, after: [Double]?) -> Bool {
-        guard isUniform, values.count == counts.count, time != firstTime, time != lastTime,
-              (before == nil) == (time < firstTime), (after == nil) == (time > lastTime)
-        else { return false }
-        // The point's own term and its successor's now counted from it, less the successor's old term.
-        let own = Self.contribution(of: values, after: before)
-        let successorNow = after.map { Self.contribution(of: $0, after: values) } ?? []
-        let successorWas = after.map { Self.contribution(of: $0, after: before) } ?? []
-        for index in values.indices {
-            counts[index] += 1
-            sums[index] += values[index]
-            minimums[index] = Swift.min(minimums[index], values[index])
-            maximums[index] = Swift.max(maximums[index], values[index])
-            increases[index] += own[index]
-            if index < successorNow.count { increases[index] += successorNow[index] - successorWas[index] }
-        }
-        if time < firstTime {
-            firstTime = time
-            firsts = values
-            firstPoint = values
-        }
-        if time > lastTime {
-            lastTime = time
-            lasts = values
-            lastPoint = values
-        }
-        return true
-    }
-
     private mutating func absorb(_ values: [Double], previous: [Double]?) {
         widen(to: values.count)
         for (index, value) in values.enumerated() {

@@ -84,6 +84,28 @@ import Testing
         #expect(aggregator.states == [seeded], "seed \(seed)")
     }
 
+    /// The writer's flat accumulator makes `BucketState.add`'s operations in the same order: its state is
+    /// the folded state bit for bit, for ragged widths, resets and fractions whose sums round, and
+    /// survives a trip through a `BucketState` (the path a late point takes).
+    @Test(arguments: 1...40 as ClosedRange<UInt64>)
+    func theAccumulatorEqualsFoldingIntoABucketState(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        var time: Int64 = 0
+        let points: [(time: Int64, values: [Double])] = (0..<Int.random(in: 1...200, using: &generator)).map { _ in
+            time += Int64.random(in: 1...1000, using: &generator)
+            let width = Int.random(in: 0...4, using: &generator) == 0 ? Int.random(in: 1...12, using: &generator) : 10
+            return (time, (0..<width).map { _ in Double.random(in: -1e6...1e6, using: &generator) / 3 })
+        }
+        var state = BucketState(time: points[0].time, values: points[0].values)
+        var accumulator = BucketAccumulator(time: points[0].time, values: points[0].values)
+        for (index, point) in points.enumerated().dropFirst() {
+            state.add(time: point.time, values: point.values)
+            accumulator.add(time: point.time, values: point.values)
+            if index % 17 == 0 { accumulator = BucketAccumulator(accumulator.state) }
+        }
+        #expect(accumulator.state == state, "seed \(seed)")
+    }
+
     /// Tier rows and raw points fold alike: a bucket read partly from blocks gives the raw answer.
     @Test func blocksAndPointsFoldAlike() {
         let points: [(Int64, [Double])] = (0..<50).map { (index: Int) -> (Int64, [Double]) in

@@ -77,7 +77,7 @@ public struct BatchStore: Sendable {
                     rollups: rollups, foldsRollups: foldsRollups, seriesIDs: seriesIDs, connection: connection, logger: logger, onBackend: onBackend
                 )
             }
-            rollups.giveBack(remembered)
+            if let remembered { rollups.giveBack(remembered) }
             outcome.expired = expired
             return outcome
         } catch {
@@ -97,8 +97,8 @@ public struct BatchStore: Sendable {
         _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], rejected: [RejectedRecord], clusterID: String?,
         consumerGroup: String, rollups: RollupMemory, foldsRollups: Bool, seriesIDs: SeriesIDCache, connection: PostgresConnection,
         logger: Logger, onBackend: @Sendable (Int32) -> Void
-    ) async throws -> (Outcome, RollupMemory.Taken) {
-        var remembered = RollupMemory.Taken(entries: [:], generation: 0)
+    ) async throws -> (Outcome, RollupMemory.Taken?) {
+        var remembered: RollupMemory.Taken?
         let batch = BatchSeries(measurements)
         for try await pid in try await connection.query("select pg_backend_pid()", logger: logger).decode(Int32.self) { onBackend(pid) }
         try await connection.query(
@@ -149,9 +149,10 @@ public struct BatchStore: Sendable {
             let ids = try await seriesIDs.ids(of: batch.points.keys, connection: connection, logger: logger)
             var added: [Int64: [RollupWriter.Point]] = [:]
             for (key, series) in batch.points { if let id = ids[key] { added[id] = series } }
-            remembered = rollups.take(added.keys)
+            var taken = rollups.take()
             try await RollupWriter(connection: connection, logger: logger, folds: foldsRollups)
-                .update(added: added, created: created, remembered: &remembered.entries)
+                .update(added: added, created: created, remembered: &taken.table)
+            remembered = taken
         }
         if !rejected.isEmpty {
             try await connection.query(

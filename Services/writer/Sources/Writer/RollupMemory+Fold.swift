@@ -1,47 +1,50 @@
 import SluiceModel
 import SluiceStorage
 
-/// The writer's rollup work that reads and writes nothing: folding a batch's points into a series' open
-/// minutes, and closing the minutes and hours the series has moved past. `RollupWriter` does the reads
-/// and writes around it; `sluice-bench-rollups` times it alone.
+/// The writer's rollup work that reads and writes nothing: holding a batch's points of a series in its
+/// reorder buffer, folding the points that leave it into the open minutes, and closing the minutes and
+/// hours the series has moved past. `RollupWriter` does the reads and writes around it;
+/// `sluice-bench-rollups` times it alone.
 extension RollupMemory.Series {
-    /// Folds a batch's points of this series, in increasing time, one per time. A point after the newest
-    /// is folded into its open minute; one a little out of order is placed between its neighbours; one
-    /// for a closed minute is marked `late`; one the memory cannot place leaves its minute to be marked
-    /// `unseen` at close. With `folds` false only the `late` marks are made.
+    /// Takes a batch's points of this series, in increasing time, one per time. A point after the newest
+    /// is held; one a little out of order is put in its place among the held ones; one for a closed
+    /// minute is marked `late`; one behind the held points (its neighbours folded already) leaves its
+    /// minutes to be marked `unseen` at close. Points a reorder window behind the newest are then folded.
+    /// With `folds` false nothing is folded and only the `late` marks are made.
     package mutating func fold(
         _ points: ArraySlice<RollupWriter.Point>, series id: Int64, folds: Bool, tally: inout RollupTally, marks: inout [RollupMarks.Mark]
     ) {
         let minute = RollupTier.minute
-        for point in points {
-            let bucket = minute.bucket(of: point.time)
-            let newest = self.newest
+        for index in points.indices {
+            let time = points[index].time
+            let bucket = minute.bucket(of: time)
             if let tail = minuteTail, bucket <= tail {
-                switch place(point.time) {
-                case .stored:
+                if case .held = held.place(time) {
                     tally.stored += 1
                     continue
-                case .between(_, _, let index): remember(point, at: index)
-                case .unknown: break
                 }
                 tally.closed += 1
                 marks.append(RollupMarks.Mark(series: id, first: bucket, last: bucket, reason: .late))
-            } else if !folds {
-                if point.time > newest.time { remember(point) }
-            } else if point.time > newest.time {
-                if !isDirty(bucket) {
-                    // Through the index, so the state is mutated in place, never copied.
-                    if let index = open.index(forKey: bucket) {
-                        open.values[index].add(time: point.time, values: point.values)
-                    } else {
-                        open[bucket] = BucketState(time: point.time, values: point.values)
-                    }
-                }
-                remember(point)
+            } else if time > newestTime {
+                held.append(points[index])
                 tally.inOrder += 1
-            } else {
-                placeLate(point, bucket: bucket, tally: &tally)
+            } else if time > frontier {
+                switch held.place(time) {
+                case .held: tally.stored += 1
+                case .at(let position):
+                    held.insert(points[index], at: position)
+                    tally.placed += 1
+                }
+            } else if folds {
+                // Behind the reorder buffer, in an open minute: a point stored before (a retry) or a new one
+                // whose neighbours were folded; either way its minute is rebuilt from the rows.
+                tally.unseen += 1
+                markDirty(from: bucket, through: minute.bucket(of: newestTime))
             }
+        }
+        // Folded in runs: once the oldest held point is twice the window behind, down to the window.
+        if let oldest = held.oldestTime, oldest < newestTime - 2 * Self.reorderWindow || held.count >= 2 * Self.heldLimit {
+            release(through: newestTime - Self.reorderWindow, folds: folds)
         }
     }
 
@@ -51,17 +54,18 @@ extension RollupMemory.Series {
     package mutating func close(series id: Int64, closed: inout [RollupFold.Bucket], marks: inout [RollupMarks.Mark], hourRanges: inout [RollupFold.Range]) {
         let minute = RollupTier.minute, hour = RollupTier.hour
         let from = minuteTail.map { $0 + minute.step } ?? 0
-        let to = minute.bucket(of: max(0, newest.time - RollupTier.closingGrace))
+        let to = minute.bucket(of: max(0, newestTime - RollupTier.closingGrace))
         if to > from {
+            // The window is shorter than the grace, so this is rarely anything: held points of closing minutes.
+            release(through: to - 1, folds: true)
             if let dirty, dirty.lowerBound < to {
                 let last = min(to - minute.step, dirty.upperBound)
                 marks.append(RollupMarks.Mark(series: id, first: max(from, dirty.lowerBound), last: last, reason: .unseen))
                 self.dirty = dirty.upperBound < to ? nil : to...dirty.upperBound
             }
-            // The keys are copied out first: removing while iterating `open.keys` would copy the dictionary.
-            for bucket in open.keys.filter({ $0 < to }) {
-                if let state = open.removeValue(forKey: bucket) { closed.append((id, bucket, state)) }
-            }
+            let closing = open.prefix { $0.bucket < to }.count
+            for minute in open.prefix(closing) { closed.append((id, minute.bucket, minute.state.state)) }
+            open.removeFirst(closing)
             minuteTail = to - minute.step
         }
         if let minuteTail {
@@ -74,39 +78,25 @@ extension RollupMemory.Series {
         }
     }
 
-    /// Places a point older than the series' newest into its open minute, between its two stored
-    /// neighbours (only those inside the minute count, `BucketState.insert`). A point stored already
-    /// changes nothing; one older than the remembered points, or one the open minute cannot take exactly
-    /// (ragged value counts), leaves its minutes to be marked at close.
-    private mutating func placeLate(_ point: RollupWriter.Point, bucket: Int64, tally: inout RollupTally) {
+    /// Folds the held points at or before `time` (and the oldest past `heldLimit`) into their open
+    /// minutes, in time order, and moves the frontier past them.
+    private mutating func release(through time: Int64, folds: Bool) {
+        let count = max(held.count(through: time), held.count - Self.heldLimit)
+        guard count > 0 else { return }
+        // Taken out while folding, so the buffer and the open minutes are mutated side by side.
+        var buffer = held
+        held = ReorderBuffer(width: 0)
         let minute = RollupTier.minute
-        let newestMinute = minute.bucket(of: newest.time)
-        let before: RollupWriter.Point, after: RollupWriter.Point
-        switch place(point.time) {
-        case .stored:
-            tally.stored += 1
-            return
-        case .unknown:
-            tally.unseen += 1
-            markDirty(from: bucket, through: newestMinute)
-            return
-        case .between(let found, let next, let index):
-            (before, after) = (found, next)
-            remember(point, at: index)
+        buffer.takeOldest(count) { time, values in
+            frontier = time
+            let bucket = minute.bucket(of: time)
+            guard folds, !isDirty(bucket) else { return }
+            if let last = open.indices.last, open[last].bucket == bucket {
+                open[last].state.add(time: time, values: values)
+            } else {
+                open.append(RollupMemory.OpenMinute(bucket: bucket, time: time, values: values))
+            }
         }
-        guard !isDirty(bucket) else {
-            tally.unseen += 1
-            return
-        }
-        let beforeInside = minute.bucket(of: before.time) == bucket ? before.values : nil
-        let afterInside = minute.bucket(of: after.time) == bucket ? after.values : nil
-        if open[bucket] == nil && beforeInside == nil && afterInside == nil {
-            open[bucket] = BucketState(time: point.time, values: point.values)
-        } else if open[bucket]?.insert(time: point.time, values: point.values, before: beforeInside, after: afterInside) != true {
-            tally.unseen += 1
-            markDirty(from: bucket, through: newestMinute)
-            return
-        }
-        tally.placed += 1
+        held = buffer
     }
 }

@@ -8,90 +8,113 @@ import Synchronization
 ///
 /// Valid only while every store of these series goes through this writer: it is forgotten on every
 /// rebalance, after any failed store and when a store is abandoned, and rebuilt from PostgreSQL as
-/// series come back. A store takes the entries it needs out (so they are mutated in place, not copied)
-/// and gives them back once its transaction has committed; what a store that started before the last
-/// `forget()` gives back is dropped.
+/// series come back. Stores run one at a time, so a store takes the whole table out (so it is mutated in
+/// place, with no per-series moves) and gives it back once its transaction has committed; what a store
+/// that started before the last `forget()` gives back is dropped. A store abandoned on its deadline may
+/// still hold the table when the next one starts; the abandon forgets first, so the next store starts
+/// from an empty table, as it would anyway.
 package final class RollupMemory: Sendable {
     package struct Series: Sendable {
-        /// How many of the newest stored points are kept, so that a point arriving slightly out of order
-        /// (concurrent producers interleave) is placed between its neighbours in memory instead of having
-        /// its minute read back from the rows.
-        static let recentLimit = 64
+        /// How long a point is held back behind the series' newest before it is folded: the reordering
+        /// of concurrent POSTs. Shorter than `RollupTier.closingGrace`, so a minute's points are folded
+        /// before it closes.
+        static let reorderWindow: Int64 = 2_000_000_000
+        /// At most this many points are held (a fast series holds its window in fewer than this).
+        static let heldLimit = 128
 
         var minuteTail: Int64?
         var hourTail: Int64?
-        /// The newest stored points in increasing time: every stored point at or after the first of them
-        /// is here. Never empty; its last is the series' newest point, after which a point is new.
-        private(set) var recent: [RollupWriter.Point]
-        /// Open minutes built from the points seen.
-        var open: [Int64: BucketState] = [:]
+        /// Points after `frontier`, not folded yet.
+        var held: ReorderBuffer
+        /// The newest point folded, or on first sight the newest stored: a later point at or before it
+        /// that is not held comes too late to be put in its place.
+        var frontier: Int64
+        /// Open minutes built from the points folded, in increasing time: usually one, two while the
+        /// previous minute waits out `RollupTier.closingGrace`.
+        var open: [OpenMinute] = []
         /// Open minutes in this range are read back from the rows when they close: the writer did not
         /// see all their points, or could not place one exactly.
         var dirty: ClosedRange<Int64>?
 
+        /// A series whose newest stored point is `newest`, with nothing held.
         init(minuteTail: Int64?, hourTail: Int64?, newest: RollupWriter.Point, dirty: ClosedRange<Int64>?) {
             self.minuteTail = minuteTail
             self.hourTail = hourTail
-            recent = [newest]
+            held = ReorderBuffer(width: newest.values.count)
+            frontier = newest.time
             self.dirty = dirty
         }
 
-        var newest: RollupWriter.Point {
-            recent[recent.count - 1]
-        }
-
-        /// A series this batch created: its first point starts its first open minute (when folding).
-        package static func created(first: RollupWriter.Point, folds: Bool) -> Series {
-            var series = Series(minuteTail: nil, hourTail: nil, newest: first, dirty: nil)
-            if folds { series.open[RollupTier.minute.bucket(of: first.time)] = BucketState(time: first.time, values: first.values) }
+        /// A series this batch created: nothing was stored or folded before its first point, so its tiers
+        /// start at its first point's minute and hour (and no earlier hour is read back to be folded).
+        package static func created(first: RollupWriter.Point) -> Series {
+            let (minute, hour) = (RollupTier.minute, RollupTier.hour)
+            var series = Series(
+                minuteTail: minute.bucket(of: first.time) - minute.step, hourTail: hour.bucket(of: first.time) - hour.step, newest: first, dirty: nil
+            )
+            series.frontier = .min
+            series.held.append(first)
             return series
         }
+
+        var newestTime: Int64 { held.newestTime ?? frontier }
 
         func isDirty(_ bucket: Int64) -> Bool { dirty?.contains(bucket) ?? false }
 
         mutating func markDirty(from bucket: Int64, through last: Int64) {
             let upper = max(last, bucket)
             dirty = dirty.map { min($0.lowerBound, bucket)...max($0.upperBound, upper) } ?? bucket...upper
-            open = open.filter { $0.key < bucket }
-        }
-
-        /// Where a point at `time` belongs among the recent points.
-        enum Place {
-            /// Stored already (the first write of a time wins).
-            case stored
-            /// New, between these two stored points.
-            case between(RollupWriter.Point, RollupWriter.Point, index: Int)
-            /// Older than every recent point: its neighbours are unknown.
-            case unknown
-        }
-
-        func place(_ time: Int64) -> Place {
-            var low = 0, high = recent.count
-            while low < high {
-                let middle = (low + high) / 2
-                if recent[middle].time < time { low = middle + 1 } else { high = middle }
-            }
-            if low < recent.count && recent[low].time == time { return .stored }
-            guard low > 0, low < recent.count else { return .unknown }
-            return .between(recent[low - 1], recent[low], index: low)
-        }
-
-        /// Records a stored point; `index` from `place` for an older one, nil for the newest.
-        mutating func remember(_ point: RollupWriter.Point, at index: Int? = nil) {
-            if let index { recent.insert(point, at: index) } else { recent.append(point) }
-            // Trimmed in blocks, so appending costs O(1) on average.
-            if recent.count >= 2 * Self.recentLimit { recent.removeFirst(recent.count - Self.recentLimit) }
+            open.removeAll { $0.bucket >= bucket }
         }
     }
 
-    /// Entries taken out by a store, and the generation they belong to.
+    /// A minute being folded.
+    struct OpenMinute: Sendable {
+        var bucket: Int64
+        var state: BucketAccumulator
+
+        init(bucket: Int64, time: Int64, values: UnsafeBufferPointer<Double>) {
+            self.bucket = bucket
+            state = BucketAccumulator(time: time, values: values)
+        }
+    }
+
+    /// Every remembered series, each in one slot of a flat array found through one hash lookup, so a
+    /// series is mutated where it lies (a dictionary of structs moves each value out and back on every
+    /// mutation). Series are never removed one by one: the table is cleared whole.
+    package struct Table: Sendable {
+        private var slots: [Int64: Int] = [:]
+        private var entries: ContiguousArray<Series> = []
+
+        package var count: Int { entries.count }
+
+        package func slot(of id: Int64) -> Int? { slots[id] }
+
+        /// Adds a series, or replaces what was remembered of it.
+        package mutating func remember(_ series: Series, as id: Int64) {
+            if let slot = slots[id] {
+                entries[slot] = series
+            } else {
+                slots[id] = entries.count
+                entries.append(series)
+            }
+        }
+
+        package subscript(slot slot: Int) -> Series {
+            get { entries[slot] }
+            _modify { yield &entries[slot] }
+        }
+    }
+
+    /// The table taken out by a store, and the generation it belongs to.
     package struct Taken: Sendable {
-        package var entries: [Int64: Series]
+        package var table: Table
         var generation: UInt64
     }
 
     private struct State {
-        var series: [Int64: Series] = [:]
+        /// Nil while a store holds the table.
+        var table: Table? = Table()
         var generation: UInt64 = 0
     }
 
@@ -103,25 +126,24 @@ package final class RollupMemory: Sendable {
         self.capacity = capacity
     }
 
-    package func take(_ ids: some Sequence<Int64>) -> Taken {
+    /// Takes the whole table out; empty when another store still holds it (only an abandoned one can).
+    package func take() -> Taken {
         state.withLock { state in
-            var found: [Int64: Series] = [:]
-            for id in ids { if let entry = state.series.removeValue(forKey: id) { found[id] = entry } }
-            return Taken(entries: found, generation: state.generation)
+            defer { state.table = nil }
+            return Taken(table: state.table ?? Table(), generation: state.generation)
         }
     }
 
     package func giveBack(_ taken: Taken) {
         state.withLock { state in
             guard taken.generation == state.generation else { return }
-            if state.series.count + taken.entries.count > capacity { state.series.removeAll(keepingCapacity: true) }
-            state.series.merge(taken.entries) { _, new in new }
+            state.table = taken.table.count > capacity ? Table() : taken.table
         }
     }
 
     func forget() {
         state.withLock { state in
-            state.series.removeAll()
+            state.table = Table()
             state.generation &+= 1
         }
     }

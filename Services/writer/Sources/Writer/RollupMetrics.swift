@@ -5,8 +5,9 @@ import SluiceStorage
 /// to read back, which is what rollups cost beyond the raw rows.
 enum RollupMetrics {
     /// Points by how they reached the tiers: `in_order` (after the series' newest point), `placed` (a little
-    /// out of order, between neighbours held in memory), `stored` (seen before: nothing to do), `unseen`
-    /// (their open minute is marked when it closes), `closed` (late into a closed minute: marked).
+    /// out of order, put in place in the reorder buffer), `stored` (held already: nothing to do), `unseen`
+    /// (behind the reorder buffer, the misses: their open minute is marked when it closes), `closed` (late
+    /// into a closed minute: marked).
     static func points(_ path: String) -> Counter {
         Counter(label: "sluice_writer_rollup_points_total", dimensions: [("path", path)])
     }

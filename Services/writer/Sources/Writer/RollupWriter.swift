@@ -43,23 +43,23 @@ package struct RollupWriter {
     ///     order). A point after the series' newest stored point is new; any other is treated as late
     ///     (it may also be a redelivery), which costs a mark but is always exact.
     ///   - created: series this batch created, which had no rows before it.
-    ///   - entries: what is remembered of these series (`RollupMemory`), updated in place; series not in
+    ///   - table: what is remembered of these series (`RollupMemory`), updated in place; series not in
     ///     it are read from PostgreSQL and added.
-    func update(added: [Int64: [Point]], created: Set<Int64>, remembered entries: inout [Int64: RollupMemory.Series]) async throws {
+    func update(added: [Int64: [Point]], created: Set<Int64>, remembered table: inout RollupMemory.Table) async throws {
         guard !added.isEmpty else { return }
         let ids = added.keys.sorted()
         let minute = RollupTier.minute, hour = RollupTier.hour
         var tally = RollupTally()
         defer { tally.report() }
         var fresh: Set<Int64> = []
-        for id in ids where entries[id] == nil && created.contains(id) {
+        for id in ids where table.slot(of: id) == nil && created.contains(id) {
             // A new series: its first point starts its first open minute; the rest follow in order.
             guard let first = added[id]?.first else { continue }
-            entries[id] = .created(first: first, folds: folds)
+            table.remember(.created(first: first), as: id)
             fresh.insert(id)
             tally.inOrder += 1
         }
-        let unknown = ids.filter { entries[$0] == nil }
+        let unknown = ids.filter { table.slot(of: $0) == nil }
         if !unknown.isEmpty {
             // First sight of a series: where its tiers end, its newest point (this batch's rows included),
             // and every open minute marked as unseen when it closes.
@@ -69,28 +69,28 @@ package struct RollupWriter {
                 let newestMinute = minute.bucket(of: time)
                 let firstOpen = minuteTails[id].map { $0 + minute.step }
                     ?? max(hourTails[id].map { $0 + hour.step } ?? .min, minute.bucket(of: max(0, time - Self.firstSightReach)))
-                entries[id] = RollupMemory.Series(
+                let series = RollupMemory.Series(
                     minuteTail: minuteTails[id], hourTail: hourTails[id], newest: Point(time: time, values: values),
                     dirty: firstOpen <= newestMinute ? firstOpen...newestMinute : nil
                 )
+                table.remember(series, as: id)
             }
         }
 
+        // One visit per series: its points folded, then the minutes and hours it has moved past closed.
         var marks: [RollupMarks.Mark] = []
+        var closed: [RollupFold.Bucket] = []
+        var hourRanges: [RollupFold.Range] = []
         for id in ids {
-            guard let points = added[id] else { continue }
-            entries[id]?.fold(points.dropFirst(fresh.contains(id) ? 1 : 0), series: id, folds: folds, tally: &tally, marks: &marks)
+            guard let points = added[id], let slot = table.slot(of: id) else { continue }
+            table[slot: slot].fold(points.dropFirst(fresh.contains(id) ? 1 : 0), series: id, folds: folds, tally: &tally, marks: &marks)
+            if folds { table[slot: slot].close(series: id, closed: &closed, marks: &marks, hourRanges: &hourRanges) }
         }
         defer { RollupMetrics.count(marks) }
         guard folds else {
             try await RollupMarks.insert(Self.merged(marks), on: connection, logger: logger)
             return
         }
-
-        // Close the minutes each series has moved past.
-        var closed: [RollupFold.Bucket] = []
-        var hourRanges: [RollupFold.Range] = []
-        for id in ids { entries[id]?.close(series: id, closed: &closed, marks: &marks, hourRanges: &hourRanges) }
         try await write(closed, to: minute)
         try await RollupMarks.insert(Self.merged(marks), on: connection, logger: logger)
         try await write(try await RollupFold.hoursFromMinutes(hourRanges, on: connection, logger: logger), to: hour)
