@@ -297,8 +297,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "Writer", "Query", "SluiceTestSupport",
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "SluiceAuth", "Writer", "Query", "SluiceTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Tests/IntegrationTests"
         ),

@@ -22,7 +22,14 @@ public enum Access: Sendable {
     /// Throws 403 (or 401 without credentials) unless `permission` is held on `domain`. Routes call this
     /// before they look anything up, so another domain's answer never depends on what it holds.
     public func require(_ permission: Permission, domain: String) throws(APIError) {
-        guard !allows(permission, domain: domain) else { return }
+        try require(permission, domains: CollectionOfOne(domain))
+    }
+
+    /// `require` for every domain a request names: one refused refuses the whole request, and the
+    /// answer lists each (`forbidden_domains`).
+    public func require(_ permission: Permission, domains: some Sequence<String>) throws(APIError) {
+        let refused = Set(domains.filter { !allows(permission, domain: $0) }).sorted()
+        guard !refused.isEmpty else { return }
         switch self {
         case .anonymous:
             AuthMetrics.shared.failure(.missing)
@@ -31,21 +38,16 @@ public enum Access: Sendable {
             return
         case .key(let id, _):
             AuthMetrics.shared.failure(.forbidden)
-            throw APIError(.forbidden, "key \(id) may not \(permission.verb) domain \(JSONText.quoted(domain))")
+            throw Self.forbidden(key: id, permission: permission, domains: refused)
         }
     }
 
-    /// `require` for every domain a request names: one refused refuses the whole request, and the
-    /// answer lists each (`forbidden_domains`).
-    public func require(_ permission: Permission, domains: some Sequence<String>) throws(APIError) {
-        let refused = Set(domains.filter { !allows(permission, domain: $0) }).sorted()
-        guard let first = refused.first else { return }
-        guard case .key(let id, _) = self else { return try require(permission, domain: first) }
-        AuthMetrics.shared.failure(.forbidden)
-        throw APIError(
+    /// The one 403 every route answers: which key, what it may not do, and each domain refused.
+    static func forbidden(key id: String, permission: Permission, domains: [String]) -> APIError {
+        APIError(
             .forbidden,
-            "key \(id) may not \(permission.verb) \(refused.count == 1 ? "domain" : "domains") \(refused.map(JSONText.quoted).joined(separator: ", ")); the whole request was refused",
-            details: ["forbidden_domains": .array(refused.map(JSONDetail.string))]
+            "key \(id) may not \(permission.verb) \(domains.count == 1 ? "domain" : "domains") \(domains.map(JSONText.quoted).joined(separator: ", ")); the whole request was refused",
+            details: ["forbidden_domains": .array(domains.map(JSONDetail.string))]
         )
     }
 }

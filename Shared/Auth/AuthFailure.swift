@@ -37,7 +37,9 @@ public enum AuthFailure: String, Sendable, CaseIterable, Error {
         case .replay:
             unauthorized("this signed request was already accepted; sign each request anew (a new date or body makes a new signature)")
         case .forbidden:
-            APIError(.forbidden, "this key may not do that")
+            // Not an authentication step's answer: routes refuse with `Access.require`, which names the
+            // domains. Kept in the same shape for completeness.
+            APIError(.forbidden, "this key may not do that", details: ["forbidden_domains": .array([])])
         case .rateLimited:
             APIError(.tooManyRequests, "this key is over its request rate", headers: [.retryAfter: "1"])
         case .notReady:

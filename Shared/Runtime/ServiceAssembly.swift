@@ -27,18 +27,23 @@ public enum ServiceAssembly {
     }
 
     /// The HTTP server for a router on the service's configured address.
-    /// - Parameter beforeServerStarts: runs before the server listens, so `/health` answers only once it
-    ///   has succeeded: every service that keeps a schema migrates it here, the one way they all do.
+    /// - Parameters:
+    ///   - services: what the routes need running (clients, directories): started before the server,
+    ///     stopped after it.
+    ///   - beforeServerStarts: runs before the server listens, so `/health` answers only once it has
+    ///     succeeded: every service that keeps a schema migrates it here, the one way they all do.
     public static func application<Context: RequestContext>(
         router: Router<Context>,
         address: ServiceAddress,
         name: String,
+        services: [any Service] = [],
         logger: Logger,
         beforeServerStarts: (@Sendable () async throws -> Void)? = nil
     ) -> some ApplicationProtocol where Context.Source == ApplicationRequestContextSource {
         var application = Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: name),
+            services: services,
             logger: logger
         )
         if let beforeServerStarts { application.beforeServerStarts(perform: beforeServerStarts) }

@@ -48,7 +48,7 @@ public func buildBridge(
     )
     let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: prometheus, openAPI: BridgeOpenAPI.document)
     let route = WindowRoute(jobs: jobs, fillTimeout: configuration.fillTimeout)
-    let windows = router.group().add(middleware: auth.middleware)
+    let windows = auth.protecting(router.group())
     windows.post("/") { request, context in try await route.handle(request, context: context) }
     windows.post("/v1/window") { request, context in try await route.handle(request, context: context) }
 

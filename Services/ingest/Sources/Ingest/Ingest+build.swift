@@ -29,27 +29,27 @@ public func buildIngest(
     let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: registry, openAPI: IngestOpenAPI.document)
     // The byte budget comes first: a signed request's body is read whole while its signature is checked.
     let bodyBudget = InFlightLimit(limit: configuration.maxInFlightBytes)
-    let writes = router.group()
-        .add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration))
-        .add(middleware: auth.middleware)
+    let writes = auth.protecting(router.group().add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration)))
     writes.post("/save") { request, context in try await save.handle(request, context: context) }
     for path: RouterPath in ["/api/v1/datapoints", "/api/v1/:domain/datapoints"] {
         writes.post(path) { request, context in try await kairos.handle(request, context: context) }
     }
     writes.post("/api/v1/write") { request, context in try await prometheus.handle(request, context: context) }
     // InfluxDB's clients may carry their key as `u`/`p` query parameters: made a header before auth.
-    let influxWrites = router.group()
-        .add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration))
-        .add(middleware: QueryCredentialsMiddleware())
-        .add(middleware: auth.middleware)
+    let influxWrites = auth.protecting(
+        router.group()
+            .add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration))
+            .add(middleware: QueryCredentialsMiddleware())
+    )
     influxWrites.post("/write") { request, context in try await influx.handle(request, context: context, api: .v1) }
     influxWrites.post("/api/v2/write") { request, context in try await influx.handle(request, context: context, api: .v2) }
     // Flux carries its key in the query or the body, and answers every refusal in its own shape.
-    let fluxWrites = router.group("/flux")
-        .add(middleware: FluxErrorMiddleware())
-        .add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration))
-        .add(middleware: FluxKeyMiddleware(maxBodyBytes: configuration.maxBodyBytes))
-        .add(middleware: auth.middleware)
+    let fluxWrites = auth.protecting(
+        router.group("/flux")
+            .add(middleware: FluxErrorMiddleware())
+            .add(middleware: BodyBudgetMiddleware(bodies: bodyBudget, configuration: configuration))
+            .add(middleware: FluxKeyMiddleware(maxBodyBytes: configuration.maxBodyBytes))
+    )
     fluxWrites.get("/metric_data") { request, context in try await flux.metricData(request, context: context) }
     fluxWrites.post("/metric_data_post") { request, context in try await flux.metricDataPost(request, context: context) }
     fluxWrites.post("/populate_metric") { request, context in try await flux.populateMetric(request, context: context) }

@@ -9,12 +9,25 @@ import SluiceRuntime
 import SluiceStorage
 
 /// Builds the query process: PostgreSQL client, then the HTTP server, which migrates the schema before it
-/// starts listening. Tests call it too.
+/// starts listening.
 public func buildQuery(
     configuration: QueryConfiguration,
     registry: PrometheusCollectorRegistry,
     logger: Logger
 ) -> ServiceGroup {
+    ServiceAssembly.group([.init(service: buildQueryApplication(configuration: configuration, registry: registry, logger: logger))], logger: logger)
+}
+
+/// The query service as a Hummingbird application whose PostgreSQL clients and key directory are its
+/// own services, started before the server and stopped after it: what the process runs, and what
+/// in-process tests drive with `app.test(.router)`.
+/// - Parameter keys: where keys come from instead of PostgreSQL (tests).
+public func buildQueryApplication(
+    configuration: QueryConfiguration,
+    registry: PrometheusCollectorRegistry,
+    keys: (any KeySource)? = nil,
+    logger: Logger
+) -> some ApplicationProtocol {
     let postgres = configuration.postgres.makeClient(backgroundLogger: logger, statementTimeout: configuration.statementTimeout)
     // Health asks over a connection of its own: a pool busy with a flood of queries is not a database down.
     let healthPostgres = configuration.postgres.limited(toConnections: 1).makeClient(backgroundLogger: logger, statementTimeout: .seconds(2))
@@ -25,7 +38,7 @@ public func buildQuery(
         limit: InFlightLimit(limit: configuration.maxInFlight),
         configuration: configuration
     )
-    let auth = ServiceAuth(settings: configuration.auth, postgres: postgres, maxBodyBytes: 1 << 20, service: "sluice-query", logger: logger)
+    let auth = ServiceAuth(settings: configuration.auth, postgres: postgres, keys: keys, maxBodyBytes: 1 << 20, service: "sluice-query", logger: logger)
     let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: registry, openAPI: QueryOpenAPI.document) {
         do {
             try await healthPostgres.query("select 1", logger: logger)
@@ -41,12 +54,13 @@ public func buildQuery(
         limit: route.limit,
         maxBodyBytes: 1 << 20
     )
-    let data = router.group().add(middleware: auth.middleware)
+    let data = auth.protecting(router.group())
     data.get("/api") { request, context in try await route.handle(request, context: context) }
     kairos.register(on: data)
     // The schema must exist before the first request; migrating here keeps /health closed until it does.
-    let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-query", logger: logger) {
+    return ServiceAssembly.application(
+        router: router, address: configuration.http, name: "sluice-query", services: [postgres, healthPostgres] + auth.directories, logger: logger
+    ) {
         try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger)
     }
-    return ServiceAssembly.group([.init(service: postgres), .init(service: healthPostgres)] + auth.services + [.init(service: app)], logger: logger)
 }
