@@ -56,6 +56,8 @@ public func buildQueryApplication(
     )
     let data = auth.protecting(router.group())
     data.get("/api") { request, context in try await route.handle(request, context: context) }
+    let series = SeriesRoute(search: SeriesSearch(client: postgres), limit: route.limit)
+    data.get("/series") { request, context in try await series.handle(request, context: context) }
     kairos.register(on: data)
     // The schema must exist before the first request; migrating here keeps /health closed until it does.
     return ServiceAssembly.application(
