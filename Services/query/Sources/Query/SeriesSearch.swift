@@ -61,7 +61,7 @@ struct SeriesSearchRequest: Sendable, Equatable {
 
     static func parse(_ parameters: [(String, String)]) throws(APIError) -> SeriesSearchRequest {
         func bad(_ message: String) -> APIError { APIError(.badRequest, message) }
-        func single(_ name: String) -> String? { parameters.last { $0.0 == name }?.1 }
+        func single(_ name: String) -> String? { parameters.first { $0.0 == name }?.1 }
         for (name, value) in parameters where value.unicodeScalars.contains(where: MeasurementLimits.isControl) {
             throw bad("\(name) must not hold control characters")
         }
