@@ -6,8 +6,8 @@
 ///
 /// It makes exactly the floating-point operations `BucketState.add` makes, in the same order, so `state`
 /// equals the `BucketState` folded from the same points, bit for bit (the tiers promise equality with
-/// the raw rows, not closeness). Anything but adding in order (a late point placed inside the block)
-/// goes through `state` and `init(_:)`, which is rare and may cost more.
+/// the raw rows, not closeness). Points only ever come in order: the writer's reorder buffer puts late
+/// ones in place before they reach a block.
 public struct BucketAccumulator: Sendable {
     /// Per value index: count, sum, minimum, maximum, first, last, increase, and the index's value in the
     /// block's first point and in its last point. Counts are exact in a `Double` far past any block's
@@ -36,28 +36,6 @@ public struct BucketAccumulator: Sendable {
         lastWidth = 0
         for (index, value) in values.enumerated() { figures[index * Self.stride + Self.firstPoint] = value }
         absorb(values)
-    }
-
-    /// The accumulator of a block built some other way.
-    public init(_ state: BucketState) {
-        firstTime = state.firstTime
-        lastTime = state.lastTime
-        firstWidth = state.firstPoint.count
-        lastWidth = state.lastPoint.count
-        let width = max(state.counts.count, state.firstPoint.count, state.lastPoint.count)
-        figures = ContiguousArray(repeating: 0, count: width * Self.stride)
-        for index in state.counts.indices {
-            let base = index * Self.stride
-            figures[base + Self.count] = Double(state.counts[index])
-            figures[base + Self.sum] = state.sums[index]
-            figures[base + Self.minimum] = state.minimums[index]
-            figures[base + Self.maximum] = state.maximums[index]
-            figures[base + Self.first] = state.firsts[index]
-            figures[base + Self.last] = state.lasts[index]
-            figures[base + Self.increase] = state.increases[index]
-        }
-        for (index, value) in state.firstPoint.enumerated() { figures[index * Self.stride + Self.firstPoint] = value }
-        for (index, value) in state.lastPoint.enumerated() { figures[index * Self.stride + Self.lastPoint] = value }
     }
 
     /// Adds a point later than every point in the block; its increase counts against the block's last.

@@ -40,8 +40,9 @@ package struct RollupWriter {
     /// Updates both tiers for the rows this batch added.
     /// - Parameters:
     ///   - added: per series, the batch's points in increasing time, one per time (the first in Kafka
-    ///     order). A point after the series' newest stored point is new; any other is treated as late
-    ///     (it may also be a redelivery), which costs a mark but is always exact.
+    ///     order). A point after the series' newest stored point is new; an older one is put in its place
+    ///     in the reorder buffer when it is still held there, and otherwise treated as late (it may also be
+    ///     a redelivery), which costs a mark but is always exact.
     ///   - created: series this batch created, which had no rows before it.
     ///   - table: what is remembered of these series (`RollupMemory`), updated in place; series not in
     ///     it are read from PostgreSQL and added.
@@ -53,7 +54,7 @@ package struct RollupWriter {
         defer { tally.report() }
         var fresh: Set<Int64> = []
         for id in ids where table.slot(of: id) == nil && created.contains(id) {
-            // A new series: its first point starts its first open minute; the rest follow in order.
+            // A new series: nothing was stored before its first point, which is held first; the rest follow.
             guard let first = added[id]?.first else { continue }
             table.remember(.created(first: first), as: id)
             fresh.insert(id)
