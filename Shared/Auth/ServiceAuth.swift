@@ -40,7 +40,7 @@ public struct ServiceAuth: Sendable {
 
     /// The directory as a group entry, when there is one.
     public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
-        directory.map { [.init(service: $0)] } ?? []
+        directories.map { .init(service: $0) }
     }
 
     /// The routes of a group that need a key: the one way a service puts routes behind authentication,

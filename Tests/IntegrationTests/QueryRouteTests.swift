@@ -28,8 +28,8 @@ struct QueryRouteTests {
     ])
     static let bearer: HTTPFields = [.authorization: "Bearer READER.\(master.secret(keyID: "READER", salt: salt))"]
 
-    /// Runs `body` against the query application on a fresh database (migrated before `body` runs), with
-    /// a client of that database to put rows in.
+    /// Runs `body` against the query application on a fresh database (migrated, and with auth its keys
+    /// read, before `body` runs), with a client of that database to put rows in.
     func withQuery(auth: Bool, _ body: @Sendable (any TestClientProtocol, PostgresClient) async throws -> Void) async throws {
         try await TestDatabase.with { database, postgres in
             var configuration = try QueryConfiguration.fromEnvironment(EnvironmentReader(database.serviceEnvironment))
@@ -39,7 +39,15 @@ struct QueryRouteTests {
             let app = buildQueryApplication(
                 configuration: configuration, registry: PrometheusCollectorRegistry(), keys: Self.keys, logger: Logger(label: "query-route-test")
             )
-            try await app.test(.router) { client in try await body(client, postgres) }
+            try await app.test(.router) { client in
+                // The directory reads its keys as the application starts; a request before that is told to wait.
+                for _ in 0..<50 where auth {
+                    let probe = try await client.execute(uri: "/api?tag=t&domain=acme&start=-3600000000000", method: .get, headers: Self.bearer)
+                    if probe.status != .serviceUnavailable { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await body(client, postgres)
+            }
         }
     }
 
@@ -72,12 +80,7 @@ struct QueryRouteTests {
             let anonymous = try await client.execute(uri: "/api?tag=t&start=-3600000000000", method: .get)
             #expect(anonymous.status == .unauthorized)
             #expect(try Self.error(anonymous).reason == "missing")
-            // The directory reads its keys as the application starts; a request before that is told to wait.
-            var other = try await client.execute(uri: "/api?tag=t&domain=other&start=-3600000000000", method: .get, headers: Self.bearer)
-            for _ in 0..<50 where other.status == .serviceUnavailable {
-                try await Task.sleep(for: .milliseconds(20))
-                other = try await client.execute(uri: "/api?tag=t&domain=other&start=-3600000000000", method: .get, headers: Self.bearer)
-            }
+            let other = try await client.execute(uri: "/api?tag=t&domain=other&start=-3600000000000", method: .get, headers: Self.bearer)
             #expect(other.status == .forbidden)
             #expect(try Self.error(other).forbidden_domains == ["other"])
             // Its own domain: past auth, to the lookup (no such series).
@@ -126,16 +129,8 @@ struct QueryRouteTests {
                 """
             )
             func search(_ query: String) async throws -> (HTTPResponse.Status, SeriesPage?) {
-                var status = HTTPResponse.Status.serviceUnavailable
-                var page: SeriesPage?
-                // The directory reads its keys as the application starts; a request before that is told to wait.
-                for _ in 0..<50 where status == .serviceUnavailable {
-                    let response = try await client.execute(uri: "/series?" + query, method: .get, headers: Self.bearer)
-                    status = response.status
-                    page = status == .ok ? try JSONDecoder().decode(SeriesPage.self, from: Data(buffer: response.body)) : nil
-                    if status == .serviceUnavailable { try await Task.sleep(for: .milliseconds(20)) }
-                }
-                return (status, page)
+                let response = try await client.execute(uri: "/series?" + query, method: .get, headers: Self.bearer)
+                return (response.status, response.status == .ok ? try JSONDecoder().decode(SeriesPage.self, from: Data(buffer: response.body)) : nil)
             }
             func names(_ query: String) async throws -> [String]? { try await search(query).1?.series.map(\.series) }
 

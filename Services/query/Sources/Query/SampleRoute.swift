@@ -28,14 +28,7 @@ struct SampleRoute: Sendable {
         )
         // Before the lookup: another domain's tags answer 403 whether they exist or not.
         try context.access.require(.read, domain: sampleRequest.series.domain)
-        guard let body = try await limit.run({ try await answer(sampleRequest, logger: context.logger) }) else {
-            refusedBusy.increment()
-            throw APIError(
-                .serviceUnavailable,
-                "the query service is answering \(limit.limit) requests already; try again after Retry-After seconds",
-                headers: [.retryAfter: "1"]
-            )
-        }
+        let body = try await limit.runOrRefuse(counting: refusedBusy) { try await answer(sampleRequest, logger: context.logger) }
         duration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds)
         return Response(
             status: .ok,

@@ -11,7 +11,7 @@ struct ReorderBuffer: Sendable {
     private var times: ContiguousArray<Int64> = []
     /// `width` values per point, in the order of `times`.
     private var values: ContiguousArray<Double> = []
-    private var width: Int
+    private let width: Int
     /// Values of points whose count is not `width`, by time.
     private var ragged: [Int64: [Double]] = [:]
 
@@ -19,7 +19,6 @@ struct ReorderBuffer: Sendable {
         self.width = width
     }
 
-    var isEmpty: Bool { times.isEmpty }
     var count: Int { times.count }
     var oldestTime: Int64? { times.first }
     var newestTime: Int64? { times.last }

@@ -42,7 +42,7 @@ struct KairosRoutes: Sendable {
     }
 
     private func list(_ domain: String, _ context: SluiceRequestContext, _ read: @Sendable () async throws -> [String]) async throws -> Response {
-        let names = try await busyGuard { try await read() }
+        let names = try await limit.runOrRefuse { try await read() }
         return json("{\"results\":[" + names.map(JSONText.quoted).joined(separator: ",") + "]}")
     }
 
@@ -63,7 +63,7 @@ struct KairosRoutes: Sendable {
         case .failure(let error): throw error
         }
         for metric in query.metrics { _ = try evaluator.plan(metric, window: window) }  // every aggregator checked before any read
-        let results = try await busyGuard {
+        let results = try await limit.runOrRefuse {
             var results: [KairosEvaluator.Result] = []
             for metric in query.metrics {
                 results.append(try await evaluator.evaluate(metric, domain: domain, window: window, logger: context.logger))
@@ -71,13 +71,6 @@ struct KairosRoutes: Sendable {
             return results
         }
         return json(Self.encode(results))
-    }
-
-    private func busyGuard<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        guard let answer = try await limit.run(body) else {
-            throw APIError(.serviceUnavailable, "the query service is answering \(limit.limit) requests already; try again after Retry-After seconds", headers: [.retryAfter: "1"])
-        }
-        return answer
     }
 
     private func json(_ text: String) -> Response {
