@@ -309,6 +309,7 @@ let package = Package(
             dependencies: [
                 "SluiceModel", "SluiceSigning", "SluiceTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             path: "Tests/EndToEndTests"
         ),

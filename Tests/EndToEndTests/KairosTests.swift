@@ -1,4 +1,6 @@
+import CompressNIO
 import Foundation
+import NIOCore
 import SluiceTestSupport
 import Testing
 
@@ -30,18 +32,17 @@ struct KairosTests {
         return points
     }
 
-    /// The aggregate per range, from KairosDB's definitions; ranges start at multiples of the sampling
-    /// (aligned) or at `start`, labelled by their start.
-    func expected(_ points: [Point], function: String, sampling: Int64, aligned: Bool, start: Int64) -> [(Int64, Double)] {
-        var ranges: [Int64: [Point]] = [:]
-        for point in points {
-            let origin = aligned ? 0 : start
-            let range = origin + (point.time - origin) / sampling * sampling
-            ranges[range, default: []].append(point)
-        }
+    enum Stamp: String { case firstPoint = "", start = "align_start_time", end = "align_end_time" }
+
+    /// KairosDB's range aggregator written out from its `RangeAggregator`: points in time order, ranges of
+    /// `sampling` counted from `origin`, each range's aggregate stamped with its first point's time, its
+    /// start or its end.
+    func expected(_ points: [(Int64, Double)], function: String, sampling: Int64, origin: Int64, stamp: Stamp = .firstPoint) -> [(Int64, Double)] {
+        var ranges: [Int64: [(Int64, Double)]] = [:]
+        for point in points { ranges[origin + (point.0 - origin) / sampling * sampling, default: []].append(point) }
         return ranges.keys.sorted().map { range in
-            let members = ranges[range]!.sorted { $0.time < $1.time }
-            let values = members.map(\.value)
+            let members = ranges[range]!.sorted { $0.0 < $1.0 }
+            let values = members.map(\.1)
             let value: Double = switch function {
             case "avg": values.reduce(0, +) / Double(values.count)
             case "sum": values.reduce(0, +)
@@ -51,9 +52,21 @@ struct KairosTests {
             case "first": values.first!
             default: values.last!
             }
-            return (range, value)
+            let time = switch stamp {
+            case .firstPoint: members[0].0
+            case .start: range
+            case .end: range + sampling
+            }
+            return (time, value)
         }
     }
+
+    /// KairosDB's rate: per consecutive pair, the change over the milliseconds between them times `per` ms.
+    func rate(_ points: [(Int64, Double)], per: Int64) -> [(Int64, Double)] {
+        zip(points, points.dropFirst()).map { a, b in (b.0, (b.1 - a.1) / Double(b.0 - a.0) * Double(per)) }
+    }
+
+    let day: Int64 = 86_400_000
 
     func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * max(1, abs(a), abs(b)) }
 
@@ -93,8 +106,17 @@ struct KairosTests {
             metrics.append(#"{"name":"plain","datapoints":[[\#(end),1]]}"#)
             let written = try await HTTP.post(stack.ingestURL + "/api/v1/datapoints", body: Data(("[" + metrics.joined(separator: ",") + "]").utf8))
             #expect(written.status == 204, "\(written.text)")
-            let other = try await HTTP.post(stack.ingestURL + "/api/v1/ops/datapoints", body: Data(#"{"name":"ops.metric","tags":{"team":"infra"},"timestamp":\#(end),"value":2}"#.utf8))
+            // Another domain, gzipped as KairosDB's Java client sends it.
+            var plain = ByteBuffer(string: #"{"name":"ops.metric","tags":{"team":"infra"},"timestamp":\#(end),"value":2}"#)
+            let gzipped = try plain.compress(with: .gzip())
+            let other = try await HTTP.send(
+                "POST", stack.ingestURL + "/api/v1/ops/datapoints", body: Data(gzipped.readableBytesView), credentials: .none, extraHeaders: ["Content-Encoding": "gzip"]
+            )
             #expect(other.status == 204, "\(other.text)")
+            // Two series with points in the same milliseconds: merged, they have no rate.
+            let twins = #"[{"name":"twin","tags":{"k":"1"},"datapoints":[[\#(end - minute),1],[\#(end),2]]},{"name":"twin","tags":{"k":"2"},"datapoints":[[\#(end - minute),3],[\#(end),5]]}]"#
+            let twinWrite = try await HTTP.post(stack.ingestURL + "/api/v1/datapoints", body: Data(twins.utf8))
+            #expect(twinWrite.status == 204, "\(twinWrite.text)")
 
             let window = #""start_absolute":\#(end - 30 * minute),"end_absolute":\#(end)"#
             // Everything stored: all points of the three series, merged in time order, no aggregator.
@@ -123,27 +145,65 @@ struct KairosTests {
                 expectEqual(values(group), all.filter { $0.host == host }.map { ($0.time, $0.value) }, "host \(host)")
             }
 
-            // Every aggregator: 1-minute ranges aligned (the minute tier), 2-minute ranges from an unaligned
-            // start (the raw rows), over the east data centre's two series merged.
-            let east = all.filter { $0.dc == "east" }
-            let unalignedStart = end - 30 * minute + 12_345
+            // Every aggregator over the east data centre's two series merged: 1-minute ranges aligned to the
+            // day (KairosDB's default; the minute tier) stamped with each range's first point; 2-minute ranges
+            // from an unaligned start stamped with their start (the raw rows); 7-minute ranges aligned to the
+            // day, which are not multiples of 7 minutes since 1970, stamped with their end, over a window that
+            // starts and ends inside ranges, so points just outside it must not count.
+            let east = all.filter { $0.dc == "east" }.map { ($0.time, $0.value) }.sorted { $0.0 < $1.0 }
+            let cases: [(sampling: Int64, aligned: Bool, stamp: Stamp, start: Int64, end: Int64)] = [
+                (minute, true, .firstPoint, end - 30 * minute, end),
+                (2 * minute, false, .start, end - 30 * minute + 12_345, end),
+                (7 * minute, true, .end, end - 10 * minute + 12_345, end - 2 * minute - 4_321),
+            ]
             for function in ["avg", "min", "max", "sum", "count", "first", "last"] {
-                for (sampling, aligned, start) in [(minute, true, end - 30 * minute), (2 * minute, false, unalignedStart)] {
-                    let unit = #"{"value":\#(sampling / minute),"unit":"minutes"}"#
-                    let body = #"{"start_absolute":\#(start),"end_absolute":\#(end),"metrics":[{"name":"sys.cpu","tags":{"dc":"east"},"aggregators":[{"name":"\#(function)","sampling":\#(unit),"align_sampling":\#(aligned)}]}]}"#
+                for one in cases {
+                    let unit = #"{"value":\#(one.sampling / minute),"unit":"minutes"}"#
+                    let stamp = one.stamp == .firstPoint ? "" : #","\#(one.stamp.rawValue)":true"#
+                    let body = #"{"start_absolute":\#(one.start),"end_absolute":\#(one.end),"metrics":[{"name":"sys.cpu","tags":{"dc":"east"},"aggregators":[{"name":"\#(function)","sampling":\#(unit),"align_sampling":\#(one.aligned)\#(stamp)}]}]}"#
                     let answer = try await query(stack, body)
-                    #expect(answer["sample_size"] as? Int == east.count, "\(function)")
+                    let inside = east.filter { $0.0 >= one.start && $0.0 <= one.end }
+                    #expect(answer["sample_size"] as? Int == inside.count, "\(function): \(body)")
                     let result = try #require((answer["results"] as? [[String: Any]])?.first)
-                    expectEqual(values(result), expected(east, function: function, sampling: sampling, aligned: aligned, start: start), "\(function) every \(sampling / minute) min, aligned \(aligned)")
+                    let origin = one.aligned ? one.start / day * day : one.start
+                    let want = expected(inside, function: function, sampling: one.sampling, origin: origin, stamp: one.stamp)
+                    expectEqual(values(result), want, "\(function) every \(one.sampling / minute) min, aligned \(one.aligned), \(one.stamp)")
                 }
             }
 
             // Chained: the average per minute, then the largest of those per 5 minutes; a relative start.
             let chained = try await query(stack, #"{"start_relative":{"value":1,"unit":"hours"},"metrics":[{"name":"sys.cpu","aggregators":[{"name":"avg","sampling":{"value":1,"unit":"minutes"},"align_sampling":true},{"name":"max","sampling":{"value":5,"unit":"minutes"},"align_sampling":true}]}]}"#)
-            let averages = expected(all, function: "avg", sampling: minute, aligned: true, start: 0)
-            let maxima = Dictionary(grouping: averages) { $0.0 / (5 * minute) * (5 * minute) }.map { ($0.key, $0.value.map(\.1).max()!) }.sorted { $0.0 < $1.0 }
+            let everything = all.map { ($0.time, $0.value) }.sorted { $0.0 < $1.0 }
+            let averages = expected(everything, function: "avg", sampling: minute, origin: 0)
             let chainedResult = try #require((chained["results"] as? [[String: Any]])?.first)
-            expectEqual(values(chainedResult), maxima, "avg then max")
+            expectEqual(values(chainedResult), expected(averages, function: "max", sampling: 5 * minute, origin: 0), "avg then max")
+
+            // rate: per second between one series' raw points (`unit`), and per minute over the minute
+            // averages (`sampling`).
+            let hostA = all.filter { $0.host == "a" }.map { ($0.time, $0.value) }.sorted { $0.0 < $1.0 }
+            let perSecond = try await query(stack, #"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"host":"a"},"aggregators":[{"name":"rate","unit":"seconds"}]}]}"#)
+            expectEqual(values(try #require((perSecond["results"] as? [[String: Any]])?.first)), rate(hostA, per: 1000), "rate per second")
+            let averagedRate = try await query(stack, #"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"host":"a"},"aggregators":[{"name":"avg","sampling":{"value":1,"unit":"minutes"}},{"name":"rate","sampling":{"value":1,"unit":"minutes"}}]}]}"#)
+            let hostAverages = expected(hostA, function: "avg", sampling: minute, origin: 0)
+            expectEqual(values(try #require((averagedRate["results"] as? [[String: Any]])?.first)), rate(hostAverages, per: minute), "avg then rate per minute")
+
+            // Two points in one millisecond have no rate, in KairosDB's words of refusal.
+            let twinBody = Data(#"{\#(window),"metrics":[{"name":"twin","aggregators":[{"name":"rate"}]}]}"#.utf8)
+            var sameTime = try await HTTP.post(stack.queryURL + "/api/v1/datapoints/query", body: twinBody)
+            let twinDeadline = ContinuousClock.now + .seconds(20)
+            while sameTime.status == 200, ContinuousClock.now < twinDeadline {
+                try await Task.sleep(for: .milliseconds(200))
+                sameTime = try await HTTP.post(stack.queryURL + "/api/v1/datapoints/query", body: twinBody)
+            }
+            #expect(sameTime.status == 400 && sameTime.text.contains("no rate between them"), "\(sameTime.text)")
+
+            // Tags of each metric's matching series, with no values.
+            let tagQuery = try await HTTP.post(stack.queryURL + "/api/v1/datapoints/query/tags", body: Data(#"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"dc":["east"]}},{"name":"plain"}]}"#.utf8))
+            #expect(tagQuery.status == 200, "\(tagQuery.text)")
+            #expect(
+                tagQuery.text == #"{"queries":[{"results":[{"name":"sys.cpu","tags":{"dc":["east"],"host":["a","b"]},"values":[]},{"name":"plain","tags":{},"values":[]}]}]}"#,
+                "\(tagQuery.text)"
+            )
 
             // Names, tag names and tag values, per domain.
             func listing(_ path: String) async throws -> [String] {
@@ -151,10 +211,10 @@ struct KairosTests {
                 #expect(reply.status == 200, "\(path): \(reply.text)")
                 return ((try reply.json() as? [String: Any])?["results"] as? [String]) ?? []
             }
-            #expect(try await listing("/api/v1/metricnames") == ["plain", "sys.cpu"])
+            #expect(try await listing("/api/v1/metricnames") == ["plain", "sys.cpu", "twin"])
             #expect(try await listing("/api/v1/metricnames?prefix=sys") == ["sys.cpu"])
-            #expect(try await listing("/api/v1/tagnames") == ["dc", "host"])
-            #expect(try await listing("/api/v1/tagvalues") == ["a", "b", "c", "east", "west"])
+            #expect(try await listing("/api/v1/tagnames") == ["dc", "host", "k"])
+            #expect(try await listing("/api/v1/tagvalues") == ["1", "2", "a", "b", "c", "east", "west"])
             var opsNames: [String] = []
             for _ in 0..<50 {
                 opsNames = try await listing("/api/v1/ops/metricnames")
@@ -163,6 +223,63 @@ struct KairosTests {
             }
             #expect(opsNames == ["ops.metric"])
             #expect(try await listing("/api/v1/ops/tagnames") == ["team"])
+
+            // KairosDB's version and health probes.
+            let version = try await HTTP.get(stack.queryURL + "/api/v1/version")
+            let versionText = (try version.json() as? [String: String])?["version"]
+            #expect(version.status == 200 && versionText?.hasPrefix("KairosDB ") == true, "\(version.text)")
+            #expect(try await HTTP.get(stack.queryURL + "/api/v1/health/check").status == 204)
+            let status = try await HTTP.get(stack.queryURL + "/api/v1/health/status")
+            #expect(status.status == 200 && status.text == #"["Datastore-Query: OK"]"#, "\(status.text)")
+            await stack.stop()
+        }
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// kairosdb-python from PyPI, run by `scripts/agents/kairos-clients.py`: it checks health, writes through
+    /// ingest, and reads back every point merged and the 10-second averages grouped by host, which must
+    /// equal KairosDB's definitions computed here from what it wrote.
+    @Test func theKairosDBPythonClientWritesAndReadsBack() async throws {
+        let python = try TestSettings.agentsPython()
+        try await TestDatabase.with { database, _ in
+            let stack = try await SluiceStack(database: database)
+            let base = (nowNanoseconds() / 1_000_000 - 10 * minute) / 1000 * 1000 + 123
+            let script = Self.root.appendingPathComponent("scripts/agents/kairos-clients.py").path
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [script, stack.ingestURL, stack.queryURL, String(base), "60"]
+            let output = Pipe()
+            let errors = Pipe()
+            (process.standardOutput, process.standardError) = (output, errors)
+            try process.run()
+            let printed = output.fileHandleForReading.readDataToEndOfFile()
+            let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let exitStatus = process.terminationStatus
+            #expect(exitStatus == 0, "\(complaint)\n\(stack.logs)")
+            let answer = try #require(try JSONSerialization.jsonObject(with: printed) as? [String: Any], "\(complaint)")
+            let written = try #require(answer["written"] as? [[Any]]).compactMap { row -> (host: String, time: Int64, value: Double)? in
+                guard let host = row[0] as? String, let time = row[1] as? NSNumber, let value = row[2] as? NSNumber else { return nil }
+                return (host, time.int64Value, value.doubleValue)
+            }
+            #expect(written.count == 120)
+            #expect(answer["status"] as? [String] == ["Datastore-Query: OK"])
+            #expect((answer["names"] as? [String: Any])?["results"] as? [String] == ["agent.load"])
+
+            let merged = try #require(((answer["merged"] as? [String: Any])?["queries"] as? [[String: Any]])?.first)
+            let mergedResult = try #require((merged["results"] as? [[String: Any]])?.first)
+            expectEqual(values(mergedResult), written.map { ($0.time, $0.value) }.sorted { $0.0 < $1.0 }, "merged")
+
+            let grouped = try #require(((answer["grouped"] as? [String: Any])?["queries"] as? [[String: Any]])?.first)
+            let groups = try #require(grouped["results"] as? [[String: Any]])
+            #expect(groups.count == 2)
+            for group in groups {
+                let host = try #require((group["tags"] as? [String: [String]])?["host"]?.first)
+                let points = written.filter { $0.host == host }.map { ($0.time, $0.value) }
+                let want = expected(points, function: "avg", sampling: 10_000, origin: base / day * day)
+                expectEqual(values(group), want, "host \(host) every 10 s")
+            }
             await stack.stop()
         }
     }

@@ -7,7 +7,7 @@ import SluiceRuntime
 
 /// KairosDB's write API as Amondawa served it: `POST /api/v1[/{domain}]/datapoints` with
 /// `[{"name", "tags", "datapoints": [[ms, value], …]}]` (or `"timestamp"` and `"value"`; one object or an
-/// array). Each metric and its tags are one series, `name{tag="value",…}`, with one value per point.
+/// array), plain or gzipped (`Content-Encoding: gzip`, as KairosDB's Java client sends it). Each metric and its tags are one series, `name{tag="value",…}`, with one value per point.
 /// The whole request is published through the same path as `/save` (backlog, keys, Kafka's
 /// acknowledgement) and answered `204`; a bad metric refuses the request with KairosDB's
 /// `400 {"errors": […]}`.
@@ -21,11 +21,14 @@ struct KairosWriteRoute: Sendable {
     func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         try publisher.refuseIfBehind()
         let domain = context.parameters.get("domain") ?? SluiceModel.Measurement.defaultDomain
-        if let encoding = request.headers[.contentEncoding], encoding != "identity" {
-            throw KairosError("Content-Encoding \(encoding) is not accepted here; send the JSON uncompressed")
-        }
         var request = request
-        let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        let body: ByteBuffer
+        do {
+            body = try await CompressedBody.collect(&request, maxBytes: configuration.maxBodyBytes)
+        } catch let problem as CompressedBody.Problem {
+            metrics.rejected(.kairosdb, .malformed).increment()
+            throw KairosError(problem.description)
+        }
         let measurements: [SluiceModel.Measurement]
         do {
             measurements = try Self.measurements(from: Data(buffer: body), domain: domain)

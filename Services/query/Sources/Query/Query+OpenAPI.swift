@@ -68,11 +68,15 @@ enum QueryOpenAPI {
                             "tags": ["type": "object", "additionalProperties": ["type": "array", "items": ["type": "string"]]],
                             "group_by": ["type": "array", "items": ["type": "object", "properties": ["name": ["type": "string"], "tags": ["type": "array", "items": ["type": "string"]]]]],
                             "aggregators": ["type": "array", "items": [
-                                "type": "object", "required": ["name", "sampling"],
+                                "type": "object", "required": ["name"],
+                                "description": "Range aggregators need sampling; rate takes sampling or unit (default a millisecond)",
                                 "properties": [
-                                    "name": ["type": "string", "enum": ["avg", "min", "max", "sum", "count", "first", "last"]],
+                                    "name": ["type": "string", "enum": KairosEvaluator.aggregatorNames],
                                     "sampling": ["$ref": "#/components/schemas/KairosDuration"],
-                                    "align_sampling": ["type": "boolean"],
+                                    "unit": ["type": "string", "description": "rate: per one of this unit"],
+                                    "align_sampling": ["type": "boolean", "default": true, "description": "ranges from the top of the day (the second for ms, Monday for weeks), UTC; false: from the start"],
+                                    "align_start_time": ["type": "boolean", "default": false, "description": "stamp each range's start, not its first point's time"],
+                                    "align_end_time": ["type": "boolean", "default": false, "description": "stamp each range's end, not its first point's time"],
                                 ] as [String: Any],
                             ] as [String: Any]],
                             "limit": ["type": "integer", "minimum": 0],
@@ -104,6 +108,20 @@ enum QueryOpenAPI {
                             ] as [String: Any],
                         ] as [String: Any]],
                     ] as [String: Any],
+                ] as [String: Any]]],
+            ] as [String: Any],
+            "KairosTags": [
+                "type": "object", "required": ["queries"],
+                "properties": ["queries": ["type": "array", "items": [
+                    "type": "object", "required": ["results"],
+                    "properties": ["results": ["type": "array", "items": [
+                        "type": "object", "required": ["name", "tags", "values"],
+                        "properties": [
+                            "name": ["type": "string"],
+                            "tags": ["type": "object", "additionalProperties": ["type": "array", "items": ["type": "string"]]],
+                            "values": ["type": "array", "maxItems": 0, "items": ["type": "array"]],
+                        ] as [String: Any],
+                    ] as [String: Any]]],
                 ] as [String: Any]]],
             ] as [String: Any],
             "SeriesPage": [
@@ -144,8 +162,32 @@ enum QueryOpenAPI {
                     ] as [String: Any]],
                 ] as [String: Any],
             ] as [String: Any],
-        ]
+        ],
+        openPaths: kairosProbes
     )
+
+    /// KairosDB's version and health probes, which need no key, as `/health` needs none.
+    static var kairosProbes: [String: Any] {
+        [
+            "/api/v1/version": ["get": [
+                "summary": "KairosDB's version probe: the API answered",
+                "operationId": "kairosVersion",
+                "responses": ["200": OpenAPIDocument.jsonResponse("The version", schema: [
+                    "type": "object", "required": ["version"], "properties": ["version": ["type": "string"]],
+                ])],
+            ] as [String: Any]],
+            "/api/v1/health/check": ["get": [
+                "summary": "KairosDB's health check: whether PostgreSQL answers",
+                "operationId": "kairosHealthCheck",
+                "responses": ["204": ["description": "Healthy"], "500": ["description": "PostgreSQL does not answer"]],
+            ] as [String: Any]],
+            "/api/v1/health/status": ["get": [
+                "summary": "KairosDB's health status: each check named with OK or FAIL",
+                "operationId": "kairosHealthStatus",
+                "responses": ["200": OpenAPIDocument.jsonResponse("The checks", schema: ["type": "array", "items": ["type": "string"]])],
+            ] as [String: Any]],
+        ]
+    }
 
     /// KairosDB's read API, with and without the domain in the path.
     static var kairosPaths: [String: Any] {
@@ -159,6 +201,17 @@ enum QueryOpenAPI {
                 "requestBody": ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/KairosQuery"]]]],
                 "responses": [
                     "200": OpenAPIDocument.jsonResponse("The data points per query and group", schema: ["$ref": "#/components/schemas/KairosResults"]),
+                    "400": OpenAPIDocument.kairosErrorResponse("The query is not one Sluice answers (each reason says why)"),
+                    "503": OpenAPIDocument.errorResponse("Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
+                ],
+            ] as [String: Any]]
+            paths["\(prefix)/datapoints/query/tags"] = ["post": [
+                "summary": "KairosDB tag query: per metric, every tag value of its matching series (the window does not narrow them)",
+                "operationId": "kairosTags" + suffix,
+                "parameters": domain,
+                "requestBody": ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/KairosQuery"]]]],
+                "responses": [
+                    "200": OpenAPIDocument.jsonResponse("The tags per metric", schema: ["$ref": "#/components/schemas/KairosTags"]),
                     "400": OpenAPIDocument.kairosErrorResponse("The query is not one Sluice answers (each reason says why)"),
                     "503": OpenAPIDocument.errorResponse("Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
                 ],

@@ -39,7 +39,7 @@ public func buildQueryApplication(
         configuration: configuration
     )
     let auth = ServiceAuth(settings: configuration.auth, postgres: postgres, keys: keys, maxBodyBytes: 1 << 20, service: "sluice-query", logger: logger)
-    let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: registry, openAPI: QueryOpenAPI.document) {
+    let health: @Sendable () async -> HealthStatus = {
         do {
             try await healthPostgres.query("select 1", logger: logger)
             return .healthy
@@ -47,6 +47,8 @@ public func buildQueryApplication(
             return .unavailable("PostgreSQL does not answer")
         }
     }
+    let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: registry, openAPI: QueryOpenAPI.document, health: health)
+    KairosRoutes.registerProbes(on: router, health: health)
     let catalog = KairosCatalog(client: postgres, maximumSeries: configuration.kairosMaxSeries)
     let kairos = KairosRoutes(
         evaluator: KairosEvaluator(catalog: catalog, aggregates: route.aggregates, client: postgres, maximumPoints: configuration.kairosMaxPoints),

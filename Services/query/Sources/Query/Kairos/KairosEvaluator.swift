@@ -4,9 +4,10 @@ import SluiceModel
 import SluiceRuntime
 
 /// Answers one metric of a KairosDB query: finds its series, groups them, and either merges their points
-/// or aggregates them per sampling range (the first aggregator from the rollup tiers when its ranges are
-/// whole minutes or hours, as `/api` does; each later one over the previous one's output, as KairosDB
-/// chains them).
+/// or runs its aggregators in KairosDB's order, each over the previous one's output. A first range
+/// aggregator reads the rollup tiers when its ranges are whole minutes or hours, as `/api` does, and
+/// only the points inside the window, as KairosDB does; ranges, alignment, stamps and `rate` follow
+/// KairosDB's `RangeAggregator` and `RateAggregator`.
 ///
 /// A KairosDB series has one value per point; a Sluice series may have up to ten: KairosDB reads see the
 /// first (index 0).
@@ -55,26 +56,66 @@ struct KairosEvaluator: Sendable {
             for member in members { for (label, value) in member.labels { tags[label, default: []].insert(value) } }
             var (points, sampleSize) = try await points(of: members.map(\.id), plan: plan, window: window, logger: logger)
             if metric.descending { points.reverse() }
-            if let limit = metric.limit, limit >= 0, points.count > limit { points.removeLast(points.count - limit) }
+            if let limit = metric.limit, points.count > limit { points.removeLast(points.count - limit) }
             result.sampleSize += sampleSize
             result.groups.append(Group(key: key, groupedBy: grouping, tags: tags.mapValues { $0.sorted() }, points: points))
         }
         return result
     }
 
-    /// An aggregator resolved: what it computes over which ranges.
-    struct Step: Sendable {
+    /// Which time an aggregated point carries (KairosDB's `align_start_time` and `align_end_time`).
+    enum Stamp: Sendable {
+        /// The time of the range's first point: KairosDB's default.
+        case firstPoint
+        case rangeStart
+        case rangeEnd
+    }
+
+    /// A range aggregator resolved: ranges of `sampling` ns counted from `origin`, as KairosDB's
+    /// `RangeAggregator` counts them (`origin + k × sampling`, k truncated towards zero).
+    struct Ranges: Sendable {
         var function: Function
         var sampling: Int64
-        var aligned: Bool
+        var origin: Int64
+        var stamp: Stamp
+
+        /// The start of the range a time falls in; a time before the origin counts in the first range, as
+        /// Java's truncating division puts it there.
+        func rangeStart(of time: Int64) -> Int64 { origin + (time - origin) / sampling * sampling }
+
+        func stamp(rangeStart: Int64, firstTime: Int64) -> Int64 {
+            switch stamp {
+            case .firstPoint: firstTime
+            case .rangeStart: rangeStart
+            case .rangeEnd: rangeStart + sampling
+            }
+        }
     }
+
+    /// One aggregator of a metric, in the order KairosDB chains them.
+    enum Step: Sendable {
+        case ranges(Ranges)
+        /// KairosDB's `rate`: the change between consecutive points per `per` ns, stamped with the later point.
+        case rate(per: Int64)
+    }
+
+    static let aggregatorNames = Function.allCases.map(\.rawValue) + ["rate"]
 
     func plan(_ metric: KairosQueryRequest.Metric, window: (start: Int64, end: Int64)) throws(KairosError) -> [Step] {
         var steps: [Step] = []
         for (index, aggregator) in metric.aggregators.enumerated() {
             let context = "metric \(metric.name) aggregator[\(index)] (\(aggregator.name))"
+            if aggregator.name == "rate" {
+                // KairosDB's rate takes `sampling`, or `unit` for one of it, and defaults to a millisecond.
+                let per = aggregator.sampling ?? aggregator.unit.map { KairosDuration(value: 1, unit: $0) } ?? KairosDuration(value: 1, unit: "milliseconds")
+                switch per.nanoseconds(allowingCalendarUnits: false) {
+                case .success(let value): steps.append(.rate(per: value))
+                case .failure(let error): throw error.prefixed("\(context) sampling")
+                }
+                continue
+            }
             guard let function = Function(rawValue: aggregator.name) else {
-                throw KairosError("\(context): not an aggregator Sluice computes; use one of \(Function.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw KairosError("\(context): not an aggregator Sluice computes; use one of \(Self.aggregatorNames.joined(separator: ", "))")
             }
             guard let sampling = aggregator.sampling else { throw KairosError("\(context): sampling is required") }
             let length: Int64
@@ -82,60 +123,123 @@ struct KairosEvaluator: Sendable {
             case .success(let value): length = value
             case .failure(let error): throw error.prefixed("\(context) sampling")
             }
+            let origin = aggregator.alignSampling ? Self.alignedOrigin(of: window.start, unit: sampling.unit) : window.start
             let ranges = (window.end - window.start) / length + 2
             guard ranges <= Int64(maximumPoints) else {
                 throw KairosError("\(context): sampling makes \(ranges) ranges; the limit is \(maximumPoints), sample more coarsely")
             }
-            steps.append(Step(function: function, sampling: length, aligned: aggregator.alignSampling))
+            steps.append(.ranges(Ranges(function: function, sampling: length, origin: origin, stamp: aggregator.stamp)))
         }
         return steps
     }
 
-    /// The ranges of an aggregator over the window: aligned to multiples of the sampling since the epoch,
-    /// or starting at the window's start.
-    static func grid(for step: Step, window: (start: Int64, end: Int64)) -> BucketGrid {
-        if step.aligned { return BucketGrid(start: window.start, end: window.end, step: step.sampling) }
-        let count = (window.end - window.start + step.sampling - 1) / step.sampling
-        return BucketGrid(first: window.start, step: step.sampling, count: Int(count))
+    /// Where aligned ranges start counting, as KairosDB aligns them in UTC: the second for a sampling in
+    /// milliseconds, the day for seconds to days, the week (Monday) for weeks.
+    static func alignedOrigin(of start: Int64, unit: String) -> Int64 {
+        let second: Int64 = 1_000_000_000
+        let day = 86_400 * second
+        switch unit.lowercased() {
+        case "milliseconds": return start / second * second
+        case "weeks":
+            let days = start / day
+            return (days - (days + 3) % 7) * day  // 1970-01-01 was a Thursday: three days after a Monday
+        default: return start / day * day
+        }
+    }
+
+    /// The ranges of a first aggregator that meet the window, counted from its origin.
+    static func grid(for ranges: Ranges, window: (start: Int64, end: Int64)) -> BucketGrid {
+        let first = ranges.rangeStart(of: window.start)
+        let count = (window.end - first + ranges.sampling - 1) / ranges.sampling
+        return BucketGrid(first: first, step: ranges.sampling, count: Int(count))
     }
 
     private func points(of ids: [Int64], plan: [Step], window: (start: Int64, end: Int64), logger: Logger) async throws -> ([(time: Int64, value: Double)], Int) {
         guard !ids.isEmpty else { return ([], 0) }
-        guard let first = plan.first else {
-            let points = try await rawPoints(of: ids, window: window, logger: logger)
-            return (points, points.count)
+        var points: [(time: Int64, value: Double)]
+        let sampleSize: Int
+        var later = plan[...]
+        if case .ranges(let first)? = plan.first {
+            (points, sampleSize) = try await aggregated(ids, by: first, window: window, logger: logger)
+            later = plan.dropFirst()
+        } else {
+            points = try await rawPoints(of: ids, window: window, logger: logger)
+            sampleSize = points.count
         }
-        let grid = Self.grid(for: first, window: window)
+        for step in later {
+            switch step {
+            case .ranges(let ranges): points = Self.aggregate(points, by: ranges)
+            case .rate(let per): points = try Self.rate(points, per: per)
+            }
+        }
+        return (points, sampleSize)
+    }
+
+    /// A first range aggregator, from the rollup tiers where its ranges allow, over the series merged.
+    private func aggregated(_ ids: [Int64], by ranges: Ranges, window: (start: Int64, end: Int64), logger: Logger) async throws -> ([(time: Int64, value: Double)], Int) {
+        let grid = Self.grid(for: ranges, window: window)
         var merged = [KairosBucket?](repeating: nil, count: grid.count)
         for id in ids {
-            let (_, states) = try await aggregates.states(seriesID: id, grid: grid, logger: logger)
-            for (index, state) in states.enumerated() {
+            for (index, state) in try await states(of: id, grid: grid, window: window, logger: logger).enumerated() {
                 guard let state, let bucket = KairosBucket(state) else { continue }
                 if merged[index] != nil { merged[index]?.merge(bucket) } else { merged[index] = bucket }
             }
         }
         let sampleSize = merged.reduce(0) { $0 + ($1?.count ?? 0) }
-        var points = merged.enumerated().compactMap { index, bucket in
-            bucket.map { (time: grid.first + Int64(index) * grid.step, value: $0.value(of: first.function)) }
-        }
-        for step in plan.dropFirst() {
-            points = Self.aggregate(points, by: step, window: window)
+        let points = merged.enumerated().compactMap { index, bucket in
+            bucket.map { (time: ranges.stamp(rangeStart: grid.start(ofBucket: index), firstTime: $0.firstTime), value: $0.value(of: ranges.function)) }
         }
         return (points, sampleSize)
     }
 
-    /// A later aggregator over the previous one's points.
-    static func aggregate(_ points: [(time: Int64, value: Double)], by step: Step, window: (start: Int64, end: Int64)) -> [(time: Int64, value: Double)] {
-        let grid = grid(for: step, window: window)
-        var buckets = [KairosBucket?](repeating: nil, count: grid.count)
+    /// Each range's state over the points inside the window only: KairosDB reads no point outside it, so
+    /// a first or last range that reaches past the window is read again over its part inside.
+    private func states(of id: Int64, grid: BucketGrid, window: (start: Int64, end: Int64), logger: Logger) async throws -> [BucketState?] {
+        var states = try await aggregates.states(seriesID: id, grid: grid, logger: logger).states
+        for index in Set([0, grid.count - 1]) where index >= 0 && index < states.count {
+            let (from, to) = (max(grid.start(ofBucket: index), window.start), min(grid.start(ofBucket: index + 1), window.end))
+            guard (from, to) != (grid.start(ofBucket: index), grid.start(ofBucket: index + 1)) else { continue }
+            states[index] = try await aggregates.states(seriesID: id, grid: BucketGrid(first: from, step: to - from, count: 1), logger: logger).states.first ?? nil
+        }
+        return states
+    }
+
+    /// A later range aggregator over the previous one's points (in time order): one point per range that
+    /// holds any.
+    static func aggregate(_ points: [(time: Int64, value: Double)], by ranges: Ranges) -> [(time: Int64, value: Double)] {
+        var result: [(time: Int64, value: Double)] = []
+        var current: (start: Int64, bucket: KairosBucket)?
         for point in points {
-            guard let index = grid.index(of: point.time) else { continue }
-            let bucket = KairosBucket(time: point.time, value: point.value)
-            if buckets[index] != nil { buckets[index]?.merge(bucket) } else { buckets[index] = bucket }
+            let start = ranges.rangeStart(of: point.time)
+            if let open = current, open.start == start {
+                current?.bucket.merge(KairosBucket(time: point.time, value: point.value))
+                continue
+            }
+            if let open = current {
+                result.append((ranges.stamp(rangeStart: open.start, firstTime: open.bucket.firstTime), open.bucket.value(of: ranges.function)))
+            }
+            current = (start, KairosBucket(time: point.time, value: point.value))
         }
-        return buckets.enumerated().compactMap { index, bucket in
-            bucket.map { (time: grid.first + Int64(index) * grid.step, value: $0.value(of: step.function)) }
+        if let open = current {
+            result.append((ranges.stamp(rangeStart: open.start, firstTime: open.bucket.firstTime), open.bucket.value(of: ranges.function)))
         }
+        return result
+    }
+
+    /// KairosDB's rate over points in time order: for each consecutive pair, the change divided by the
+    /// milliseconds between them times the sampling's milliseconds, in that order, stamped with the later
+    /// point. Like KairosDB, two points in the same millisecond have no rate.
+    static func rate(_ points: [(time: Int64, value: Double)], per: Int64) throws(KairosError) -> [(time: Int64, value: Double)] {
+        var result: [(time: Int64, value: Double)] = []
+        result.reserveCapacity(max(0, points.count - 1))
+        for (before, after) in zip(points, points.dropFirst()) {
+            let (from, to) = (before.time / 1_000_000, after.time / 1_000_000)
+            guard to != from else {
+                throw KairosError("rate: two points at \(to) ms have no rate between them; put another aggregator (avg, last, …) before rate, as KairosDB asks")
+            }
+            result.append((after.time, (after.value - before.value) / Double(to - from) * Double(per / 1_000_000)))
+        }
+        return result
     }
 
     /// Every point of the series in the window, merged in time order (value index 0).

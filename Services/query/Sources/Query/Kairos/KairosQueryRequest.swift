@@ -45,6 +45,9 @@ struct KairosQueryRequest: Decodable, Sendable {
             groupBy = try container.decodeIfPresent([GroupBy].self, forKey: .groupBy) ?? []
             aggregators = try container.decodeIfPresent([Aggregator].self, forKey: .aggregators) ?? []
             limit = try container.decodeIfPresent(Int.self, forKey: .limit)
+            if let limit, limit < 0 {
+                throw DecodingError.dataCorruptedError(forKey: .limit, in: container, debugDescription: "limit must not be negative")
+            }
             let order = try container.decodeIfPresent(String.self, forKey: .order) ?? "asc"
             guard order == "asc" || order == "desc" else {
                 throw DecodingError.dataCorruptedError(forKey: .order, in: container, debugDescription: "order must be asc or desc")
@@ -61,15 +64,33 @@ struct KairosQueryRequest: Decodable, Sendable {
     struct Aggregator: Decodable, Sendable {
         var name: String
         var sampling: KairosDuration?
+        /// `rate`'s shorthand for a sampling of one unit (`"unit": "seconds"`).
+        var unit: String?
+        /// Ranges start at the top of the day (sampling in seconds to days), the second (milliseconds) or
+        /// the week, as KairosDB aligns them; false: at the query's start. KairosDB's default is true.
         var alignSampling: Bool
+        /// Which time an aggregated point carries: KairosDB's default is its range's first point's.
+        var stamp: KairosEvaluator.Stamp
 
-        private enum Keys: String, CodingKey { case name, sampling, alignSampling = "align_sampling" }
+        private enum Keys: String, CodingKey {
+            case name, sampling, unit, alignSampling = "align_sampling", alignStartTime = "align_start_time", alignEndTime = "align_end_time"
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: Keys.self)
             name = try container.decode(String.self, forKey: .name)
             sampling = try container.decodeIfPresent(KairosDuration.self, forKey: .sampling)
-            alignSampling = try container.decodeIfPresent(Bool.self, forKey: .alignSampling) ?? false
+            unit = try container.decodeIfPresent(String.self, forKey: .unit)
+            alignSampling = try container.decodeIfPresent(Bool.self, forKey: .alignSampling) ?? true
+            // KairosDB calls the three alignments mutually exclusive; when both stamps are set, its code
+            // stamps the range's start, and so does this.
+            stamp = if try container.decodeIfPresent(Bool.self, forKey: .alignStartTime) ?? false {
+                .rangeStart
+            } else if try container.decodeIfPresent(Bool.self, forKey: .alignEndTime) ?? false {
+                .rangeEnd
+            } else {
+                .firstPoint
+            }
         }
     }
 

@@ -7,8 +7,9 @@ import SluiceModel
 import SluiceRuntime
 
 /// KairosDB's read API as Amondawa served it, the domain in the path or `default`:
-/// `POST /api/v1[/{domain}]/datapoints/query` and `GET /api/v1[/{domain}]/metricnames|tagnames|tagvalues`.
-/// Reads need the key's read right on the domain, like `/api`.
+/// `POST /api/v1[/{domain}]/datapoints/query`, `POST /api/v1[/{domain}]/datapoints/query/tags` and
+/// `GET /api/v1[/{domain}]/metricnames|tagnames|tagvalues`. Reads need the key's read right on the
+/// domain, like `/api`; KairosDB's version and health probes are open, like `/health`.
 struct KairosRoutes: Sendable {
     let evaluator: KairosEvaluator
     let catalog: KairosCatalog
@@ -18,6 +19,7 @@ struct KairosRoutes: Sendable {
     func register(on group: RouterGroup<SluiceRequestContext>) {
         for prefix in ["/api/v1", "/api/v1/:domain"] {
             group.post(RouterPath("\(prefix)/datapoints/query")) { request, context in try await query(request, context: context) }
+            group.post(RouterPath("\(prefix)/datapoints/query/tags")) { request, context in try await tags(request, context: context) }
             group.get(RouterPath("\(prefix)/metricnames")) { request, context in
                 let domain = try domain(context)
                 let prefix = request.uri.queryParameters["prefix"].map(String.init)
@@ -34,6 +36,26 @@ struct KairosRoutes: Sendable {
         }
     }
 
+    /// The version KairosDB's clients ask for: the API Sluice answers, named as KairosDB names itself, so
+    /// that clients which parse it find what they expect.
+    static let version = #"{"version":"KairosDB 1.3.0 (Sluice)"}"#
+
+    /// `GET /api/v1/version`, and `GET /api/v1/health/check` (204, or 500 when PostgreSQL does not answer) and
+    /// `/health/status` (KairosDB's list of named checks, always 200), from the same check as `/health`.
+    static func registerProbes<Context: RequestContext>(on router: Router<Context>, health: @escaping @Sendable () async -> HealthStatus) {
+        router.get("/api/v1/version") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: version)))
+        }
+        router.get("/api/v1/health/check") { _, _ in
+            Response(status: await health().isHealthy ? .noContent : .internalServerError)
+        }
+        router.get("/api/v1/health/status") { _, _ in
+            let status = await health()
+            let line = status.isHealthy ? "Datastore-Query: OK" : "Datastore-Query: FAIL"
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "[\(JSONText.quoted(line))]")))
+        }
+    }
+
     private func domain(_ context: SluiceRequestContext) throws -> String {
         let domain = context.parameters.get("domain") ?? Measurement.defaultDomain
         if let problem = MeasurementLimits.problem(withDomain: domain) { throw KairosError(problem) }
@@ -46,8 +68,8 @@ struct KairosRoutes: Sendable {
         return json("{\"results\":[" + names.map(JSONText.quoted).joined(separator: ",") + "]}")
     }
 
-    private func query(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let domain = try domain(context)
+    /// A query's body read and its window checked, or KairosDB's 400.
+    private func read(_ request: Request) async throws -> (query: KairosQueryRequest, window: (start: Int64, end: Int64)) {
         var request = request
         let body = try await request.collectBody(upTo: maxBodyBytes)
         let query: KairosQueryRequest
@@ -57,11 +79,40 @@ struct KairosRoutes: Sendable {
             throw KairosError("the body is not a KairosDB query: \(Self.describe(error))")
         }
         guard !query.metrics.isEmpty else { throw KairosError("metrics must name at least one metric") }
-        let window: (start: Int64, end: Int64)
         switch query.window(nowNanoseconds: WallClock.nowNanoseconds()) {
-        case .success(let value): window = value
+        case .success(let window): return (query, window)
         case .failure(let error): throw error
         }
+    }
+
+    /// The tags of each metric's matching series, with no values. Like KairosDB, which reads only its
+    /// coarse row index for this, the window does not narrow the series: every matching one counts.
+    private func tags(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let domain = try domain(context)
+        let (query, _) = try await read(request)
+        let found = try await limit.runOrRefuse {
+            var found: [(name: String, tags: [String: Set<String>])] = []
+            for metric in query.metrics {
+                let series = try await catalog.series(domain: domain, name: metric.name, filters: metric.tags, logger: context.logger)
+                guard series.count <= catalog.maximumSeries else {
+                    throw KairosError("metric \(metric.name) matches more than \(catalog.maximumSeries) series; filter by tags")
+                }
+                var tags: [String: Set<String>] = [:]
+                for one in series { for (label, value) in one.labels { tags[label, default: []].insert(value) } }
+                found.append((metric.name, tags))
+            }
+            return found
+        }
+        let results = found.map { metric in
+            let tags = metric.tags.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):[" + $0.value.sorted().map(JSONText.quoted).joined(separator: ",") + "]" }
+            return "{\"name\":\(JSONText.quoted(metric.name)),\"tags\":{" + tags.joined(separator: ",") + "},\"values\":[]}"
+        }
+        return json("{\"queries\":[{\"results\":[" + results.joined(separator: ",") + "]}]}")
+    }
+
+    private func query(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let domain = try domain(context)
+        let (query, window) = try await read(request)
         for metric in query.metrics { _ = try evaluator.plan(metric, window: window) }  // every aggregator checked before any read
         let results = try await limit.runOrRefuse {
             var results: [KairosEvaluator.Result] = []
