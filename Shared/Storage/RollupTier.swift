@@ -19,8 +19,9 @@ public struct RollupTier: Sendable, Equatable {
 
     public func bucket(of time: Int64) -> Int64 { time - time % step }
 
-    /// The coarsest tier whose step divides `step`, or nil (raw rows).
-    public static func coarsest(dividing step: Int64) -> RollupTier? {
-        all.last { step % $0.step == 0 }
+    /// The coarsest tier whose buckets tile a grid of `step` starting at `first`: whose step divides both
+    /// (whole minutes from 10:37 are minute buckets, not hour ones), or nil (raw rows).
+    public static func coarsest(dividing step: Int64, from first: Int64) -> RollupTier? {
+        all.last { step % $0.step == 0 && first % $0.step == 0 }
     }
 }

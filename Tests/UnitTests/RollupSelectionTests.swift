@@ -7,15 +7,19 @@ import Testing
 @Suite struct RollupSelectionTests {
     let second: Int64 = 1_000_000_000
 
-    @Test func theCoarsestTierThatDividesTheStep() {
-        #expect(RollupTier.coarsest(dividing: 60 * second) == .minute)
-        #expect(RollupTier.coarsest(dividing: 300 * second) == .minute)
-        #expect(RollupTier.coarsest(dividing: 5400 * second) == .minute)  // 90 min: not whole hours
-        #expect(RollupTier.coarsest(dividing: 3600 * second) == .hour)
-        #expect(RollupTier.coarsest(dividing: 86_400 * second) == .hour)
-        #expect(RollupTier.coarsest(dividing: 30 * second) == nil)
-        #expect(RollupTier.coarsest(dividing: 90 * second) == nil)
-        #expect(RollupTier.coarsest(dividing: 60 * second + 1) == nil)
+    @Test func theCoarsestTierThatDividesTheStepAndTheStart() {
+        let day = 86_400 * second
+        #expect(RollupTier.coarsest(dividing: 60 * second, from: day) == .minute)
+        #expect(RollupTier.coarsest(dividing: 300 * second, from: day) == .minute)
+        #expect(RollupTier.coarsest(dividing: 5400 * second, from: day) == .minute)  // 90 min: not whole hours
+        #expect(RollupTier.coarsest(dividing: 3600 * second, from: day) == .hour)
+        #expect(RollupTier.coarsest(dividing: 86_400 * second, from: day) == .hour)
+        #expect(RollupTier.coarsest(dividing: 30 * second, from: day) == nil)
+        #expect(RollupTier.coarsest(dividing: 90 * second, from: day) == nil)
+        #expect(RollupTier.coarsest(dividing: 60 * second + 1, from: day) == nil)
+        // Whole hours from 10:37 are minute buckets; from a second past a minute, no tier's.
+        #expect(RollupTier.coarsest(dividing: 3600 * second, from: day + 637 * 60 * second) == .minute)
+        #expect(RollupTier.coarsest(dividing: 3600 * second, from: day + 1) == nil)
     }
 
     @Test func bucketsAreAlignedToTheEpoch() {

@@ -4,7 +4,7 @@ import SluiceModel
 import SluiceStorage
 
 /// Computes aggregates per bucket from the coarsest rollup tier whose step divides the requested step
-/// (`RollupTier.coarsest(dividing:)`), then the finer tier and the raw rows for what the tiers have not
+/// (`RollupTier.coarsest(dividing:from:)`), then the finer tier and the raw rows for what the tiers have not
 /// closed yet (a series' newest minute and hour) or hold marked (`RollupMarks`: waiting for the
 /// refresher), all folded into the same `BucketState` the writer builds its tiers with, so every path
 /// gives the raw rows' answer whatever the refresher's progress.
@@ -47,7 +47,7 @@ public struct AggregateReader: Sendable {
             }
         }
         // A tier serves only a grid whose buckets are whole tier buckets.
-        guard let tier = RollupTier.coarsest(dividing: grid.step).flatMap({ grid.first % $0.step == 0 ? $0 : nil }) else {
+        guard let tier = RollupTier.coarsest(dividing: grid.step, from: grid.first) else {
             try await readRows(seriesID: seriesID, in: TimeSpans(from: grid.first, to: grid.end), on: .client(client), logger: logger) {
                 aggregator.add(time: $0, values: $1)
             }

@@ -2,6 +2,7 @@ import Logging
 import PostgresNIO
 import SluiceModel
 import SluiceRuntime
+import SluiceStorage
 
 /// Answers one metric of a KairosDB query: finds its series, groups them, and either merges their points
 /// or runs its aggregators in KairosDB's order, each over the previous one's output. A first range
@@ -180,8 +181,8 @@ struct KairosEvaluator: Sendable {
         let grid = Self.grid(for: ranges, window: window)
         var merged = [KairosBucket?](repeating: nil, count: grid.count)
         for id in ids {
-            for (index, state) in try await states(of: id, grid: grid, window: window, logger: logger).enumerated() {
-                guard let state, let bucket = KairosBucket(state) else { continue }
+            for (index, bucket) in try await buckets(of: id, grid: grid, window: window, logger: logger).enumerated() {
+                guard let bucket else { continue }
                 if merged[index] != nil { merged[index]?.merge(bucket) } else { merged[index] = bucket }
             }
         }
@@ -192,16 +193,37 @@ struct KairosEvaluator: Sendable {
         return (points, sampleSize)
     }
 
-    /// Each range's state over the points inside the window only: KairosDB reads no point outside it, so
-    /// a first or last range that reaches past the window is read again over its part inside.
-    private func states(of id: Int64, grid: BucketGrid, window: (start: Int64, end: Int64), logger: Logger) async throws -> [BucketState?] {
-        var states = try await aggregates.states(seriesID: id, grid: grid, logger: logger).states
-        for index in Set([0, grid.count - 1]) where index >= 0 && index < states.count {
-            let (from, to) = (max(grid.start(ofBucket: index), window.start), min(grid.start(ofBucket: index + 1), window.end))
-            guard (from, to) != (grid.start(ofBucket: index), grid.start(ofBucket: index + 1)) else { continue }
-            states[index] = try await aggregates.states(seriesID: id, grid: BucketGrid(first: from, step: to - from, count: 1), logger: logger).states.first ?? nil
+    /// Each range's aggregate over the points inside the window only, as KairosDB reads no point outside
+    /// it: the ranges wholly inside in one read (from the tiers when they allow), and a first or last
+    /// range that reaches past the window over its part inside.
+    private func buckets(of id: Int64, grid: BucketGrid, window: (start: Int64, end: Int64), logger: Logger) async throws -> [KairosBucket?] {
+        var buckets = [KairosBucket?](repeating: nil, count: grid.count)
+        let whole = (0..<grid.count).filter { grid.start(ofBucket: $0) >= window.start && grid.start(ofBucket: $0 + 1) <= window.end }
+        if let first = whole.first, let last = whole.last {
+            let inside = BucketGrid(first: grid.start(ofBucket: first), step: grid.step, count: last - first + 1)
+            for (offset, state) in try await aggregates.states(seriesID: id, grid: inside, logger: logger).states.enumerated() {
+                buckets[first + offset] = state.flatMap(KairosBucket.init)
+            }
         }
-        return states
+        for index in Set([0, grid.count - 1]) where index >= 0 && !whole.contains(index) {
+            buckets[index] = try await bucket(of: id, from: max(grid.start(ofBucket: index), window.start), to: min(grid.start(ofBucket: index + 1), window.end), logger: logger)
+        }
+        return buckets
+    }
+
+    /// One series' aggregate over `[from, to)`: the whole minutes inside from the minute tier, the partial
+    /// minutes at either end from the raw rows, so a clipped range costs at most two minutes of rows.
+    private func bucket(of id: Int64, from: Int64, to: Int64, logger: Logger) async throws -> KairosBucket? {
+        let minute = RollupTier.minute.step
+        let (wholeFrom, wholeTo) = ((from + minute - 1) / minute * minute, to / minute * minute)
+        let pieces = wholeFrom < wholeTo ? [(from, wholeFrom), (wholeFrom, wholeTo), (wholeTo, to)] : [(from, to)]
+        var merged: KairosBucket?
+        for (start, end) in pieces where start < end {
+            let grid = BucketGrid(first: start, step: end - start, count: 1)
+            guard let state = try await aggregates.states(seriesID: id, grid: grid, logger: logger).states.first ?? nil, let piece = KairosBucket(state) else { continue }
+            if merged != nil { merged?.merge(piece) } else { merged = piece }
+        }
+        return merged
     }
 
     /// A later range aggregator over the previous one's points (in time order): one point per range that
