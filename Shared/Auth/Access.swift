@@ -19,6 +19,16 @@ public enum Access: Sendable {
         }
     }
 
+    /// The domains `permission` is held on: nil for every domain (auth off, or a `*` right), empty for none.
+    public func domains(allowing permission: Permission) -> [String]? {
+        switch self {
+        case .anonymous: []
+        case .unrestricted: nil
+        case .key(_, let rights):
+            rights.everyDomain.contains(permission) ? nil : rights.domains.filter { $0.value.contains(permission) }.keys.sorted()
+        }
+    }
+
     /// Throws 403 (or 401 without credentials) unless `permission` is held on `domain`. Routes call this
     /// before they look anything up, so another domain's answer never depends on what it holds.
     public func require(_ permission: Permission, domain: String) throws(APIError) {

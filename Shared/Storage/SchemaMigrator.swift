@@ -220,6 +220,11 @@ public struct SchemaMigrator: Sendable {
                 summary: "rollup marks: minutes whose tier rows wait to be rebuilt from the raw rows",
                 statements: RollupMarks.statements
             ),
+            Migration(
+                version: 10,
+                summary: "history queries: analysts' SQL over read-only views, fenced in by a role and per-backend domain grants",
+                statements: HistorySchema.statements
+            ),
         ]
     }
 

@@ -13,7 +13,7 @@ struct OpenAPITests {
                 + ["/api/v1/version", "/api/v1/health/check", "/api/v1/health/status"]
             let expected: [(url: String, paths: Set<String>)] = [
                 (stack.ingestURL, ["/save", "/api/v1/datapoints", "/api/v1/{domain}/datapoints", "/write", "/api/v2/write", "/ping", "/api/v1/write", "/flux/metric_data", "/flux/metric_data_post", "/flux/populate_metric"]),
-                (stack.queryURL, Set(["/api", "/series"] + kairosReads)),
+                (stack.queryURL, Set(["/api", "/series"] + kairosReads + ["/v0/data_hist/query", "/v0/data_hist/status/{query_id}", "/v0/data_hist/next", "/v0/data_hist/query/{query_id}"])),
                 (stack.bridgeURL, ["/v1/window", "/"]),
                 (stack.writerURL, []),
             ]
@@ -29,12 +29,14 @@ struct OpenAPITests {
                 // refused with an error body (KairosDB's and InfluxDB's paths in their shapes), or, for a
                 // listing or a liveness check that needs nothing, answered.
                 for (path, item) in paths where own.contains(path) {
-                    let concrete = path.replacingOccurrences(of: "{domain}", with: "default")
+                    let concrete = path.replacingOccurrences(of: "{domain}", with: "default").replacingOccurrences(of: "{query_id}", with: UUID().uuidString)
                     for (method, operation) in item {
                         let responses = try #require((operation as? [String: Any])?["responses"] as? [String: Any])
-                        let answer = method == "get"
-                            ? try await HTTP.get(url + concrete)
-                            : try await HTTP.post(url + concrete, body: Data("{}".utf8))
+                        let answer = switch method {
+                        case "get": try await HTTP.get(url + concrete)
+                        case "delete": try await HTTP.send("DELETE", url + concrete, credentials: .none)
+                        default: try await HTTP.post(url + concrete, body: Data("{}".utf8))
+                        }
                         #expect(responses.keys.contains(String(answer.status)), "\(method) \(path) answered \(answer.status), not documented")
                         if answer.status == 204 {
                             #expect(answer.body.isEmpty, "\(method) \(path): \(answer.text)")

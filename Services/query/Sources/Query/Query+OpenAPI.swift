@@ -51,7 +51,7 @@ enum QueryOpenAPI {
                     "503": OpenAPIDocument.errorResponse("Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
                 ],
             ] as [String: Any]],
-        ].merging(kairosPaths) { first, _ in first },
+        ].merging(kairosPaths) { first, _ in first }.merging(historyPaths) { first, _ in first },
         schemas: [
             "KairosQuery": [
                 "type": "object",
@@ -110,6 +110,33 @@ enum QueryOpenAPI {
                     ] as [String: Any],
                 ] as [String: Any]]],
             ] as [String: Any],
+            "HistoryError": [
+                "type": "object", "required": ["error"],
+                "properties": ["error": ["type": "string"], "code": ["type": "string"]],
+            ] as [String: Any],
+            "HistoryStatus": [
+                "type": "object", "required": ["query_id", "state", "submitted_at"],
+                "properties": [
+                    "query_id": ["type": "string"],
+                    "state": ["type": "string", "enum": ["QUEUED", "RUNNING", "FINISHED", "FAILED", "CANCELLED"]],
+                    "submitted_at": ["type": "string"],
+                    "started_at": ["type": "string", "nullable": true],
+                    "finished_at": ["type": "string", "nullable": true],
+                    "rows": ["type": "integer", "nullable": true],
+                    "error": ["type": "string", "nullable": true],
+                ] as [String: Any],
+            ] as [String: Any],
+            "HistoryPage": [
+                "type": "object", "required": ["query_id", "columns", "rows", "next_paging_token"],
+                "properties": [
+                    "query_id": ["type": "string"],
+                    "columns": ["type": "array", "items": [
+                        "type": "object", "required": ["name", "type"], "properties": ["name": ["type": "string"], "type": ["type": "string"]],
+                    ] as [String: Any]],
+                    "rows": ["type": "array", "items": ["type": "array", "items": [:] as [String: Any]]],
+                    "next_paging_token": ["type": "string", "nullable": true],
+                ] as [String: Any],
+            ] as [String: Any],
             "KairosTags": [
                 "type": "object", "required": ["queries"],
                 "properties": ["queries": ["type": "array", "items": [
@@ -165,6 +192,70 @@ enum QueryOpenAPI {
         ],
         openPaths: kairosProbes
     )
+
+    /// Seed 001's history queries.
+    static var historyPaths: [String: Any] {
+        let queryID: [String: Any] = ["name": "query_id", "in": "path", "required": true, "schema": ["type": "string"]]
+        let refusal = { (description: String) in OpenAPIDocument.jsonResponse(description, schema: ["$ref": "#/components/schemas/HistoryError"]) }
+        return [
+            "/v0/data_hist/query": ["post": [
+                "summary": "Submit one SELECT over hist.metrics and hist.series; PostgreSQL plans it as the history role at once",
+                "operationId": "historySubmit",
+                "requestBody": ["required": true, "content": ["application/json": ["schema": [
+                    "type": "object", "required": ["query"],
+                    "properties": [
+                        "query": ["type": "string", "minLength": 1],
+                        "retention_minutes": ["type": "integer", "minimum": 1, "maximum": 10080, "default": 60, "nullable": true],
+                    ] as [String: Any],
+                ] as [String: Any]]]],
+                "responses": [
+                    "200": OpenAPIDocument.jsonResponse("Queued", schema: ["type": "object", "required": ["query_id"], "properties": ["query_id": ["type": "string"]]]),
+                    "400": refusal("Not one statement the history role may run (code InvalidQuerySyntax, PermissionDenied, UndefinedObject, …), or a bad retention"),
+                    "429": refusal("SLUICE_HIST_QUEUE_LIMIT queries are queued or running (code QueueFull)"),
+                    "503": OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true),
+                ],
+            ] as [String: Any]],
+            "/v0/data_hist/status/{query_id}": ["get": [
+                "summary": "A history query's state",
+                "operationId": "historyStatus",
+                "parameters": [queryID],
+                "responses": [
+                    "200": OpenAPIDocument.jsonResponse("Its state", schema: ["$ref": "#/components/schemas/HistoryStatus"]),
+                    "404": refusal("Unknown, dropped, expired, or not this key's to see (code QueryNotFound)"),
+                    "503": OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true),
+                ],
+            ] as [String: Any]],
+            "/v0/data_hist/next": ["post": [
+                "summary": "A page of a finished result: up to results_per_page rows from paging_token (absent or null: the first)",
+                "operationId": "historyNext",
+                "requestBody": ["required": true, "content": ["application/json": ["schema": [
+                    "type": "object", "required": ["query_id"],
+                    "properties": [
+                        "query_id": ["type": "string"],
+                        "paging_token": ["type": "string", "nullable": true],
+                        "results_per_page": ["type": "integer", "minimum": 1, "maximum": 1000, "default": 1000, "nullable": true],
+                    ] as [String: Any],
+                ] as [String: Any]]]],
+                "responses": [
+                    "200": OpenAPIDocument.jsonResponse("The page", schema: ["$ref": "#/components/schemas/HistoryPage"]),
+                    "400": refusal("A bad page size or paging token (code InvalidPageSize, InvalidPagingToken)"),
+                    "404": refusal("Unknown, dropped, expired, or not this key's to see (code QueryNotFound)"),
+                    "409": refusal("Not finished: queued, running, failed or cancelled (code QueryNotFinished)"),
+                    "503": OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true),
+                ],
+            ] as [String: Any]],
+            "/v0/data_hist/query/{query_id}": ["delete": [
+                "summary": "Cancel a queued or running query (its status then says CANCELLED), or drop a finished one (then unknown)",
+                "operationId": "historyCancel",
+                "parameters": [queryID],
+                "responses": [
+                    "204": ["description": "Cancelled or dropped"],
+                    "404": refusal("Unknown, dropped, expired, or not this key's to see (code QueryNotFound)"),
+                    "503": OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true),
+                ],
+            ] as [String: Any]],
+        ]
+    }
 
     /// KairosDB's version and health probes, which need no key, as `/health` needs none.
     static var kairosProbes: [String: Any] {

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Metrics
+import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import SluiceAuth
@@ -61,10 +62,21 @@ public func buildQueryApplication(
     let series = SeriesRoute(search: SeriesSearch(client: postgres), limit: route.limit)
     data.get("/series") { request, context in try await series.handle(request, context: context) }
     kairos.register(on: data)
+    let historyPostgres = configuration.history.postgres(from: configuration.postgres).makeClient(backgroundLogger: logger)
+    let historyStore = HistoryStore(client: postgres)
+    HistoryRoutes(store: historyStore, history: historyPostgres, settings: configuration.history).register(on: data)
+    let historyRunner = HistoryRunner(store: historyStore, history: historyPostgres, settings: configuration.history, logger: logger)
     // The schema must exist before the first request; migrating here keeps /health closed until it does.
     return ServiceAssembly.application(
-        router: router, address: configuration.http, name: "sluice-query", services: [postgres, healthPostgres] + auth.directories, logger: logger
+        router: router, address: configuration.http, name: "sluice-query",
+        services: [postgres, healthPostgres, historyPostgres] + auth.directories + [historyRunner], logger: logger
     ) {
         try await SchemaMigrator(partitionCount: configuration.partitionCount).migrateRetrying(postgres, logger: logger)
+        if let password = configuration.history.password {
+            // The history role logs in with the deployment's password (compose sets it); a literal, as ALTER ROLE takes no parameters.
+            try await postgres.query(
+                PostgresQuery(unsafeSQL: "alter role \(HistorySchema.role) password '\(password.replacingOccurrences(of: "'", with: "''"))'"), logger: logger
+            )
+        }
     }
 }

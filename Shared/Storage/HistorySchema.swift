@@ -1,0 +1,82 @@
+/// What analysts' SQL may see (seed 001), and where their queries and results are kept.
+///
+/// Isolation is PostgreSQL's, not a parser's: the SQL runs on connections logged in as `role`, which may
+/// only read the views in schema `hist`, in a read-only transaction. Each view keeps the rows of the
+/// domains granted to the backend running it (`hist_grants`, keyed by `pg_backend_pid()` and written by
+/// the query service before each query over its own, privileged connections): nothing the SQL can set
+/// (`set_config`, `SET`, `RESET ROLE`) changes what a view shows, and the role can write nowhere.
+public enum HistorySchema {
+    /// The login role history SQL runs as. Roles are per cluster; the grants below are per database.
+    public static let role = "sluice_history"
+
+    /// The views' filter: the row's domain is one the running backend was granted (a null list: every
+    /// domain, as with auth off).
+    static let granted = """
+        exists (select 1 from hist_grants g where g.backend_pid = pg_backend_pid() and (g.domains is null or s.domain = any (g.domains)))
+        """
+
+    public static let statements: [String] = [
+        """
+        create table hist_queries (
+            id uuid primary key,
+            sql text not null,
+            domains text[],
+            state text not null check (state in ('QUEUED', 'RUNNING', 'FINISHED', 'FAILED', 'CANCELLED')),
+            submitted_at timestamptz not null default now(),
+            started_at timestamptz,
+            finished_at timestamptz,
+            expires_at timestamptz not null,
+            row_count bigint,
+            bytes bigint not null default 0,
+            columns text,
+            error text,
+            runner uuid,
+            backend_pid int
+        )
+        """,
+        "create index hist_queries_queued on hist_queries (submitted_at) where state = 'QUEUED'",
+        "create index hist_queries_expiry on hist_queries (expires_at)",
+        "comment on table hist_queries is 'History queries (POST /v0/data_hist/query): the SQL, the domains it may read (null: all), its state, and when its result expires.'",
+        """
+        create table hist_rows (
+            query_id uuid not null references hist_queries (id) on delete cascade,
+            row_number int not null,
+            cells text not null,
+            primary key (query_id, row_number)
+        )
+        """,
+        "comment on table hist_rows is 'Each history result row as a JSON array, numbered from 0: pages are read by number, O(page).'",
+        "create table hist_grants (backend_pid int primary key, domains text[])",
+        "comment on table hist_grants is 'The domains the history backend with this pid may read while it runs a query (null: all); the hist views filter by it.'",
+        "create table hist_runners (instance uuid primary key, seen_at timestamptz not null)",
+        "comment on table hist_runners is 'Query service processes running history queries, and when each last said it was alive: a RUNNING query whose runner fell silent failed.'",
+        """
+        do $$ begin
+            create role \(role) login nosuperuser nocreatedb nocreaterole noinherit noreplication;
+        exception when duplicate_object or unique_violation then null;
+        end $$
+        """,
+        // A safety net under the read-only transaction every history query runs in.
+        "alter role \(role) set default_transaction_read_only = on",
+        "create schema hist",
+        """
+        create view hist.series with (security_barrier) as
+        select s.domain, s.tag, s.name, s.labels,
+               (select to_timestamp(min(m.ts) / 1e9) from measurements m where m.series_id = s.id) as first_time,
+               (select to_timestamp(max(m.ts) / 1e9) from measurements m where m.series_id = s.id) as last_time
+        from series s
+        where \(granted)
+        """,
+        """
+        create view hist.metrics with (security_barrier) as
+        select s.domain, s.tag, s.name, s.labels, to_timestamp(m.ts / 1e9) as time, m.ts as time_ns, m.vals
+        from measurements m join series s on s.id = m.series_id
+        where \(granted)
+        """,
+        "comment on view hist.metrics is 'Every stored measurement of the domains this query may read: time (microseconds), time_ns (exact), vals (the values).'",
+        "comment on view hist.series is 'Every series of the domains this query may read, with its first and last time.'",
+        "revoke all on schema hist from public",
+        "grant usage on schema hist to \(role)",
+        "grant select on hist.series, hist.metrics to \(role)",
+    ]
+}
