@@ -15,6 +15,22 @@ public enum HistorySchema {
         exists (select 1 from hist_grants g where g.backend_pid = pg_backend_pid() and (g.domains is null or s.domain = any (g.domains)))
         """
 
+    /// Every history connection logs in as the same role, and PostgreSQL lets a role signal and watch its
+    /// own backends: one caller's SQL could cancel another's query or read its text in
+    /// `pg_stat_activity`. In this database nobody but superusers may now (the query service's own
+    /// connections are the superuser's). Without the right to revoke (a service role that is not a
+    /// superuser) it changes nothing and says so.
+    public static let fencedBackends = """
+        do $$ begin
+            revoke execute on function pg_cancel_backend(integer) from public;
+            revoke execute on function pg_terminate_backend(integer, bigint) from public;
+            revoke execute on function pg_stat_get_activity(integer) from public;
+            revoke select on pg_stat_activity from public;
+        exception when insufficient_privilege then
+            raise warning 'sluice: history queries can see and stop each other: the migrating role may not revoke pg_cancel_backend, pg_terminate_backend and pg_stat_activity from public';
+        end $$
+        """
+
     public static let statements: [String] = [
         """
         create table hist_queries (

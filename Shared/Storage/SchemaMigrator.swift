@@ -51,6 +51,9 @@ public struct SchemaMigrator: Sendable {
         }
     }
 
+    /// The version a fully migrated database is at.
+    public static var latestVersion: Int { migrations(partitionCount: 1).last?.version ?? 0 }
+
     struct Migration {
         var version: Int
         var summary: String
@@ -224,6 +227,11 @@ public struct SchemaMigrator: Sendable {
                 version: 10,
                 summary: "history queries: analysts' SQL over read-only views, fenced in by a role and per-backend domain grants",
                 statements: HistorySchema.statements
+            ),
+            Migration(
+                version: 11,
+                summary: "history queries cannot watch or stop each other's backends",
+                statements: [HistorySchema.fencedBackends]
             ),
         ]
     }

@@ -216,6 +216,9 @@ struct HistoryRouteTests {
                     "select * from pg_authid",
                     "select 1; update hist_grants set domains = null",
                     "copy (select * from hist.metrics) to '/tmp/stolen'",
+                    "select query from pg_stat_activity",
+                    "select pg_cancel_backend(pid) from pg_stat_activity",
+                    "select pg_terminate_backend(1)",
                 ]
                 for sql in attempts {
                     let submitted = try await submit(client, sql, key: "ACME")
@@ -232,6 +235,12 @@ struct HistoryRouteTests {
                     #expect(!text.contains("999") && !text.contains("other") && !text.contains("\"b\""), "\(sql) read another domain: \(text)")
                     // Counts over `other` count nothing.
                     if sql.contains("count(*)") { #expect(text.contains(", 0]") || text.contains(",0]") || text.contains(" 0)"), "\(sql): \(text)") }
+                }
+
+                // One caller cannot watch or stop another's query: every backend of the role is the same role.
+                for sql in ["select query from pg_stat_activity", "select pg_cancel_backend(1)", "select pg_terminate_backend(1)", "select * from pg_stat_get_activity(null)"] {
+                    let refused = try await submit(client, sql, key: "ACME")
+                    #expect(refused.status == .badRequest && refused.code == "PermissionDenied", "\(sql): \(refused)")
                 }
 
                 // The owner sees its rows; a key for another domain does not see the query at all.

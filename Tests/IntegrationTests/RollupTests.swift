@@ -336,7 +336,7 @@ struct RollupTests {
             for tier in RollupTier.all {
                 try await client.query(PostgresQuery(unsafeSQL: SchemaMigrator.rollupBackfill(table: tier.table, step: tier.step)))
             }
-            #expect(try await migrator.migrate(client, logger: logger) == [8, 9])
+            #expect(try await migrator.migrate(client, logger: logger) == Array(8...SchemaMigrator.latestVersion))
             try await createExpectedTiers(client)
             try await expectTiersEqualExpected(client, "migrated")
         }

@@ -87,7 +87,9 @@ struct HistoryRoutes: Sendable {
                 try await connection.query("begin read only", logger: logger)
                 do {
                     try await connection.query("set local statement_timeout = 5000", logger: logger)
-                    try await connection.query(PostgresQuery(unsafeSQL: "explain " + sql), logger: logger)
+                    // Read to the end: PostgreSQL checks privileges when the plan starts, after the
+                    // plan's column was described, so a refusal arrives with the rows, not before them.
+                    for try await _ in try await connection.query(PostgresQuery(unsafeSQL: "explain " + sql), logger: logger) {}
                 } catch {
                     _ = try? await connection.query("rollback", logger: logger)
                     throw error

@@ -28,6 +28,8 @@ final class HistoryRunner: Service {
     }
 
     func run() async throws {
+        // Alive before the first claim, so that no other copy's sweep takes this one's queries for orphans.
+        try? await cancelWhenGracefulShutdown { try await self.store.heartbeat(self.instance, logger: self.logger) }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<settings.workers { group.addTask { await self.work() } }
             group.addTask { await self.keepBooks() }
@@ -41,7 +43,10 @@ final class HistoryRunner: Service {
     /// than left RUNNING.
     private func failRunning() async {
         do {
-            try await store.failRunning(of: instance, reason: "the query service stopped while it ran; submit it again", logger: logger)
+            // Bounded: with PostgreSQL away a stop must not wait for it (and then nothing ran anyway).
+            try await withAbandoningDeadline(.seconds(3)) {
+                try await self.store.failRunning(of: self.instance, reason: "the query service stopped while it ran; submit it again", logger: self.logger)
+            }
         } catch {
             logger.warning("could not mark this service's running history queries failed", metadata: ["error": "\(String(reflecting: error))"])
         }
@@ -52,7 +57,7 @@ final class HistoryRunner: Service {
     private func work() async {
         while !stopping {
             do {
-                if let job = try await store.claim(runner: instance, logger: logger) {
+                if let job = try await cancelWhenGracefulShutdown({ try await self.store.claim(runner: self.instance, logger: self.logger) }) {
                     await run(job)
                     continue
                 }
@@ -67,6 +72,8 @@ final class HistoryRunner: Service {
     /// Why a query stopped early, in words for its status.
     private struct Stopped: Error {
         var reason: String
+        /// A DELETE cancelled it: its status says so already.
+        static let cancelled = Stopped(reason: "cancelled")
     }
 
     private func run(_ job: HistoryStore.Job) async {
@@ -81,11 +88,12 @@ final class HistoryRunner: Service {
             metrics.finished(rows: rows, after: ContinuousClock.now - started)
         } catch {
             let reason = (error as? Stopped)?.reason ?? Self.describe(error, timeout: settings.statementTimeout)
-            if stopping {
-                return  // run() fails what was running once every worker is out.
+            if stopping || reason == Stopped.cancelled.reason {
+                return  // Stopping: the bookkeeper fails what ran. Cancelled: the DELETE recorded it.
             }
             do {
-                try await store.fail(job.id, reason: reason, logger: logger)
+                // Not running any more: a DELETE cancelled it, or its retention passed.
+                guard try await store.fail(job.id, reason: reason, logger: logger) else { return }
             } catch {
                 logger.warning("could not mark a history query failed", metadata: ["error": "\(String(reflecting: error))"])
             }
@@ -126,7 +134,7 @@ final class HistoryRunner: Service {
             guard !batch.isEmpty else { return }
             guard try await store.append(job.id, first: count - batch.count, rows: batch, bytes: bytes, logger: logger) else {
                 try? await store.cancelBackend(backend, logger: logger)
-                throw Stopped(reason: "cancelled")
+                throw Stopped.cancelled
             }
             batch.removeAll(keepingCapacity: true)
             bytes = 0
@@ -173,15 +181,7 @@ final class HistoryRunner: Service {
     private func keepBooks() async {
         while !stopping {
             do {
-                try await store.heartbeat(instance, logger: logger)
-                try await store.failOrphans(
-                    silentFor: settings.sweepInterval * 5 + .seconds(5),
-                    reason: "the query service running it stopped; submit it again", logger: logger
-                )
-                let expired = try await store.expire(logger: logger)
-                if expired > 0 { logger.info("history results expired", metadata: ["count": "\(expired)"]) }
-                let load = try await store.load(logger: logger)
-                metrics.record(queued: load.queued, bytes: load.bytes)
+                try await cancelWhenGracefulShutdown { try await self.sweep() }
             } catch {
                 if stopping { break }
                 logger.debug("history bookkeeping failed; trying again", metadata: ["error": "\(String(reflecting: error))"])
@@ -189,6 +189,21 @@ final class HistoryRunner: Service {
             try? await cancelWhenGracefulShutdown { [settings] in try await Task.sleep(for: settings.sweepInterval) }
         }
         await failRunning()
+    }
+}
+
+extension HistoryRunner {
+    /// One round of the books.
+    fileprivate func sweep() async throws {
+        try await store.heartbeat(instance, logger: logger)
+        try await store.failOrphans(
+            silentFor: settings.sweepInterval * 5 + .seconds(5),
+            reason: "the query service running it stopped; submit it again", logger: logger
+        )
+        let expired = try await store.expire(logger: logger)
+        if expired > 0 { logger.info("history results expired", metadata: ["count": "\(expired)"]) }
+        let load = try await store.load(logger: logger)
+        metrics.record(queued: load.queued, bytes: load.bytes)
     }
 }
 

@@ -183,24 +183,30 @@ struct HistoryStore: Sendable {
     }
 
     /// Marks a running query FAILED with `reason` and removes any rows it stored.
-    func fail(_ id: UUID, reason: String, logger: Logger) async throws {
+    /// - Returns: whether it was running (not cancelled or expired meanwhile).
+    @discardableResult
+    func fail(_ id: UUID, reason: String, logger: Logger) async throws -> Bool {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
+            var failed = false
+            for try await _ in try await connection.query(
                 """
                 update hist_queries set state = 'FAILED', finished_at = now(), error = \(reason), bytes = 0, backend_pid = null
-                where id = \(id) and state = 'RUNNING'
+                where id = \(id) and state = 'RUNNING' returning 1
                 """,
                 logger: logger
-            )
-            try await connection.query("delete from hist_rows where query_id = \(id) and exists (select 1 from hist_queries where id = \(id) and state = 'FAILED')", logger: logger)
+            ) {
+                failed = true
+            }
+            if failed { try await connection.query("delete from hist_rows where query_id = \(id)", logger: logger) }
+            return failed
         }
     }
 
     /// Stops a history backend's statement (a DELETE, or a result past its row cap).
     func cancelBackend(_ pid: Int32, logger: Logger) async throws {
-        try await client.query(
+        for try await _ in try await client.query(
             "select pg_cancel_backend(pid) from pg_stat_activity where pid = \(pid) and usename = \(HistorySchema.role)", logger: logger
-        )
+        ) {}
     }
 
     /// This runner is alive.
