@@ -31,6 +31,29 @@ public enum HistorySchema {
         end $$
         """
 
+    /// The rollup tiers as analysts see them: closed buckets only (a series' newest minute and hour have no
+    /// row yet), and no bucket a mark covers (late data waiting for the refresher), so every row shown
+    /// equals the aggregate of the raw rows it stands for. Per value index: count, sum, min, max, first
+    /// and last; `first_time_ns`/`last_time_ns` are the bucket's first and last points.
+    public static let tierViews: [String] = RollupTier.all.flatMap { tier in
+        let view = tier == .minute ? "hist.minutes" : "hist.hours"
+        return [
+            """
+            create view \(view) with (security_barrier) as
+            select s.domain, s.tag, s.name, s.labels, to_timestamp(r.bucket / 1e9) as bucket, r.bucket as bucket_ns,
+                   r.counts, r.sums, r.mins, r.maxs, r.firsts, r.lasts, r.first_ts as first_time_ns, r.last_ts as last_time_ns
+            from \(tier.table) r join series s on s.id = r.series_id
+            where \(granted)
+              and not exists (
+                  select 1 from \(RollupMarks.table) k
+                  where k.series_id = r.series_id and k.first_bucket < r.bucket + \(tier.step) and k.last_bucket >= r.bucket
+              )
+            """,
+            "comment on view \(view) is 'The \(tier.name) rollup tier of the domains this query may read: closed buckets whose rows equal the raw rows, per value index count, sum, min, max, first, last.'",
+            "grant select on \(view) to \(role)",
+        ]
+    }
+
     public static let statements: [String] = [
         """
         create table hist_queries (

@@ -233,6 +233,11 @@ public struct SchemaMigrator: Sendable {
                 summary: "history queries cannot watch or stop each other's backends",
                 statements: [HistorySchema.fencedBackends]
             ),
+            Migration(
+                version: 12,
+                summary: "history queries see the rollup tiers: hist.minutes and hist.hours, closed and unmarked buckets only",
+                statements: HistorySchema.tierViews
+            ),
         ]
     }
 

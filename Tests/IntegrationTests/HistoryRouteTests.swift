@@ -261,6 +261,50 @@ struct HistoryRouteTests {
         }
     }
 
+    /// The tiers through `hist.minutes` and `hist.hours`: each row equals the raw rows' aggregate, only the
+    /// key's domains, and a minute marked for rebuilding (and its hour) is left out until it is rebuilt.
+    @Test func theTierViewsEqualTheRawRowsAndHideMarkedBuckets() async throws {
+        try await TestDatabase.with { database, postgres in
+            try await load(postgres, count: 300)  // `a`: 1 s apart over five minutes; `b` (other): ten points
+            // A point two hours on closes the minutes and the hour before it (its own minute stays open).
+            _ = try await postgres.query(
+                "insert into measurements (series_id, ts, vals) select id, 1700007200000000000, array[1.0, 1.0] from series where tag = 'a'"
+            )
+            _ = try await RollupRebuild.rebuild(postgres, logger: Logger(label: "history-test"))
+            var rawRows: [[Double]] = []
+            let rawQuery: PostgresQuery = """
+                select (ts / 60000000000 * 60000000000)::float8, count(*)::float8, sum(vals[1]), min(vals[2]), max(vals[2])
+                from measurements where series_id = (select id from series where tag = 'a') group by 1 order by 1
+                """
+            for try await (bucket, count, sum, low, high) in try await postgres.query(rawQuery).decode((Double, Double, Double, Double, Double).self) {
+                rawRows.append([bucket, count, sum, low, high])
+            }
+            let raw = Array(rawRows.dropLast())  // the newest minute has no row: it is not closed
+            try await withQuery(database, auth: true) { client in
+                let sql = "select bucket_ns, counts[1], sums[1], mins[2], maxs[2], domain from hist.minutes order by bucket_ns"
+                let id = try #require(try await submit(client, sql, key: "ACME").id)
+                #expect(try await finished(client, id, key: "ACME")["state"] as? String == "FINISHED")
+                let minutes = try await rows(client, id, key: "ACME")
+                #expect(minutes.allSatisfy { $0[5] as? String == "acme" })
+                let got = minutes.map { $0[0..<5].map { ($0 as? NSNumber)?.doubleValue ?? .nan } }
+                #expect(got == raw, "\(got) against \(raw)")
+                let hours = try #require(try await submit(client, "select sum(counts[1]) from hist.hours", key: "ACME").id)
+                _ = try await finished(client, hours, key: "ACME")
+                #expect(try await rows(client, hours, key: "ACME").first?.first as? Int == 300)
+
+                // A mark on the second minute hides that minute and its hour until the refresher rebuilds them.
+                let marked = Int64(raw[1][0])
+                _ = try await postgres.query(
+                    "insert into rollup_marks (series_id, first_bucket, last_bucket, reason) select id, \(marked), \(marked), 'late' from series where tag = 'a'"
+                )
+                let after = try #require(try await submit(client, "select bucket_ns from hist.minutes union all select -1 from hist.hours", key: "ACME").id)
+                _ = try await finished(client, after, key: "ACME")
+                let left = try await rows(client, after, key: "ACME").compactMap { ($0.first as? NSNumber)?.int64Value }
+                #expect(!left.contains(marked) && !left.contains(-1) && left.count == raw.count - 1, "\(left)")
+            }
+        }
+    }
+
     @Test func rowCapCancellingQueueLimitAndExpiry() async throws {
         try await TestDatabase.with { database, postgres in
             try await load(postgres, count: 300)

@@ -199,7 +199,7 @@ enum QueryOpenAPI {
         let refusal = { (description: String) in OpenAPIDocument.jsonResponse(description, schema: ["$ref": "#/components/schemas/HistoryError"]) }
         return [
             "/v0/data_hist/query": ["post": [
-                "summary": "Submit one SELECT over hist.metrics and hist.series; PostgreSQL plans it as the history role at once",
+                "summary": "Submit one SELECT over the hist views (metrics, series, minutes, hours); PostgreSQL plans it as the history role at once",
                 "operationId": "historySubmit",
                 "requestBody": ["required": true, "content": ["application/json": ["schema": [
                     "type": "object", "required": ["query"],

@@ -55,7 +55,7 @@ struct HistoryRoutes: Sendable {
             throw Self.refusal(.badRequest, "InvalidRetention", "retention_minutes must be 1–10080 (a week); got \(retention)")
         }
         guard !submission.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw Self.refusal(.badRequest, "InvalidQuerySyntax", "query is empty; write one SELECT over hist.metrics or hist.series")
+            throw Self.refusal(.badRequest, "InvalidQuerySyntax", "query is empty; write one SELECT over the hist views (hist.metrics, hist.series, hist.minutes, hist.hours)")
         }
         guard !submission.query.unicodeScalars.contains("\u{0}") else {
             throw Self.refusal(.badRequest, "InvalidQuerySyntax", "query holds a NUL character, which PostgreSQL cannot read")
@@ -107,7 +107,7 @@ struct HistoryRoutes: Sendable {
             case PostgresError.Code.queryCanceled.raw: "PlanningTimeout"
             default: "InvalidQuery"
             }
-            throw Self.refusal(.badRequest, code, "PostgreSQL refused the query: \(message) (only one SELECT over hist.metrics and hist.series may run)")
+            throw Self.refusal(.badRequest, code, "PostgreSQL refused the query: \(message) (one SELECT over the hist views may run: hist.metrics, hist.series, hist.minutes, hist.hours)")
         }
     }
 
