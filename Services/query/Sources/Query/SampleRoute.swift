@@ -38,7 +38,7 @@ struct SampleRoute: Sendable {
     }
 
     private func answer(_ request: SampleRequest, logger: Logger) async throws -> ByteBuffer {
-        do {
+        try await answeringDatabaseFailures("the query", advice: "ask for fewer samples", logger: logger) {
             guard let seriesID = try await lookup.id(of: request.series, logger: logger) else {
                 throw APIError(
                     .notFound,
@@ -51,19 +51,6 @@ struct SampleRoute: Sendable {
             }
             let samples = try await sampler.samples(seriesID: seriesID, grid: request.grid, logger: logger)
             return SampleResponse.body(for: request, samples: samples)
-        } catch let error as APIError {
-            throw error
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.queryCanceled.raw {
-            logger.warning("sampling outlasted the statement timeout", metadata: ["samples": "\(request.grid.count)", "fn": "\(request.function.rawValue)"])
-            throw APIError(
-                .serviceUnavailable,
-                "the query took longer than SLUICE_QUERY_STATEMENT_TIMEOUT_MS allows and was stopped; ask for fewer samples or try again",
-                headers: [.retryAfter: "1"]
-            )
-        } catch {
-            // Bad input was refused above, so whatever fails here is the database's side: say so, keep its text in the log.
-            logger.error("sampling failed", metadata: ["error": "\(String(reflecting: error))"])
-            throw APIError(.serviceUnavailable, "the database did not answer; try again shortly", headers: [.retryAfter: "1"])
         }
     }
 }

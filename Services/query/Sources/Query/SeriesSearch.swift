@@ -171,22 +171,12 @@ struct SeriesRoute: Sendable {
         let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         let searchRequest = try SeriesSearchRequest.parse(parameters)
         try context.access.require(.read, domain: searchRequest.domain)
-        let page: SeriesSearch.Page
-        do {
-            page = try await limit.runOrRefuse { try await search.page(searchRequest, logger: context.logger) }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.invalidRegularExpression.raw {
-            throw APIError(.badRequest, "a match[] regular expression is not valid: \(error.serverInfo?[.message] ?? "")")
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.queryCanceled.raw {
-            throw APIError(
-                .serviceUnavailable, "the search took longer than SLUICE_QUERY_STATEMENT_TIMEOUT_MS allows and was stopped; narrow it or try again",
-                headers: [.retryAfter: "1"]
-            )
-        } catch let error as APIError {
-            throw error
-        } catch {
-            // Bad input was refused above, so whatever fails here is the database's side: say so, keep its text in the log.
-            context.logger.error("series search failed", metadata: ["error": "\(String(reflecting: error))"])
-            throw APIError(.serviceUnavailable, "the database did not answer; try again shortly", headers: [.retryAfter: "1"])
+        let page = try await answeringDatabaseFailures("the search", advice: "narrow it", logger: context.logger) {
+            do {
+                return try await limit.runOrRefuse { try await search.page(searchRequest, logger: context.logger) }
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.invalidRegularExpression.raw {
+                throw APIError(.badRequest, "a match[] regular expression is not valid: \(error.serverInfo?[.message] ?? "")")
+            }
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(page))))
     }

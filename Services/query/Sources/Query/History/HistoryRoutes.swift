@@ -26,16 +26,9 @@ struct HistoryRoutes: Sendable {
         group.delete("/v0/data_hist/query/:query_id") { _, context in try await answering(context) { try await cancel(context) } }
     }
 
-    /// Refusals as they are; anything else is the database's side: a 503, its text kept in the log.
+    /// The service's bookkeeping reads are short: one failing is the database's side, answered as every route answers it.
     private func answering(_ context: SluiceRequestContext, _ body: () async throws -> Response) async throws -> Response {
-        do {
-            return try await body()
-        } catch let error as any HTTPResponseError {
-            throw error
-        } catch {
-            context.logger.error("history request failed", metadata: ["error": "\(String(reflecting: error))"])
-            throw APIError(.serviceUnavailable, "the database did not answer; try again shortly", headers: [.retryAfter: "1"])
-        }
+        try await answeringDatabaseFailures("the history request", advice: "wait", logger: context.logger, body)
     }
 
     /// A refusal in seed 001's shape: `{"error", "code"}`.

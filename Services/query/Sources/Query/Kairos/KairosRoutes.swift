@@ -64,7 +64,9 @@ struct KairosRoutes: Sendable {
     }
 
     private func list(_ domain: String, _ context: SluiceRequestContext, _ read: @Sendable () async throws -> [String]) async throws -> Response {
-        let names = try await limit.runOrRefuse { try await read() }
+        let names = try await answeringDatabaseFailures("the listing", advice: "ask for a prefix", logger: context.logger) {
+            try await limit.runOrRefuse { try await read() }
+        }
         return json("{\"results\":[" + names.map(JSONText.quoted).joined(separator: ",") + "]}")
     }
 
@@ -90,18 +92,20 @@ struct KairosRoutes: Sendable {
     private func tags(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let domain = try domain(context)
         let (query, _) = try await read(request)
-        let found = try await limit.runOrRefuse {
-            var found: [(name: String, tags: [String: Set<String>])] = []
-            for metric in query.metrics {
-                let series = try await catalog.series(domain: domain, name: metric.name, filters: metric.tags, logger: context.logger)
-                guard series.count <= catalog.maximumSeries else {
-                    throw KairosError("metric \(metric.name) matches more than \(catalog.maximumSeries) series; filter by tags")
+        let found = try await answeringDatabaseFailures("the tag query", advice: "filter by tags", logger: context.logger) {
+            try await limit.runOrRefuse {
+                var found: [(name: String, tags: [String: Set<String>])] = []
+                for metric in query.metrics {
+                    let series = try await catalog.series(domain: domain, name: metric.name, filters: metric.tags, logger: context.logger)
+                    guard series.count <= catalog.maximumSeries else {
+                        throw KairosError("metric \(metric.name) matches more than \(catalog.maximumSeries) series; filter by tags")
+                    }
+                    var tags: [String: Set<String>] = [:]
+                    for one in series { for (label, value) in one.labels { tags[label, default: []].insert(value) } }
+                    found.append((metric.name, tags))
                 }
-                var tags: [String: Set<String>] = [:]
-                for one in series { for (label, value) in one.labels { tags[label, default: []].insert(value) } }
-                found.append((metric.name, tags))
+                return found
             }
-            return found
         }
         let results = found.map { metric in
             let tags = metric.tags.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):[" + $0.value.sorted().map(JSONText.quoted).joined(separator: ",") + "]" }
@@ -114,12 +118,14 @@ struct KairosRoutes: Sendable {
         let domain = try domain(context)
         let (query, window) = try await read(request)
         for metric in query.metrics { _ = try evaluator.plan(metric, window: window) }  // every aggregator checked before any read
-        let results = try await limit.runOrRefuse {
-            var results: [KairosEvaluator.Result] = []
-            for metric in query.metrics {
-                results.append(try await evaluator.evaluate(metric, domain: domain, window: window, logger: context.logger))
+        let results = try await answeringDatabaseFailures("the query", advice: "narrow the window or sample more coarsely", logger: context.logger) {
+            try await limit.runOrRefuse {
+                var results: [KairosEvaluator.Result] = []
+                for metric in query.metrics {
+                    results.append(try await evaluator.evaluate(metric, domain: domain, window: window, logger: context.logger))
+                }
+                return results
             }
-            return results
         }
         return json(Self.encode(results))
     }
