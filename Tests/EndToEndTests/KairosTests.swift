@@ -149,12 +149,15 @@ struct KairosTests {
             // day (KairosDB's default; the minute tier) stamped with each range's first point; 2-minute ranges
             // from an unaligned start stamped with their start (the raw rows); 7-minute ranges aligned to the
             // day, which are not multiples of 7 minutes since 1970, stamped with their end, over a window that
-            // starts and ends inside ranges, so points just outside it must not count.
+            // starts and ends inside ranges, so points just outside it must not count; and a day-long range
+            // that the window cuts at both ends.
             let east = all.filter { $0.dc == "east" }.map { ($0.time, $0.value) }.sorted { $0.0 < $1.0 }
             let cases: [(sampling: Int64, aligned: Bool, stamp: Stamp, start: Int64, end: Int64)] = [
                 (minute, true, .firstPoint, end - 30 * minute, end),
                 (2 * minute, false, .start, end - 30 * minute + 12_345, end),
                 (7 * minute, true, .end, end - 10 * minute + 12_345, end - 2 * minute - 4_321),
+                // One day-long range cut at both ends by the window.
+                (1440 * minute, true, .start, end - 10 * minute + 12_345, end - 2 * minute - 4_321),
             ]
             for function in ["avg", "min", "max", "sum", "count", "first", "last"] {
                 for one in cases {

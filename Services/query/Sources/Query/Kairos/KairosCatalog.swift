@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SluiceModel
+import SluiceRuntime
 
 /// Finds series by name and labels (KairosDB's metrics and tags) and lists names, label names and label
 /// values, from the `series` table's `name` and `labels` columns.
@@ -15,7 +16,8 @@ struct KairosCatalog: Sendable {
     /// The most series one metric of a query may match.
     let maximumSeries: Int
 
-    /// The series of `domain` named `name` whose labels hold, for every filtered label, one of its values.
+    /// The series of `domain` named `name` whose labels hold, for every filtered label, one of its values;
+    /// more than `maximumSeries` of them is KairosDB's 400 asking for tag filters.
     func series(domain: String, name: String, filters: [String: [String]], logger: Logger) async throws -> [Series] {
         // A name or label with a control character (or NUL, which PostgreSQL text cannot hold) names no series.
         guard !Self.hasControl(name), !filters.contains(where: { Self.hasControl($0.key) || $0.value.contains(where: Self.hasControl) }) else { return [] }
@@ -39,7 +41,17 @@ struct KairosCatalog: Sendable {
             let labels = (try? JSONDecoder().decode([String: String].self, from: Data(labelsText.utf8))) ?? [:]
             found.append(Series(id: id, labels: labels))
         }
+        guard found.count <= maximumSeries else {
+            throw KairosError("metric \(name) matches more than \(maximumSeries) series; filter by tags")
+        }
         return found
+    }
+
+    /// Every label value of the series, per label name, sorted: a KairosDB result's `tags`.
+    static func tags(of series: [Series]) -> [String: [String]] {
+        var tags: [String: Set<String>] = [:]
+        for one in series { for (label, value) in one.labels { tags[label, default: []].insert(value) } }
+        return tags.mapValues { $0.sorted() }
     }
 
     /// Distinct series names in the domain, starting with `prefix`, sorted.

@@ -42,9 +42,6 @@ struct KairosEvaluator: Sendable {
     func evaluate(_ metric: KairosQueryRequest.Metric, domain: String, window: (start: Int64, end: Int64), logger: Logger) async throws -> Result {
         let plan = try plan(metric, window: window)
         let series = try await catalog.series(domain: domain, name: metric.name, filters: metric.tags, logger: logger)
-        guard series.count <= catalog.maximumSeries else {
-            throw KairosError("metric \(metric.name) matches more than \(catalog.maximumSeries) series; filter by tags")
-        }
         let grouping = metric.groupBy.flatMap(\.tags)
         var groups: [[String: String]: [KairosCatalog.Series]] = [:]
         for one in series {
@@ -53,13 +50,11 @@ struct KairosEvaluator: Sendable {
         if groups.isEmpty { groups[[:]] = [] }
         var result = Result(name: metric.name, sampleSize: 0, groups: [])
         for (key, members) in groups.sorted(by: { $0.key.sorted(by: <).description < $1.key.sorted(by: <).description }) {
-            var tags: [String: Set<String>] = [:]
-            for member in members { for (label, value) in member.labels { tags[label, default: []].insert(value) } }
             var (points, sampleSize) = try await points(of: members.map(\.id), plan: plan, window: window, logger: logger)
             if metric.descending { points.reverse() }
             if let limit = metric.limit, points.count > limit { points.removeLast(points.count - limit) }
             result.sampleSize += sampleSize
-            result.groups.append(Group(key: key, groupedBy: grouping, tags: tags.mapValues { $0.sorted() }, points: points))
+            result.groups.append(Group(key: key, groupedBy: grouping, tags: KairosCatalog.tags(of: members), points: points))
         }
         return result
     }
@@ -183,7 +178,7 @@ struct KairosEvaluator: Sendable {
         for id in ids {
             for (index, bucket) in try await buckets(of: id, grid: grid, window: window, logger: logger).enumerated() {
                 guard let bucket else { continue }
-                if merged[index] != nil { merged[index]?.merge(bucket) } else { merged[index] = bucket }
+                merged[index].merge(bucket)
             }
         }
         let sampleSize = merged.reduce(0) { $0 + ($1?.count ?? 0) }
@@ -198,11 +193,13 @@ struct KairosEvaluator: Sendable {
     /// range that reaches past the window over its part inside.
     private func buckets(of id: Int64, grid: BucketGrid, window: (start: Int64, end: Int64), logger: Logger) async throws -> [KairosBucket?] {
         var buckets = [KairosBucket?](repeating: nil, count: grid.count)
-        let whole = (0..<grid.count).filter { grid.start(ofBucket: $0) >= window.start && grid.start(ofBucket: $0 + 1) <= window.end }
-        if let first = whole.first, let last = whole.last {
-            let inside = BucketGrid(first: grid.start(ofBucket: first), step: grid.step, count: last - first + 1)
+        // Only the first and last ranges can reach past the window.
+        let lower = grid.first < window.start ? 1 : 0
+        let whole = lower..<max(lower, grid.end > window.end ? grid.count - 1 : grid.count)
+        if !whole.isEmpty {
+            let inside = BucketGrid(first: grid.start(ofBucket: whole.lowerBound), step: grid.step, count: whole.count)
             for (offset, state) in try await aggregates.states(seriesID: id, grid: inside, logger: logger).states.enumerated() {
-                buckets[first + offset] = state.flatMap(KairosBucket.init)
+                buckets[whole.lowerBound + offset] = state.flatMap(KairosBucket.init)
             }
         }
         for index in Set([0, grid.count - 1]) where index >= 0 && !whole.contains(index) {
@@ -221,7 +218,7 @@ struct KairosEvaluator: Sendable {
         for (start, end) in pieces where start < end {
             let grid = BucketGrid(first: start, step: end - start, count: 1)
             guard let state = try await aggregates.states(seriesID: id, grid: grid, logger: logger).states.first ?? nil, let piece = KairosBucket(state) else { continue }
-            if merged != nil { merged?.merge(piece) } else { merged = piece }
+            merged.merge(piece)
         }
         return merged
     }
@@ -279,6 +276,18 @@ struct KairosEvaluator: Sendable {
             throw KairosError("more than \(maximumPoints) data points match; add an aggregator with sampling, or narrow the time range")
         }
         return points
+    }
+}
+
+extension Optional where Wrapped == KairosBucket {
+    /// Starts the range's aggregate with `other`, or merges `other` into it.
+    mutating func merge(_ other: KairosBucket) {
+        if case .some(var bucket) = self {
+            bucket.merge(other)
+            self = bucket
+        } else {
+            self = other
+        }
     }
 }
 

@@ -94,23 +94,15 @@ struct KairosRoutes: Sendable {
         let (query, _) = try await read(request)
         let found = try await answeringDatabaseFailures("the tag query", advice: "filter by tags", logger: context.logger) {
             try await limit.runOrRefuse {
-                var found: [(name: String, tags: [String: Set<String>])] = []
+                var found: [(name: String, tags: [String: [String]])] = []
                 for metric in query.metrics {
                     let series = try await catalog.series(domain: domain, name: metric.name, filters: metric.tags, logger: context.logger)
-                    guard series.count <= catalog.maximumSeries else {
-                        throw KairosError("metric \(metric.name) matches more than \(catalog.maximumSeries) series; filter by tags")
-                    }
-                    var tags: [String: Set<String>] = [:]
-                    for one in series { for (label, value) in one.labels { tags[label, default: []].insert(value) } }
-                    found.append((metric.name, tags))
+                    found.append((metric.name, KairosCatalog.tags(of: series)))
                 }
                 return found
             }
         }
-        let results = found.map { metric in
-            let tags = metric.tags.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):[" + $0.value.sorted().map(JSONText.quoted).joined(separator: ",") + "]" }
-            return "{\"name\":\(JSONText.quoted(metric.name)),\"tags\":{" + tags.joined(separator: ",") + "},\"values\":[]}"
-        }
+        let results = found.map { "{\"name\":\(JSONText.quoted($0.name)),\"tags\":\(Self.encode(tags: $0.tags)),\"values\":[]}" }
         return json("{\"queries\":[{\"results\":[" + results.joined(separator: ",") + "]}]}")
     }
 
@@ -148,15 +140,18 @@ struct KairosRoutes: Sendable {
                     let groupObject = group.key.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }
                     text += "{\"name\":\"tag\",\"tags\":[" + group.groupedBy.map(JSONText.quoted).joined(separator: ",") + "],\"group\":{" + groupObject.joined(separator: ",") + "}},"
                 }
-                text += "{\"name\":\"type\",\"type\":\"number\"}],\"tags\":{"
-                text += group.tags.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):[" + $0.value.map(JSONText.quoted).joined(separator: ",") + "]" }.joined(separator: ",")
-                text += "},\"values\":["
+                text += "{\"name\":\"type\",\"type\":\"number\"}],\"tags\":" + encode(tags: group.tags) + ",\"values\":["
                 text += group.points.map { "[\($0.time / 1_000_000),\(JSONText.number($0.value))]" }.joined(separator: ",")
                 text += "]}"
             }
             text += "]}"
         }
         return text + "]}"
+    }
+
+    /// A result's `tags`: `{"host": ["a", "b"], …}`, names in order.
+    static func encode(tags: [String: [String]]) -> String {
+        "{" + tags.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):[" + $0.value.map(JSONText.quoted).joined(separator: ",") + "]" }.joined(separator: ",") + "}"
     }
 
     static func describe(_ error: any Error) -> String {
