@@ -197,6 +197,8 @@ enum QueryOpenAPI {
     static var historyPaths: [String: Any] {
         let queryID: [String: Any] = ["name": "query_id", "in": "path", "required": true, "schema": ["type": "string"]]
         let refusal = { (description: String) in OpenAPIDocument.jsonResponse(description, schema: ["$ref": "#/components/schemas/HistoryError"]) }
+        let notFound = refusal("Unknown, dropped, expired, or not this key's to see (code QueryNotFound)")
+        let unavailable = OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true)
         return [
             "/v0/data_hist/query": ["post": [
                 "summary": "Submit one SELECT over the hist views (metrics, series, minutes, hours); PostgreSQL plans it as the history role at once",
@@ -212,7 +214,7 @@ enum QueryOpenAPI {
                     "200": OpenAPIDocument.jsonResponse("Queued", schema: ["type": "object", "required": ["query_id"], "properties": ["query_id": ["type": "string"]]]),
                     "400": refusal("Not one statement the history role may run (code InvalidQuerySyntax, PermissionDenied, UndefinedObject, …), or a bad retention"),
                     "429": refusal("SLUICE_HIST_QUEUE_LIMIT queries are queued or running (code QueueFull)"),
-                    "503": OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true),
+                    "503": unavailable,
                 ],
             ] as [String: Any]],
             "/v0/data_hist/status/{query_id}": ["get": [
@@ -221,8 +223,8 @@ enum QueryOpenAPI {
                 "parameters": [queryID],
                 "responses": [
                     "200": OpenAPIDocument.jsonResponse("Its state", schema: ["$ref": "#/components/schemas/HistoryStatus"]),
-                    "404": refusal("Unknown, dropped, expired, or not this key's to see (code QueryNotFound)"),
-                    "503": OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true),
+                    "404": notFound,
+                    "503": unavailable,
                 ],
             ] as [String: Any]],
             "/v0/data_hist/next": ["post": [
@@ -239,9 +241,9 @@ enum QueryOpenAPI {
                 "responses": [
                     "200": OpenAPIDocument.jsonResponse("The page", schema: ["$ref": "#/components/schemas/HistoryPage"]),
                     "400": refusal("A bad page size or paging token (code InvalidPageSize, InvalidPagingToken)"),
-                    "404": refusal("Unknown, dropped, expired, or not this key's to see (code QueryNotFound)"),
+                    "404": notFound,
                     "409": refusal("Not finished: queued, running, failed or cancelled (code QueryNotFinished)"),
-                    "503": OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true),
+                    "503": unavailable,
                 ],
             ] as [String: Any]],
             "/v0/data_hist/query/{query_id}": ["delete": [
@@ -250,8 +252,8 @@ enum QueryOpenAPI {
                 "parameters": [queryID],
                 "responses": [
                     "204": ["description": "Cancelled or dropped"],
-                    "404": refusal("Unknown, dropped, expired, or not this key's to see (code QueryNotFound)"),
-                    "503": OpenAPIDocument.errorResponse("PostgreSQL does not answer", retry: true),
+                    "404": notFound,
+                    "503": unavailable,
                 ],
             ] as [String: Any]],
         ]
@@ -285,28 +287,29 @@ enum QueryOpenAPI {
         var paths: [String: Any] = [:]
         for (prefix, suffix) in [("/api/v1", ""), ("/api/v1/{domain}", "InDomain")] {
             let domain: [[String: Any]] = suffix.isEmpty ? [] : [["name": "domain", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"]]]
-            paths["\(prefix)/datapoints/query"] = ["post": [
-                "summary": "KairosDB query: series by name and tags, merged or grouped, optionally aggregated per sampling range",
-                "operationId": "kairosQuery" + suffix,
-                "parameters": domain,
-                "requestBody": ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/KairosQuery"]]]],
-                "responses": [
-                    "200": OpenAPIDocument.jsonResponse("The data points per query and group", schema: ["$ref": "#/components/schemas/KairosResults"]),
-                    "400": OpenAPIDocument.kairosErrorResponse("The query is not one Sluice answers (each reason says why)"),
-                    "503": OpenAPIDocument.errorResponse("Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
-                ],
-            ] as [String: Any]]
-            paths["\(prefix)/datapoints/query/tags"] = ["post": [
-                "summary": "KairosDB tag query: per metric, every tag value of its matching series (the window does not narrow them)",
-                "operationId": "kairosTags" + suffix,
-                "parameters": domain,
-                "requestBody": ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/KairosQuery"]]]],
-                "responses": [
-                    "200": OpenAPIDocument.jsonResponse("The tags per metric", schema: ["$ref": "#/components/schemas/KairosTags"]),
-                    "400": OpenAPIDocument.kairosErrorResponse("The query is not one Sluice answers (each reason says why)"),
-                    "503": OpenAPIDocument.errorResponse("Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
-                ],
-            ] as [String: Any]]
+            let reads: [(path: String, summary: String, operation: String, answer: [String: Any])] = [
+                (
+                    "datapoints/query", "KairosDB query: series by name and tags, merged or grouped, optionally aggregated per sampling range", "kairosQuery",
+                    OpenAPIDocument.jsonResponse("The data points per query and group", schema: ["$ref": "#/components/schemas/KairosResults"])
+                ),
+                (
+                    "datapoints/query/tags", "KairosDB tag query: per metric, every tag value of its matching series (the window does not narrow them)", "kairosTags",
+                    OpenAPIDocument.jsonResponse("The tags per metric", schema: ["$ref": "#/components/schemas/KairosTags"])
+                ),
+            ]
+            for read in reads {
+                paths["\(prefix)/\(read.path)"] = ["post": [
+                    "summary": read.summary,
+                    "operationId": read.operation + suffix,
+                    "parameters": domain,
+                    "requestBody": ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/KairosQuery"]]]],
+                    "responses": [
+                        "200": read.answer,
+                        "400": OpenAPIDocument.kairosErrorResponse("The query is not one Sluice answers (each reason says why)"),
+                        "503": OpenAPIDocument.errorResponse("Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
+                    ],
+                ] as [String: Any]]
+            }
             for (name, what) in [("metricnames", "series names (optionally by prefix)"), ("tagnames", "label names"), ("tagvalues", "label values")] {
                 var parameters = domain
                 if name == "metricnames" { parameters.append(parameter("prefix", required: false, ["type": "string"])) }

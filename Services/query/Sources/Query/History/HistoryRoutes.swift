@@ -68,7 +68,7 @@ struct HistoryRoutes: Sendable {
             )
         }
         metrics.submitted.increment()
-        return Self.json("{\"query_id\":\"\(id.uuidString.lowercased())\"}")
+        return .json("{\"query_id\":\"\(id.uuidString.lowercased())\"}")
     }
 
     /// PostgreSQL plans the SQL as the history role, in a read-only transaction: anything that is not one
@@ -77,17 +77,11 @@ struct HistoryRoutes: Sendable {
     private func check(_ sql: String, logger: Logger) async throws {
         do {
             try await history.withConnection { connection in
-                try await connection.query("begin read only", logger: logger)
-                do {
-                    try await connection.query("set local statement_timeout = 5000", logger: logger)
+                try await connection.readOnlyTransaction(timeout: .seconds(5), logger: logger) {
                     // Read to the end: PostgreSQL checks privileges when the plan starts, after the
                     // plan's column was described, so a refusal arrives with the rows, not before them.
                     for try await _ in try await connection.query(PostgresQuery(unsafeSQL: "explain " + sql), logger: logger) {}
-                } catch {
-                    _ = try? await connection.query("rollback", logger: logger)
-                    throw error
                 }
-                try await connection.query("rollback", logger: logger)
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] != nil {
             let state = error.serverInfo?[.sqlState] ?? ""
@@ -114,7 +108,7 @@ struct HistoryRoutes: Sendable {
         fields.append("\"finished_at\":" + (status.finishedAt.map(JSONText.quoted) ?? "null"))
         fields.append("\"rows\":" + (status.rows.map(String.init) ?? "null"))
         fields.append("\"error\":" + (status.error.map(JSONText.quoted) ?? "null"))
-        return Self.json("{" + fields.joined(separator: ",") + "}")
+        return .json("{" + fields.joined(separator: ",") + "}")
     }
 
     struct NextRequest: Decodable {
@@ -141,7 +135,7 @@ struct HistoryRoutes: Sendable {
         }
         let end = from + page.rows.count
         let nextToken = Int64(end) < page.total ? JSONText.quoted(PagingToken.make(id, row: end)) : "null"
-        return Self.json(
+        return .json(
             "{\"query_id\":\"\(id.uuidString.lowercased())\",\"columns\":\(page.columns),\"rows\":[" + page.rows.joined(separator: ",") + "],\"next_paging_token\":\(nextToken)}"
         )
     }
@@ -185,12 +179,8 @@ struct HistoryRoutes: Sendable {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: body))
         } catch {
-            throw refusal(.badRequest, "InvalidRequest", "the body is not the JSON this endpoint takes: \(KairosRoutes.describe(error))")
+            throw refusal(.badRequest, "InvalidRequest", "the body is not the JSON this endpoint takes: \(describeDecodingFailure(error))")
         }
-    }
-
-    static func json(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
 

@@ -111,14 +111,12 @@ final class HistoryRunner: Service {
             for try await value in try await connection.query("select pg_backend_pid()", logger: logger).decode(Int32.self) { pid = value }
             try await store.grant(pid, domains: job.domains, query: job.id, logger: logger)
             do {
-                try await connection.query("begin read only", logger: logger)
-                try await connection.query(PostgresQuery(unsafeSQL: "set local statement_timeout = \(settings.statementTimeout.wholeMilliseconds)"), logger: logger)
-                let count = try await stream(job, on: connection, backend: pid, logger: logger)
-                try await connection.query("commit", logger: logger)
+                let count = try await connection.readOnlyTransaction(timeout: settings.statementTimeout, logger: logger) {
+                    try await stream(job, on: connection, backend: pid, logger: logger)
+                }
                 try await store.revoke(pid, logger: logger)
                 return count
             } catch {
-                _ = try? await connection.query("rollback", logger: logger)
                 try? await store.revoke(pid, logger: logger)
                 throw error
             }

@@ -16,7 +16,6 @@ struct HistoryStore: Sendable {
     }
 
     struct Status: Sendable {
-        var id: UUID
         var state: State
         var submittedAt: String
         var startedAt: String?
@@ -55,17 +54,16 @@ struct HistoryStore: Sendable {
     /// The query's status, or nil when it is unknown or its result expired.
     func status(_ id: UUID, logger: Logger) async throws -> Status? {
         let rows = try await client.query(
-            PostgresQuery(unsafeSQL: """
-                select state, to_char(submitted_at at time zone 'UTC', \(Self.iso)), to_char(started_at at time zone 'UTC', \(Self.iso)),
-                       to_char(finished_at at time zone 'UTC', \(Self.iso)), row_count, error, domains
-                from hist_queries where id = $1 and expires_at > now()
-                """, binds: Self.binds(id)),
+            """
+            select state, to_char(submitted_at at time zone 'UTC', \(unescaped: Self.iso)), to_char(started_at at time zone 'UTC', \(unescaped: Self.iso)),
+                   to_char(finished_at at time zone 'UTC', \(unescaped: Self.iso)), row_count, error, domains
+            from hist_queries where id = \(id) and expires_at > now()
+            """,
             logger: logger
         )
         for try await (state, submitted, started, finished, count, error, domains) in rows.decode((String, String, String?, String?, Int64?, String?, [String]?).self) {
             return Status(
-                id: id, state: State(rawValue: state) ?? .failed, submittedAt: submitted, startedAt: started, finishedAt: finished, rows: count, error: error,
-                domains: domains
+                state: State(rawValue: state) ?? .failed, submittedAt: submitted, startedAt: started, finishedAt: finished, rows: count, error: error, domains: domains
             )
         }
         return nil
@@ -219,7 +217,9 @@ struct HistoryStore: Sendable {
 
     /// Fails `runner`'s running queries with `reason` (it is stopping), and stops their statements.
     func failRunning(of runner: UUID, reason: String, logger: Logger) async throws {
-        try await failRunning(where: "runner = $1", binds: Self.binds(runner), reason: reason, logger: logger)
+        var binds = PostgresBindings()
+        binds.append(runner)
+        try await failRunning(where: "runner = $1", binds: binds, reason: reason, logger: logger)
         try await client.query("delete from hist_runners where instance = \(runner)", logger: logger)
     }
 
@@ -278,11 +278,5 @@ struct HistoryStore: Sendable {
             return (queued, bytes)
         }
         return (0, 0)
-    }
-
-    private static func binds(_ id: UUID) -> PostgresBindings {
-        var binds = PostgresBindings()
-        binds.append(id)
-        return binds
     }
 }

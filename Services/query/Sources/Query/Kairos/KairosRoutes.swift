@@ -44,7 +44,7 @@ struct KairosRoutes: Sendable {
     /// `/health/status` (KairosDB's list of named checks, always 200), from the same check as `/health`.
     static func registerProbes<Context: RequestContext>(on router: Router<Context>, health: @escaping @Sendable () async -> HealthStatus) {
         router.get("/api/v1/version") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: version)))
+            Response.json(version)
         }
         router.get("/api/v1/health/check") { _, _ in
             Response(status: await health().isHealthy ? .noContent : .internalServerError)
@@ -52,7 +52,7 @@ struct KairosRoutes: Sendable {
         router.get("/api/v1/health/status") { _, _ in
             let status = await health()
             let line = status.isHealthy ? "Datastore-Query: OK" : "Datastore-Query: FAIL"
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "[\(JSONText.quoted(line))]")))
+            return Response.json("[\(JSONText.quoted(line))]")
         }
     }
 
@@ -67,7 +67,7 @@ struct KairosRoutes: Sendable {
         let names = try await answeringDatabaseFailures("the listing", advice: "ask for a prefix", logger: context.logger) {
             try await limit.runOrRefuse { try await read() }
         }
-        return json("{\"results\":[" + names.map(JSONText.quoted).joined(separator: ",") + "]}")
+        return .json("{\"results\":[" + names.map(JSONText.quoted).joined(separator: ",") + "]}")
     }
 
     /// A query's body read and its window checked, or KairosDB's 400.
@@ -78,7 +78,7 @@ struct KairosRoutes: Sendable {
         do {
             query = try JSONDecoder().decode(KairosQueryRequest.self, from: Data(buffer: body))
         } catch {
-            throw KairosError("the body is not a KairosDB query: \(Self.describe(error))")
+            throw KairosError("the body is not a KairosDB query: \(describeDecodingFailure(error))")
         }
         guard !query.metrics.isEmpty else { throw KairosError("metrics must name at least one metric") }
         switch query.window(nowNanoseconds: WallClock.nowNanoseconds()) {
@@ -103,7 +103,7 @@ struct KairosRoutes: Sendable {
             }
         }
         let results = found.map { "{\"name\":\(JSONText.quoted($0.name)),\"tags\":\(Self.encode(tags: $0.tags)),\"values\":[]}" }
-        return json("{\"queries\":[{\"results\":[" + results.joined(separator: ",") + "]}]}")
+        return .json("{\"queries\":[{\"results\":[" + results.joined(separator: ",") + "]}]}")
     }
 
     private func query(_ request: Request, context: SluiceRequestContext) async throws -> Response {
@@ -119,11 +119,7 @@ struct KairosRoutes: Sendable {
                 return results
             }
         }
-        return json(Self.encode(results))
-    }
-
-    private func json(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        return .json(Self.encode(results))
     }
 
     /// KairosDB's answer: `{"queries": [{"sample_size", "results": [{"name", "group_by", "tags", "values"}]}]}`,
@@ -152,16 +148,5 @@ struct KairosRoutes: Sendable {
     /// A result's `tags`: `{"host": ["a", "b"], …}`, names in order.
     static func encode(tags: [String: [String]]) -> String {
         "{" + tags.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):[" + $0.value.map(JSONText.quoted).joined(separator: ",") + "]" }.joined(separator: ",") + "}"
-    }
-
-    static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, let context): "\((context.codingPath + [key]).map(\.stringValue).joined(separator: ".")) is missing"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            "\(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type: \(context.debugDescription)"
-        case DecodingError.dataCorrupted(let context):
-            context.codingPath.isEmpty ? "not valid JSON" : "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-        default: "\(error)"
-        }
     }
 }

@@ -1,0 +1,20 @@
+import Logging
+import PostgresNIO
+
+extension PostgresConnection {
+    /// Runs `body` in a read-only transaction whose statements PostgreSQL stops after `timeout`, and
+    /// leaves the connection outside any transaction whatever happens, so the pool gets it back clean.
+    /// How every history statement runs: the query itself, and the plan checked at submission.
+    func readOnlyTransaction<T>(timeout: Duration, logger: Logger, _ body: () async throws -> T) async throws -> T {
+        try await query("begin read only", logger: logger)
+        do {
+            try await query(PostgresQuery(unsafeSQL: "set local statement_timeout = \(max(1, timeout.wholeMilliseconds))"), logger: logger)
+            let result = try await body()
+            try await query("commit", logger: logger)
+            return result
+        } catch {
+            _ = try? await query("rollback", logger: logger)
+            throw error
+        }
+    }
+}
