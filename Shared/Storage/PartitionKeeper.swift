@@ -13,7 +13,9 @@ public struct PartitionKeeper: Sendable {
     public static let ahead: Int64 = 2 * 86_400_000_000_000
     /// At most this many slots are made below the oldest one in a round (a new install with a long retention).
     static let mostSlotsBack: Int64 = 62
-    static let advisoryLockKey: Int64 = SchemaMigrator.advisoryLockKey + 1
+    /// Its own key: the refresher's (`RollupRefresher.lockKey`) was once this one's by accident, and the two
+    /// need not wait for each other — drops and rebuilds meet at `RetentionFloor`'s lock instead.
+    static let advisoryLockKey: Int64 = SchemaMigrator.advisoryLockKey + 3
 
     public struct Report: Sendable, Equatable {
         public var created: [String] = []
@@ -120,12 +122,19 @@ public struct PartitionKeeper: Sendable {
             report.oldestKept = newLow
         }
 
+        // Rebuilders of tier rows finish first and start again above the new floor.
+        if !expired.isEmpty {
+            try await RetentionFloor.holdExclusive(on: connection, logger: logger)
+        }
         for slot in ahead + below {
             try await ddl.prepare(low: slot.low, high: slot.high, connection: connection, logger: logger)
         }
         for partition in expired {
             try await connection.query(PostgresQuery(unsafeSQL: "drop table \(partition.name)"), logger: logger)
             report.dropped.append(partition.name)
+        }
+        if let floor = expired.compactMap(\.high).max() {
+            try await RetentionFloor.raise(table, to: floor, on: connection, logger: logger)
         }
         if !ahead.isEmpty {
             try await connection.query(PostgresQuery(unsafeSQL: "alter table \(table.table) detach partition \(table.afterName)"), logger: logger)

@@ -34,18 +34,22 @@ public enum RollupRebuild {
     /// Rebuilds one series' tiers. - Returns: tier rows written (per `RollupTier.all`) and raw rows read.
     static func rebuild(series id: Int64, on connection: PostgresConnection, logger: Logger) async throws -> ([Int], Int) {
         try await connection.query("set local statement_timeout = 0", logger: logger)
+        let minute = RollupTier.minute, hour = RollupTier.hour
+        // Tier rows older than the raw rows kept are all that is left of those times: they stay. The
+        // rebuild starts at the first whole hour from the raw floor, so every hour it writes is whole.
+        try await RetentionFloor.holdShared(on: connection, logger: logger)
+        let start = try await RetentionFloor.raw(on: connection, logger: logger).map { hour.bucket(of: $0 + hour.step - 1) } ?? .min
         for tier in RollupTier.all {
-            try await connection.query("delete from \(unescaped: tier.table) where series_id = \(id)", logger: logger)
+            try await connection.query("delete from \(unescaped: tier.table) where series_id = \(id) and bucket >= \(start)", logger: logger)
         }
-        // Everything is rebuilt from the rows as they stand, so no mark is left to honour; one a writer
-        // commits meanwhile is a row this statement does not see, and stays.
+        // Everything from `start` is rebuilt from the rows as they stand, so no mark is left to honour (one
+        // below it cannot be); one a writer commits meanwhile is a row this statement does not see, and stays.
         try await connection.query("delete from \(unescaped: RollupMarks.table) where series_id = \(id)", logger: logger)
         var newest: Int64?
         for try await time in try await connection.query("select max(ts) from measurements where series_id = \(id)", logger: logger).decode(Int64?.self) {
             newest = time
         }
         guard let newest else { return (RollupTier.all.map { _ in 0 }, 0) }
-        let minute = RollupTier.minute, hour = RollupTier.hour
         // Only closed buckets get rows, as the writer closes them.
         let closedBefore = minute.bucket(of: newest - RollupTier.closingGrace)
         var minutes: [(series: Int64, bucket: Int64, state: BucketState)] = []
@@ -84,7 +88,7 @@ public enum RollupRebuild {
 
         // A day of rows at a time: a connection runs one statement at a time, so the tier rows of a day are
         // written once its rows have been read, and memory holds one day's buckets, however long the series.
-        var from: Int64? = try await firstTime(of: id, from: Int64.min, on: connection, logger: logger)
+        var from: Int64? = try await firstTime(of: id, from: start, on: connection, logger: logger)
         while let low = from {
             let high = low > Int64.max - chunkSpan ? Int64.max : low + chunkSpan
             let rows = try await connection.query(

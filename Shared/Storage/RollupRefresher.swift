@@ -12,7 +12,7 @@ import SluiceModel
 /// adds meanwhile is a new row, so none is lost. One refresher works at a time (a transaction-level
 /// advisory lock), whichever writer process runs it.
 public struct RollupRefresher: Sendable {
-    static let lockKey: Int64 = 0x5_1_0_1_C_F
+    static let lockKey: Int64 = SchemaMigrator.advisoryLockKey + 1
 
     let client: PostgresClient
     /// Marks taken per transaction.
@@ -36,6 +36,8 @@ public struct RollupRefresher: Sendable {
         public var hours = 0
         public var rowsRead = 0
         public var deferred = 0
+        /// Marks dropped because they lie before the raw floor (`RetentionFloor`).
+        public var expired = 0
 
         public var isEmpty: Bool { marks.isEmpty }
     }
@@ -49,6 +51,23 @@ public struct RollupRefresher: Sendable {
                 locked = held
             }
             guard locked else { return nil }
+            // Below the raw floor the rows are gone: a mark there is dropped (its tier rows are all that is
+            // left), one across it is rebuilt from the floor on.
+            try await RetentionFloor.holdShared(on: connection, logger: logger)
+            let floor = try await RetentionFloor.raw(on: connection, logger: logger) ?? .min
+            var round = Round()
+            if floor > .min {
+                let expired = try await connection.query(
+                    "delete from rollup_marks where last_bucket < \(floor) returning series_id, first_bucket, last_bucket", logger: logger
+                )
+                for try await (series, first, last) in expired.decode((Int64, Int64, Int64).self) {
+                    round.expired += 1
+                    logger.warning(
+                        "a rollup mark lies before the raw rows kept; its tier rows stay as they are",
+                        metadata: ["series_id": "\(series)", "first_bucket": "\(first)", "last_bucket": "\(last)", "raw_floor": "\(floor)"]
+                    )
+                }
+            }
             // Marks whose first minute lies in a closed hour (the series has an hour row at or after it).
             let taken = try await connection.query(
                 """
@@ -66,7 +85,6 @@ public struct RollupRefresher: Sendable {
                 """,
                 logger: logger
             )
-            var round = Round()
             var ranges: [Int64: [(from: Int64, to: Int64)]] = [:]
             var putBack: [RollupMarks.Mark] = []
             for try await (series, first, last, reasonName, newestHour) in taken.decode((Int64, Int64, Int64, String, Int64).self) {
@@ -74,7 +92,8 @@ public struct RollupRefresher: Sendable {
                 round.marks[reason, default: 0] += 1
                 let closedEnd = newestHour + RollupTier.hour.step
                 let end = min(last + RollupTier.minute.step, closedEnd)
-                if first < end { ranges[series, default: []].append((first, end)) }
+                let start = max(first, floor)
+                if start < end { ranges[series, default: []].append((start, end)) }
                 if end <= last {
                     putBack.append(RollupMarks.Mark(series: series, first: end, last: last, reason: .deferred))
                 }
@@ -174,5 +193,6 @@ extension RollupRefresher.Round {
         hours += other.hours
         rowsRead += other.rowsRead
         deferred += other.deferred
+        expired += other.expired
     }
 }

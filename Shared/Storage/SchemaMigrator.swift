@@ -238,6 +238,11 @@ public struct SchemaMigrator: Sendable {
                 summary: "history queries see the rollup tiers: hist.minutes and hist.hours, closed and unmarked buckets only",
                 statements: HistorySchema.tierViews
             ),
+            Migration(
+                version: 13,
+                summary: "retention floors: where each tier's dropped partitions end, so nothing rebuilds tier rows from raw rows that are gone",
+                statements: RetentionFloor.statements
+            ),
         ]
     }
 

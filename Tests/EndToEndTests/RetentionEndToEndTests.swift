@@ -5,17 +5,12 @@ import Testing
 
 /// Retention through the running writer: a shorter raw retention set with `sluice-admin` drops the old
 /// day's partition at the writer's next round, `/api` still answers that day from the 1-minute tier with
-/// the values the raw rows gave, and a point arriving older than the retention is counted, not stored.
+/// the values the raw rows gave, and a point arriving older than the retention is counted and kept as a
+/// rejected record, not stored.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct RetentionEndToEndTests {
     let second: Int64 = 1_000_000_000
     let day: Int64 = 86_400_000_000_000
-
-    func count(_ client: PostgresClient, _ sql: String) async throws -> Int {
-        var result = 0
-        for try await n in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int.self) { result = n }
-        return result
-    }
 
     func post(_ stack: SluiceStack, tag: String, _ points: [(Int64, Double)]) async throws {
         let items = points.map { #"{"tag":"\#(tag)","time":\#($0.0),"values":[\#($0.1),\#(-$0.1)]}"# }
@@ -38,19 +33,19 @@ struct RetentionEndToEndTests {
             try await post(stack, tag: "fresh", [(now - 60 * second, 1), (now - 30 * second, 2)])
             let oldDay = "measurements_" + TimePartitionedName.date(oldStart)
             let deadline = ContinuousClock.now + .seconds(30)
-            while try await count(client, "select count(*)::int from measurements") < old.count + 2, ContinuousClock.now < deadline {
+            while try await client.count("select count(*)::int from measurements") < old.count + 2, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))
             }
-            #expect(try await count(client, "select count(*)::int from \(oldDay)") > 0, "the old day has its own partition")
+            #expect(try await client.count("select count(*)::int from \(oldDay)") > 0, "the old day has its own partition")
 
             let set = try await stack.admin(["retention", "set", "raw", "2d"])
             #expect(set.status == 0, "\(set.errors)")
-            while try await count(client, "select count(*)::int from pg_class where relname = '\(oldDay)'") > 0, ContinuousClock.now < deadline {
+            while try await client.count("select count(*)::int from pg_class where relname = '\(oldDay)'") > 0, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))
             }
-            #expect(try await count(client, "select count(*)::int from pg_class where relname = '\(oldDay)'") == 0, "dropped by the writer's round")
-            #expect(try await count(client, "select count(*)::int from measurements where ts < \(now - 2 * day)") == 0)
-            #expect(try await count(client, "select count(*)::int from measurements where ts > \(now - day)") == 2)
+            #expect(try await client.count("select count(*)::int from pg_class where relname = '\(oldDay)'") == 0, "dropped by the writer's round")
+            #expect(try await client.count("select count(*)::int from measurements where ts < \(now - 2 * day)") == 0)
+            #expect(try await client.count("select count(*)::int from measurements where ts > \(now - day)") == 2)
             // Counted once the writer's round has done every tier, a moment after the drop commits.
             var dropped: Double?
             while (dropped ?? 0) < 1, ContinuousClock.now < deadline {
@@ -83,7 +78,10 @@ struct RetentionEndToEndTests {
                 try await Task.sleep(for: .milliseconds(200))
             }
             #expect(expired == 1)
-            #expect(try await count(client, "select count(*)::int from measurements where ts < \(now - 2 * day)") == 0)
+            #expect(try await client.count("select count(*)::int from measurements where ts < \(now - 2 * day)") == 0)
+            // Kept whole, with why, and recorded where the drop ended.
+            #expect(try await client.count("select count(*)::int from writer_rejected_records where reason like 'older than raw retention%'") == 1)
+            #expect(try await client.count("select count(*)::int from retention_floors where tier = 'raw' and dropped_before > \(oldStart)") == 1)
             await stack.stop()
         }
     }

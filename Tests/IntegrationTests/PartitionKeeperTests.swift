@@ -30,12 +30,6 @@ struct PartitionKeeperTests {
         }
     }
 
-    func count(_ client: PostgresClient, _ sql: String) async throws -> Int {
-        var result = 0
-        for try await n in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int.self) { result = n }
-        return result
-    }
-
     @Test func aNewInstallGetsSlotsFromItsRetentionToTwoDaysAhead() async throws {
         try await TestDatabase.with { _, client in
             try await SchemaMigrator(partitionCount: 3).migrate(client, logger: logger)
@@ -52,7 +46,7 @@ struct PartitionKeeperTests {
             #expect(reports["raw"]?.oldestKept == raw.slotStart(of: now - 3 * day))
             // Each day is hash-partitioned like the table was.
             let todaySlot = raw.slotName(start: raw.slotStart(of: now))
-            #expect(try await count(client, "select count(*)::int from pg_inherits where inhparent = '\(todaySlot)'::regclass") == 3)
+            #expect(try await client.count("select count(*)::int from pg_inherits where inhparent = '\(todaySlot)'::regclass") == 3)
 
             let minutes = try await partitions(client, "rollups_1m")
             expectContiguous(minutes, .minute)
@@ -84,8 +78,8 @@ struct PartitionKeeperTests {
                 """
             )
             // Far ahead and long past land in the catch-alls.
-            #expect(try await count(client, "select count(*)::int from measurements_after") == 1)
-            #expect(try await count(client, "select count(*)::int from measurements_before") == 1)
+            #expect(try await client.count("select count(*)::int from measurements_after") == 1)
+            #expect(try await client.count("select count(*)::int from measurements_before") == 1)
             let oldSlot = try #require(try await partitions(client, "measurements").first { $0.low == old })
 
             // Two days later the oldest day with a row is past 3 days: dropped as a table, not emptied.
@@ -93,9 +87,9 @@ struct PartitionKeeperTests {
             let report = await keeper.maintain(client, now: later, logger: logger)
             #expect(report["raw"]?.dropped.contains(oldSlot.name) == true)
             #expect(report["raw"]?.dropped.contains("measurements_before") == true)
-            #expect(try await count(client, "select count(*)::int from pg_class where relname = '\(oldSlot.name)'") == 0)
-            #expect(try await count(client, "select count(*)::int from measurements where ts < \(today)") == 0)
-            #expect(try await count(client, "select count(*)::int from measurements where ts >= \(today)") == 2)
+            #expect(try await client.count("select count(*)::int from pg_class where relname = '\(oldSlot.name)'") == 0)
+            #expect(try await client.count("select count(*)::int from measurements where ts < \(today)") == 0)
+            #expect(try await client.count("select count(*)::int from measurements where ts >= \(today)") == 2)
             let afterDrop = try await partitions(client, "measurements")
             expectContiguous(afterDrop, raw)
             #expect(afterDrop.dropFirst().first?.low == raw.slotStart(of: later - 3 * day))
@@ -104,9 +98,9 @@ struct PartitionKeeperTests {
             let farLater = now + 29 * day
             let ahead = await keeper.maintain(client, now: farLater, logger: logger)
             #expect(ahead["raw"]?.movedRows == 1)
-            #expect(try await count(client, "select count(*)::int from measurements_after") == 0)
+            #expect(try await client.count("select count(*)::int from measurements_after") == 0)
             let home = raw.slotName(start: raw.slotStart(of: now + 30 * day))
-            #expect(try await count(client, "select count(*)::int from \(home)") == 1)
+            #expect(try await client.count("select count(*)::int from \(home)") == 1)
             // Slots wholly past retention by then were never made: one gap partition stood for them, and the
             // next round drops it.
             expectContiguous(try await partitions(client, "measurements"), raw)
@@ -127,9 +121,9 @@ struct PartitionKeeperTests {
             )
             try await client.query("insert into measurements (series_id, ts, vals) values (1, \(now + 100 * day), '{-1}')")
             try await migrator.migrate(client, logger: logger)
-            #expect(try await count(client, "select count(*)::int from measurements") == 241)
-            #expect(try await count(client, "select count(*)::int from measurements_after") == 1)
-            #expect(try await count(client, "select count(*)::int from pg_inherits where inhparent = 'measurements_before'::regclass") == 2)
+            #expect(try await client.count("select count(*)::int from measurements") == 241)
+            #expect(try await client.count("select count(*)::int from measurements_after") == 1)
+            #expect(try await client.count("select count(*)::int from pg_inherits where inhparent = 'measurements_before'::regclass") == 2)
 
             let keeper = PartitionKeeper(retention: Retention(periods: ["raw": 7 * day, "1m": 7 * day]))
             let first = await keeper.maintain(client, now: now, logger: logger)
@@ -138,12 +132,12 @@ struct PartitionKeeperTests {
             let kept = try await partitions(client, "measurements")
             expectContiguous(kept, raw)
             #expect(kept.first?.high == raw.slotStart(of: now) + day)
-            #expect(try await count(client, "select count(*)::int from measurements") == 241)
+            #expect(try await client.count("select count(*)::int from measurements") == 241)
 
             // Once all of it is past retention it goes in one drop; an empty `_before` takes its place.
             let report = await keeper.maintain(client, now: now + 9 * day, logger: logger)
             #expect(report["raw"]?.dropped.first == "measurements_before")
-            #expect(try await count(client, "select count(*)::int from measurements") == 1)
+            #expect(try await client.count("select count(*)::int from measurements") == 1)
             expectContiguous(try await partitions(client, "measurements"), raw)
         }
     }

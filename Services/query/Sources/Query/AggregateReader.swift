@@ -81,15 +81,15 @@ public struct AggregateReader: Sendable {
     }
 
     /// Reads the window from the coarsest tier down to the raw rows. A tier row is used unless a marked
-    /// minute (`RollupMarks`) lies inside it; each finer source reads only what the coarser left: the
+    /// minute (`RollupMarks`) above the raw floor (`RetentionFloor`: no raw rows are left below it) lies inside it; each finer source reads only what the coarser left: the
     /// buckets holding marks and the times after its newest row (not closed yet). A closed bucket without
     /// a row and without a mark holds no points, so nothing else needs reading.
     private func read(seriesID: Int64, grid: BucketGrid, tier: RollupTier, columns: TierColumns, on connection: PostgresConnection, logger: Logger) async throws -> Blocks {
         var marked: [TimeSpans.Span] = []
         let marks = try await connection.query(
             """
-            select first_bucket, last_bucket from \(unescaped: RollupMarks.table)
-            where series_id = \(seriesID) and first_bucket < \(grid.end) and last_bucket > \(grid.first - RollupTier.minute.step)
+            select greatest(first_bucket, f.floor), last_bucket from \(unescaped: RollupMarks.table), (select \(unescaped: RetentionFloor.rawFloorExpression) as floor) f
+            where series_id = \(seriesID) and first_bucket < \(grid.end) and last_bucket > \(grid.first - RollupTier.minute.step) and last_bucket >= f.floor
             """,
             logger: logger
         )

@@ -17,14 +17,11 @@ public struct BatchStore: Sendable {
         public var duplicates: Int
         /// Per series of the batch, the span of times it held: what the change feed announces.
         public var changes: [SeriesChange]
-        /// Measurements older than raw retention when they arrived: not stored (see `RawRetentionWindow`).
-        public var expired: Int
 
-        public init(inserted: Int, duplicates: Int, changes: [SeriesChange] = [], expired: Int = 0) {
+        public init(inserted: Int, duplicates: Int, changes: [SeriesChange] = []) {
             self.inserted = inserted
             self.duplicates = duplicates
             self.changes = changes
-            self.expired = expired
         }
     }
 
@@ -33,19 +30,13 @@ public struct BatchStore: Sendable {
     /// The open rollup minutes and tier ends of the series this writer holds (see `RollupWriter`).
     let rollups = RollupMemory()
     let seriesIDs = SeriesIDCache()
-    let rawRetention: RawRetentionWindow
     /// Whether rollup tiers are folded (`SLUICE_ROLLUPS`); when not, only marked.
     let foldsRollups: Bool
 
-    /// - Parameters:
-    ///   - rawRetention: measurements older than it are not stored; by default everything is.
-    ///   - foldsRollups: `SLUICE_ROLLUPS`.
-    public init(
-        client: PostgresClient, consumerGroup: String, rawRetention: RawRetentionWindow = RawRetentionWindow(period: nil), foldsRollups: Bool = true
-    ) {
+    /// - Parameter foldsRollups: `SLUICE_ROLLUPS`.
+    public init(client: PostgresClient, consumerGroup: String, foldsRollups: Bool = true) {
         self.client = client
         self.consumerGroup = consumerGroup
-        self.rawRetention = rawRetention
         self.foldsRollups = foldsRollups
     }
 
@@ -63,22 +54,14 @@ public struct BatchStore: Sendable {
         clusterID: String? = nil, logger: Logger, onBackend: @Sendable (Int32) -> Void = { _ in }
     ) async throws -> Outcome {
         let (rollups, seriesIDs, consumerGroup, foldsRollups) = (self.rollups, self.seriesIDs, self.consumerGroup, self.foldsRollups)
-        var measurements = measurements
-        var expired = 0
-        if let floor = rawRetention.floor(now: WallClock.nowNanoseconds()), measurements.contains(where: { $0.time < floor }) {
-            let arrived = measurements.count
-            measurements.removeAll { $0.time < floor }
-            expired = arrived - measurements.count
-        }
         do {
-            var (outcome, remembered) = try await client.withTransaction(logger: logger) { [measurements] connection in
+            let (outcome, remembered) = try await client.withTransaction(logger: logger) { [measurements] connection in
                 try await Self.transaction(
                     measurements, nextOffsets: nextOffsets, rejected: rejected, clusterID: clusterID, consumerGroup: consumerGroup,
                     rollups: rollups, foldsRollups: foldsRollups, seriesIDs: seriesIDs, connection: connection, logger: logger, onBackend: onBackend
                 )
             }
             if let remembered { rollups.giveBack(remembered) }
-            outcome.expired = expired
             return outcome
         } catch {
             // The transaction may or may not have committed: what was remembered may be wrong either way.

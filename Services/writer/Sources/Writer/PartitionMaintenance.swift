@@ -10,7 +10,7 @@ import Synchronization
 /// How long raw rows are kept, as the writer last learned it: points older arrive already expired.
 ///
 /// Their day's partition may be gone, and a late point for a minute whose rows are gone cannot be folded
-/// into the tiers exactly, so the writer stores neither and counts them.
+/// into the tiers exactly, so the writer stores neither, keeps them as rejected records and counts them.
 public final class RawRetentionWindow: Sendable {
     private let period: Mutex<Int64?>
 

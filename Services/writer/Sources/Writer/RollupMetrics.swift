@@ -29,6 +29,9 @@ enum RollupMetrics {
     static let refreshedMinutes = Counter(label: "sluice_writer_rollup_refreshed_minutes_total")
     static let refreshedHours = Counter(label: "sluice_writer_rollup_refreshed_hours_total")
     static let rowsRead = Counter(label: "sluice_writer_rollup_rows_read_total")
+    /// Marks dropped unrebuilt because their raw rows had passed retention (each is logged): their tier rows
+    /// miss what the marked points added. Above zero, the refresher fell a retention period behind.
+    static let expiredMarks = Counter(label: "sluice_writer_rollup_marks_expired_total")
     /// Marks waiting, as the refresher last counted them when it had nothing to rebuild.
     static let pendingMarks = Gauge(label: "sluice_writer_rollup_marks_pending")
     /// Tier rows written, by tier.

@@ -22,6 +22,7 @@ struct RollupRefreshService: Service {
                     RollupMetrics.refreshedMinutes.increment(by: round.minutes)
                     RollupMetrics.refreshedHours.increment(by: round.hours)
                     RollupMetrics.rowsRead.increment(by: round.rowsRead)
+                    RollupMetrics.expiredMarks.increment(by: round.expired)
                     busy = round.ranges > 0
                 }
             } catch {

@@ -30,10 +30,11 @@ public func buildWriter(
     )
     let writer = WriterService(
         consumer: consumer,
-        store: BatchStore(client: postgres, consumerGroup: configuration.consumerGroup, rawRetention: rawRetention, foldsRollups: configuration.rollups),
+        store: BatchStore(client: postgres, consumerGroup: configuration.consumerGroup, foldsRollups: configuration.rollups),
         configuration: configuration,
         logger: logger,
         changeFeed: changeFeed,
+        rawRetention: rawRetention,
         prepare: {
             // Released by the migration, or by a stop that came first (then the writer returns unstarted).
             await schemaReady.waitUnlessStopping()

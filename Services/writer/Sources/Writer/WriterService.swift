@@ -20,6 +20,8 @@ import Synchronization
 public final class WriterService: Service, Sendable {
     let consumer: KafkaConsumer
     let store: BatchStore
+    /// Checked as records are read, so a too-old one is kept whole (see `PendingBatch.expired`).
+    let rawRetention: RawRetentionWindow
     let configuration: WriterConfiguration
     let logger: Logger
     let metrics = WriterMetrics()
@@ -44,6 +46,7 @@ public final class WriterService: Service, Sendable {
 
     /// - Parameters:
     ///   - changeFeed: told, after each commit, which series changed and over which times.
+    ///   - rawRetention: measurements older than it are kept as rejected, not stored; by default none is.
     ///   - prepare: runs before the first poll; the writer's build waits there until its HTTP server's
     ///     start-up has migrated the schema.
     public init(
@@ -52,9 +55,11 @@ public final class WriterService: Service, Sendable {
         configuration: WriterConfiguration,
         logger: Logger,
         changeFeed: ChangeFeed? = nil,
+        rawRetention: RawRetentionWindow = RawRetentionWindow(period: nil),
         prepare: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.prepare = prepare
+        self.rawRetention = rawRetention
         self.changeFeed = changeFeed
         self.consumer = consumer
         self.store = store
@@ -102,7 +107,8 @@ public final class WriterService: Service, Sendable {
                 break
             }
             let now = ContinuousClock.now
-            for record in poll.records { batch.add(record, now: now) }
+            let rawFloor = rawRetention.floor(now: WallClock.nowNanoseconds())
+            for record in poll.records { batch.add(record, now: now, rawFloor: rawFloor) }
             report(poll.errors)
             let due = batch.startedAt.map { now - $0 >= configuration.flushInterval } ?? false
             if batch.count >= configuration.batchSize || due || poll.rebalance != nil || !poll.outOfRange.isEmpty {
@@ -127,7 +133,7 @@ public final class WriterService: Service, Sendable {
         while true {
             let started = ContinuousClock.now
             do {
-                let (store, measurements, nextOffsets, rejected, logger) = (self.store, batch.measurements, batch.nextOffsets, batch.rejected, self.logger)
+                let (store, measurements, nextOffsets, rejected, logger) = (self.store, batch.measurements, batch.nextOffsets, batch.rejected + batch.expired, self.logger)
                 let clusterID = state.withLock { $0.clusterID }
                 let backend = Mutex<Int32?>(nil)
                 let outcome: BatchStore.Outcome
@@ -147,9 +153,12 @@ public final class WriterService: Service, Sendable {
                 metrics.batchSize.record(batch.count)
                 metrics.rowsWritten.increment(by: outcome.inserted)
                 metrics.duplicateRows.increment(by: outcome.duplicates)
-                if outcome.expired > 0 {
-                    PartitionMetrics.expiredPoints.increment(by: outcome.expired)
-                    logger.warning("measurements older than raw retention were not stored", metadata: ["count": "\(outcome.expired)"])
+                if !batch.expired.isEmpty {
+                    PartitionMetrics.expiredPoints.increment(by: batch.expired.count)
+                    logger.warning(
+                        "measurements older than raw retention were not stored; kept in writer_rejected_records",
+                        metadata: ["count": "\(batch.expired.count)", "reason": "\(batch.expired[0].reason)"]
+                    )
                 }
                 state.withLock { state in
                     state.lastStoreFailure = nil

@@ -1,0 +1,96 @@
+import struct Foundation.Date
+import Logging
+import PostgresNIO
+import Query
+import SluiceModel
+import SluiceStorage
+import SluiceTestSupport
+import Testing
+import Writer
+
+/// Tier rows outlive the raw rows they were folded from: once a day's raw partition is dropped, a mark
+/// left in that day must not make the refresher, `sluice-admin rollups rebuild` or `/api`'s reader
+/// replace the tier rows with what the (missing) raw rows say, which is nothing.
+@Suite(.timeLimit(.minutes(2)))
+struct RetentionFloorTests {
+    let logger = Logger(label: "retention-floor-test")
+    let day: Int64 = 86_400_000_000_000
+    let hour: Int64 = 3_600_000_000_000
+    let minute: Int64 = 60_000_000_000
+
+    /// Every tier row, by tier, series and bucket, as text (equal text is equal rows).
+    func tierRows(_ client: PostgresClient) async throws -> [String] {
+        var rows: [String] = []
+        for tier in RollupTier.all {
+            let query = PostgresQuery(
+                unsafeSQL: "select format('%s %s %s %s %s %s %s', series_id, bucket, counts, sums, increases, first_point, last_point) from \(tier.table) order by series_id, bucket"
+            )
+            for try await row in try await client.query(query).decode(String.self) { rows.append("\(tier.name) \(row)") }
+        }
+        return rows
+    }
+
+    @Test func tierRowsBelowTheRawFloorAreNeverRebuiltFromNothing() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            let keeper = PartitionKeeper(retention: Retention(periods: ["raw": 3 * day, "1m": 30 * day]))
+            _ = await keeper.maintain(client, now: now, logger: logger)
+
+            // Three hours two days ago, then two hours from the next midnight on (closing the first three).
+            let raw = TimePartitionedTable.raw
+            let oldDay = raw.slotStart(of: now - 2 * day)
+            let floor = oldDay + day
+            var generator = SeededGenerator(seed: 7)
+            var points: [Measurement] = []
+            for (start, count) in [(oldDay + hour, 360), (floor, 240)] {
+                for step in 0..<count {
+                    let values = [Double(step), Double.random(in: -5...5, using: &generator)]
+                    points.append(Measurement(tag: "aged", time: start + Int64(step) * 30_000_000_000, values: values))
+                }
+            }
+            let store = BatchStore(client: client, consumerGroup: "g")
+            for batch in stride(from: 0, to: points.count, by: 50).map({ Array(points[$0..<min($0 + 50, points.count)]) }) {
+                _ = try await store.store(batch, nextOffsets: [:], logger: logger)
+            }
+            var series: Int64 = 0
+            for try await id in try await client.query("select id from series where tag = 'aged'").decode(Int64.self) { series = id }
+            // A mark inside the old day (a late point the refresher had not reached), and one across midnight.
+            try await client.query(
+                """
+                insert into rollup_marks (series_id, first_bucket, last_bucket, reason) values
+                    (\(series), \(oldDay + hour + 10 * minute), \(oldDay + hour + 12 * minute), 'late'),
+                    (\(series), \(floor - 2 * minute), \(floor + 2 * minute), 'late')
+                """
+            )
+            let reader = AggregateReader(client: client)
+            let grid = BucketGrid(start: oldDay + hour, end: oldDay + 4 * hour, step: minute)
+            let answered = try await reader.states(seriesID: series, grid: grid, logger: logger).states
+            #expect(answered.count { $0 != nil } == 180)
+            let before = try await tierRows(client)
+
+            // Two days on, the old day is past the raw retention: dropped, and the floor recorded with it.
+            let report = await keeper.maintain(client, now: now + 2 * day, logger: logger)
+            #expect(report["raw"]?.dropped.contains(raw.slotName(start: oldDay)) == true)
+            let recorded = try await client.withConnection { try await RetentionFloor.raw(on: $0, logger: logger) }
+            #expect(recorded == floor)
+            #expect(try await client.count("select count(*)::int from measurements where ts < \(floor)") == 0)
+
+            // The reader answers the old hours from the tier, mark or not.
+            let afterDrop = try await reader.states(seriesID: series, grid: grid, logger: logger).states
+            #expect(afterDrop.count == answered.count && zip(afterDrop, answered).allSatisfy { $0 == $1 }, "answered from the tier after the drop")
+
+            // The refresher drops the mark below the floor and rebuilds the other from the floor on.
+            let round = try await RollupRefresher(client: client).refreshAll(logger: logger)
+            #expect(round.expired == 1)
+            #expect(try await client.count("select count(*)::int from rollup_marks") == 0)
+            #expect(try await tierRows(client) == before, "the refresher kept every tier row")
+
+            // A rebuild of every series starts at the floor too.
+            _ = try await RollupRebuild.rebuild(client, logger: logger)
+            #expect(try await tierRows(client) == before, "the rebuild kept every tier row")
+            let rebuilt = try await reader.states(seriesID: series, grid: grid, logger: logger).states
+            #expect(rebuilt.count == answered.count && zip(rebuilt, answered).allSatisfy { $0 == $1 })
+        }
+    }
+}
