@@ -279,7 +279,8 @@ let package = Package(
         .testTarget(
             name: "UnitTests",
             dependencies: [
-                "SluiceModel", "SluiceRuntime", "SluiceKafka", "SluiceStorage", "SluiceAuth", "SluiceSigning", "SluiceFormats", "Ingest", "Query", "Writer", "Bridge", "LoadGen", "BodyFuzzing", "FormatFuzzing",
+                "SluiceModel", "SluiceRuntime", "SluiceKafka", "SluiceStorage", "SluiceAuth", "SluiceSigning", "SluiceFormats", "Ingest", "Query", "Writer",
+                "Bridge", "LoadGen", "BodyFuzzing", "FormatFuzzing",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/UnitTests"

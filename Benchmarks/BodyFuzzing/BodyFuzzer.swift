@@ -54,9 +54,10 @@ public struct BodyFuzzer {
     private func outcome(_ decoder: IngestBodyDecoder, _ body: [UInt8], _ isNDJSON: Bool) -> String {
         do {
             let measurements = try decoder.decode(body, isNDJSON: isNDJSON)
-            return "ok " + measurements.map { m in
-                "\(m.domain.utf8.map(String.init))|\(m.tag.utf8.map(String.init))|\(m.time)|\(m.values.map(\.bitPattern))"
-            }.joined(separator: ";")
+            return "ok "
+                + measurements.map { m in
+                    "\(m.domain.utf8.map(String.init))|\(m.tag.utf8.map(String.init))|\(m.time)|\(m.values.map(\.bitPattern))"
+                }.joined(separator: ";")
         } catch {
             return "refused \(error)"
         }

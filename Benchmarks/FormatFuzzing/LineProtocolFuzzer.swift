@@ -72,7 +72,8 @@ public struct LineProtocolFuzzer: FormatFuzzer {
         let fields = (0..<Int.random(in: 1...3, using: &random)).map { _ in
             (key: text(Self.nameAlphabet, maxLength: 5), value: randomValue())
         }
-        let timestamp: Int64? = Bool.random(using: &random) ? nil : Int64.random(in: Int64.min...Int64.max, using: &random) >> Int64.random(in: 0...63, using: &random)
+        let timestamp: Int64? =
+            Bool.random(using: &random) ? nil : Int64.random(in: Int64.min...Int64.max, using: &random) >> Int64.random(in: 0...63, using: &random)
         return LineProtocol.Point(measurement: measurement, tags: tags, fields: fields, timestamp: timestamp, line: 0)
     }
 
@@ -100,7 +101,8 @@ public struct LineProtocolFuzzer: FormatFuzzer {
                 out += "," + escaped(key, special: [",", "=", " "]) + "=" + escaped(value, special: [",", "=", " "])
             }
             out += plain || Bool.random(using: &random) ? " " : "  "
-            out += point.fields.map { key, value in escaped(key, special: [",", "=", " "]) + "=" + written(value, &random, plain: plain) }.joined(separator: ",")
+            out += point.fields.map { key, value in escaped(key, special: [",", "=", " "]) + "=" + written(value, &random, plain: plain) }.joined(
+                separator: ",")
             if let timestamp = point.timestamp { out += " \(timestamp)" }
             out += !plain && Bool.random(using: &random) ? "\r\n" : "\n"
         }

@@ -35,10 +35,18 @@ struct Options {
             switch flag {
             case "--url": options.url = value
             case "--format": options.format = value
-            case "--duration": guard let v = Double(value) else { return nil }; options.duration = v
-            case "--batch": guard let v = Int(value), v > 0 else { return nil }; options.batch = v
-            case "--concurrency": guard let v = Int(value), v > 0 else { return nil }; options.concurrency = v
-            case "--series": guard let v = Int(value), v > 0 else { return nil }; options.series = v
+            case "--duration":
+                guard let v = Double(value) else { return nil }
+                options.duration = v
+            case "--batch":
+                guard let v = Int(value), v > 0 else { return nil }
+                options.batch = v
+            case "--concurrency":
+                guard let v = Int(value), v > 0 else { return nil }
+                options.concurrency = v
+            case "--series":
+                guard let v = Int(value), v > 0 else { return nil }
+                options.series = v
             case "--path": options.path = value
             case "--domain": options.domain = value
             default: return nil
@@ -49,7 +57,10 @@ struct Options {
 }
 
 guard let options = Options.parse(Array(CommandLine.arguments.dropFirst())) else {
-    FileHandle.standardError.write(Data("usage: sluice-bench-formats --url URL --format json|influx|prometheus [--duration S] [--batch N] [--concurrency C] [--series S] [--path PATH]\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "usage: sluice-bench-formats --url URL --format json|influx|prometheus [--duration S] [--batch N] [--concurrency C] [--series S] [--path PATH]\n"
+                .utf8))
     exit(2)
 }
 
@@ -81,14 +92,17 @@ func body(first: Int64, count: Int, base: Int64) -> (bytes: [UInt8], type: Strin
             sample.value = Double(n)
             // Milliseconds: distinct per series as long as each series gets at most one point per ms.
             sample.timestamp = base / 1_000_000 + n
-            bySeries[k, default: {
-                var series = Prometheus_TimeSeries()
-                var label = Prometheus_Label()
-                label.name = "__name__"
-                label.value = "bench_s\(k)"
-                series.labels = [label]
-                return series
-            }()].samples.append(sample)
+            bySeries[
+                k,
+                default: {
+                    var series = Prometheus_TimeSeries()
+                    var label = Prometheus_Label()
+                    label.name = "__name__"
+                    label.value = "bench_s\(k)"
+                    series.labels = [label]
+                    return series
+                }()
+            ].samples.append(sample)
         }
         request.timeseries = bySeries.keys.sorted().compactMap { bySeries[$0] }
         return (Snappy.compress((try? request.serializedBytes()) ?? []), "application/x-protobuf", "snappy")
@@ -103,7 +117,9 @@ func body(first: Int64, count: Int, base: Int64) -> (bytes: [UInt8], type: Strin
     }
 }
 
-let path = options.path ?? ["influx": "/write?db=\(options.domain)&precision=ns", "prometheus": "/api/v1/write?domain=\(options.domain)", "json": "/save"][options.format] ?? "/save"
+let path =
+    options.path ?? ["influx": "/write?db=\(options.domain)&precision=ns", "prometheus": "/api/v1/write?domain=\(options.domain)", "json": "/save"][
+        options.format] ?? "/save"
 let base = Int64(Date().timeIntervalSince1970 * 1e9) - 3_600_000_000_000
 let counter = Counter()
 let started = ContinuousClock.now
@@ -114,7 +130,9 @@ let totals = try await HTTPClient.withLoadClient(connections: options.concurrenc
     try await withThrowingTaskGroup(of: (points: Int, requests: Int, refused: Int).self) { group in
         for _ in 0..<options.concurrency {
             group.addTask {
-                var points = 0, requests = 0, refused = 0
+                var points = 0
+                var requests = 0
+                var refused = 0
                 while ContinuousClock.now < deadline {
                     let first = await counter.take(options.batch)
                     let (bytes, type, encoding) = body(first: first, count: options.batch, base: base)
@@ -133,7 +151,8 @@ let totals = try await HTTPClient.withLoadClient(connections: options.concurrenc
                             break
                         }
                         guard response.status.code == 503 || response.status.code == 429 else {
-                            throw NSError(domain: "bench", code: Int(response.status.code), userInfo: [NSLocalizedDescriptionKey: "answered \(response.status.code)"])
+                            throw NSError(
+                                domain: "bench", code: Int(response.status.code), userInfo: [NSLocalizedDescriptionKey: "answered \(response.status.code)"])
                         }
                         refused += 1
                         try await Task.sleep(for: .milliseconds(200))
@@ -153,4 +172,6 @@ let totals = try await HTTPClient.withLoadClient(connections: options.concurrenc
 }
 let elapsed = ContinuousClock.now - started
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-print(#"{"format":"\#(options.format)","points":\#(totals.points),"requests":\#(totals.requests),"refused":\#(totals.refused),"seconds":\#(String(format: "%.2f", seconds)),"points_per_second":\#(Int(Double(totals.points) / seconds))}"#)
+print(
+    #"{"format":"\#(options.format)","points":\#(totals.points),"requests":\#(totals.requests),"refused":\#(totals.refused),"seconds":\#(String(format: "%.2f", seconds)),"points_per_second":\#(Int(Double(totals.points) / seconds))}"#
+)

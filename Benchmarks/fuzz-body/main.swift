@@ -15,7 +15,8 @@ let result = fuzzer.run(iterations: iterations) { done in
     print("[fuzz] \(done) bodies, \(Int((ContinuousClock.now - started).components.seconds)) s")
 }
 let seconds = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) * 1e-18
-print("[fuzz] seed \(seed): \(result.checked) bodies × 2 layouts in \(String(format: "%.1f", seconds)) s; "
-    + "\(result.accepted) readings accepted by both, \(result.disagreements.count) disagreements")
+print(
+    "[fuzz] seed \(seed): \(result.checked) bodies × 2 layouts in \(String(format: "%.1f", seconds)) s; "
+        + "\(result.accepted) readings accepted by both, \(result.disagreements.count) disagreements")
 for disagreement in result.disagreements { print("[fuzz] \(disagreement)") }
 exit(result.disagreements.isEmpty ? 0 : 1)

@@ -21,8 +21,9 @@ for kind in [LineProtocolFuzzer.self, RemoteWriteFuzzer.self, GraphiteFuzzer.sel
     let run = fuzzer.run(iterations: iterations) { done in
         print("[fuzz] \(kind.inputs): \(done), \(Int(seconds(since: started))) s")
     }
-    print("[fuzz] \(kind.inputs), seed \(seed): \(run.checked) checked as written and \(run.checked) mutated "
-        + "(\(run.acceptedMutations) of them accepted) in \(String(format: "%.1f", seconds(since: started))) s; \(run.failures.count) failures")
+    print(
+        "[fuzz] \(kind.inputs), seed \(seed): \(run.checked) checked as written and \(run.checked) mutated "
+            + "(\(run.acceptedMutations) of them accepted) in \(String(format: "%.1f", seconds(since: started))) s; \(run.failures.count) failures")
     for failure in run.failures { print("[fuzz] \(failure)") }
     failed = failed || !run.failures.isEmpty
 }

@@ -27,7 +27,9 @@ func run(total: Int, tags: Int, batchSize: Int) {
     var heldBack: [(Int64, RollupWriter.Point)] = []
     var known = Set<Int64>()
     var tally = RollupTally()
-    var closedMinutes = 0, hourRanges = 0, marks = 0
+    var closedMinutes = 0
+    var hourRanges = 0
+    var marks = 0
     var elapsed = Duration.zero
     let clock = ContinuousClock()
     let start: Int64 = 1_795_500_000_000_000_000

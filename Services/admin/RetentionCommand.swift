@@ -107,7 +107,9 @@ struct RetentionCommand: AsyncParsableCommand {
                     guard let report = reports[table.tier] else {
                         throw AdminFailure("\(table.table): the round failed (another round holding its lock, or a long query); try again")
                     }
-                    print("\(table.tier): created \(report.created.count), dropped \(report.dropped.count)\(report.dropped.isEmpty ? "" : " (\(report.dropped.joined(separator: ", ")))")")
+                    print(
+                        "\(table.tier): created \(report.created.count), dropped \(report.dropped.count)\(report.dropped.isEmpty ? "" : " (\(report.dropped.joined(separator: ", ")))")"
+                    )
                 }
             }
         }

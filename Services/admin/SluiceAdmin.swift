@@ -27,7 +27,8 @@ struct Rollups: AsyncParsableCommand {
 
     struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rebuilds the 1-minute and 1-hour tiers from the raw rows, after rows were loaded into measurements by SQL (the writer keeps tiers only for what it stores). Safe while the services run; takes minutes for tens of millions of rows."
+            abstract:
+                "Rebuilds the 1-minute and 1-hour tiers from the raw rows, after rows were loaded into measurements by SQL (the writer keeps tiers only for what it stores). Safe while the services run; takes minutes for tens of millions of rows."
         )
 
         func run() async throws {
@@ -134,7 +135,8 @@ struct Keys: AsyncParsableCommand {
 enum AdminEnvironment {
     static func masterKey() throws -> MasterKey {
         guard let master = try MasterKey.fromEnvironment(EnvironmentReader()) else {
-            throw ValidationError("set SLUICE_AUTH_MASTER_KEY (or SLUICE_AUTH_MASTER_KEY_FILE) to the master key the services use; `sluice-admin master-key` makes one")
+            throw ValidationError(
+                "set SLUICE_AUTH_MASTER_KEY (or SLUICE_AUTH_MASTER_KEY_FILE) to the master key the services use; `sluice-admin master-key` makes one")
         }
         return master
     }

@@ -96,7 +96,9 @@ public struct APIKeyStore: Sendable {
     private func records(where id: String?) async throws -> [APIKeyRecord] {
         let columns = "id, name, rights, state, salt, master_fingerprint, created_at, rotated_at, revoked_at"
         let query: PostgresQuery =
-            if let id { "select \(unescaped: columns) from api_keys where id = \(id)" } else { "select \(unescaped: columns) from api_keys order by created_at, id" }
+            if let id { "select \(unescaped: columns) from api_keys where id = \(id)" } else {
+                "select \(unescaped: columns) from api_keys order by created_at, id"
+            }
         var records: [APIKeyRecord] = []
         let rows = try await client.query(query, logger: logger)
         for try await (id, name, rights, state, salt, fingerprint, created, rotated, revoked) in rows.decode(

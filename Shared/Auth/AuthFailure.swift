@@ -33,7 +33,9 @@ public enum AuthFailure: String, Sendable, CaseIterable, Error {
         case .revoked:
             unauthorized("this key was revoked; ask for a new one")
         case .staleDate:
-            unauthorized("X-Sluice-Date is more than \(AuthSettings.maximumClockSkewSeconds) s away from the server's clock; sign the request again with the current time")
+            unauthorized(
+                "X-Sluice-Date is more than \(AuthSettings.maximumClockSkewSeconds) s away from the server's clock; sign the request again with the current time"
+            )
         case .replay:
             unauthorized("this signed request was already accepted; sign each request anew (a new date or body makes a new signature)")
         case .forbidden:
@@ -43,7 +45,8 @@ public enum AuthFailure: String, Sendable, CaseIterable, Error {
         case .rateLimited:
             APIError(.tooManyRequests, "this key is over its request rate", headers: [.retryAfter: "1"])
         case .notReady:
-            APIError(.serviceUnavailable, "the service has not read its keys from PostgreSQL yet; try again after Retry-After seconds", headers: [.retryAfter: "1"])
+            APIError(
+                .serviceUnavailable, "the service has not read its keys from PostgreSQL yet; try again after Retry-After seconds", headers: [.retryAfter: "1"])
         }
     }
 

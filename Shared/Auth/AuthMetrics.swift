@@ -8,7 +8,8 @@ public struct AuthMetrics: Sendable {
     let accepted = Counter(label: "sluice_auth_requests_accepted_total")
 
     private init() {
-        failures = Dictionary(uniqueKeysWithValues: AuthFailure.allCases.map { ($0, Counter(label: "sluice_auth_failures_total", dimensions: [("reason", $0.rawValue)])) })
+        failures = Dictionary(
+            uniqueKeysWithValues: AuthFailure.allCases.map { ($0, Counter(label: "sluice_auth_failures_total", dimensions: [("reason", $0.rawValue)])) })
     }
 
     public func failure(_ reason: AuthFailure) {

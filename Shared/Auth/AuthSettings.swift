@@ -24,7 +24,9 @@ public struct AuthSettings: Sendable {
     /// Signatures remembered against replay at most; past it, signed requests get 503 until some expire.
     public var replayCacheLimit: Int
 
-    public init(mode: Mode, masterKey: MasterKey?, refreshInterval: Duration = .seconds(1), requestsPerSecondPerKey: Int = 50_000, replayCacheLimit: Int = 2_000_000) {
+    public init(
+        mode: Mode, masterKey: MasterKey?, refreshInterval: Duration = .seconds(1), requestsPerSecondPerKey: Int = 50_000, replayCacheLimit: Int = 2_000_000
+    ) {
         self.mode = mode
         self.masterKey = masterKey
         self.refreshInterval = refreshInterval
@@ -41,7 +43,8 @@ public struct AuthSettings: Sendable {
         if mode == .required, masterKey == nil {
             throw ConfigurationError(
                 variable: "SLUICE_AUTH_MASTER_KEY",
-                reason: "SLUICE_AUTH=required needs the master key every key's secret is derived from: set SLUICE_AUTH_MASTER_KEY or SLUICE_AUTH_MASTER_KEY_FILE (make one with `sluice-admin master-key`)"
+                reason:
+                    "SLUICE_AUTH=required needs the master key every key's secret is derived from: set SLUICE_AUTH_MASTER_KEY or SLUICE_AUTH_MASTER_KEY_FILE (make one with `sluice-admin master-key`)"
             )
         }
         return AuthSettings(

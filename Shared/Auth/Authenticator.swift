@@ -16,7 +16,10 @@ public struct Authenticator: Sendable {
     let wallClockSeconds: @Sendable () -> Int64
     let metrics = AuthMetrics.shared
 
-    public init(directory: KeyDirectory, settings: AuthSettings, maxBodyBytes: Int, wallClockSeconds: @escaping @Sendable () -> Int64 = { WallClock.nowNanoseconds() / 1_000_000_000 }) {
+    public init(
+        directory: KeyDirectory, settings: AuthSettings, maxBodyBytes: Int,
+        wallClockSeconds: @escaping @Sendable () -> Int64 = { WallClock.nowNanoseconds() / 1_000_000_000 }
+    ) {
         self.directory = directory
         self.replay = ReplayGuard(limit: settings.replayCacheLimit)
         self.rateLimiter = KeyRateLimiter(requestsPerSecond: settings.requestsPerSecondPerKey)

@@ -137,7 +137,8 @@ public final class KeyDirectory: Service, Sendable {
                     metadata: ["key_id": "\(record.id)", "key_master": "\(record.masterFingerprint)", "this_master": "\(master.fingerprint)"]
                 )
             }
-            entries[record.id] = Self.entry(id: record.id, rights: record.rights, isActive: record.isActive, secret: master.secret(keyID: record.id, salt: record.salt))
+            entries[record.id] = Self.entry(
+                id: record.id, rights: record.rights, isActive: record.isActive, secret: master.secret(keyID: record.id, salt: record.salt))
         }
         let reader = master.internalReader
         entries[reader.keyID] = Self.entry(id: reader.keyID, rights: Self.readEverything, isActive: true, secret: reader.secret)

@@ -64,7 +64,10 @@ public enum Flux {
             return .failure(Problem("timestamp \(timestamp.text.debugDescription) of \(metric) is not seconds since 1970"))
         }
         if let maxAge = window.maxAgeNanoseconds, time < window.now - maxAge {
-            return .failure(Problem("timestamp \(timestamp.text) of \(metric) is more than \(maxAge / 1_000_000_000) s old (SLUICE_FLUX_MAX_AGE_S); send history to /flux/populate_metric"))
+            return .failure(
+                Problem(
+                    "timestamp \(timestamp.text) of \(metric) is more than \(maxAge / 1_000_000_000) s old (SLUICE_FLUX_MAX_AGE_S); send history to /flux/populate_metric"
+                ))
         }
         if time > window.now + window.maxAheadNanoseconds {
             return .failure(Problem("timestamp \(timestamp.text) of \(metric) is more than \(window.maxAheadNanoseconds / 1_000_000_000) s in the future"))

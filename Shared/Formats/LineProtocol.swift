@@ -140,17 +140,23 @@ public enum LineProtocol {
                 var tags: [(key: String, value: String)] = []
                 while !atEnd, current == Self.comma {
                     index += 1
-                    let key = try readText(stoppingAt: [Self.equals, Self.comma, Self.space, Self.tab], escapable: [Self.comma, Self.equals, Self.space], what: "tag key")
+                    let key = try readText(
+                        stoppingAt: [Self.equals, Self.comma, Self.space, Self.tab], escapable: [Self.comma, Self.equals, Self.space], what: "tag key")
                     try expect(Self.equals, "tag \(key.debugDescription) has no '=' and value")
-                    let value = try readText(stoppingAt: [Self.comma, Self.space, Self.tab], escapable: [Self.comma, Self.equals, Self.space], what: "value of tag \(key.debugDescription)")
+                    let value = try readText(
+                        stoppingAt: [Self.comma, Self.space, Self.tab], escapable: [Self.comma, Self.equals, Self.space],
+                        what: "value of tag \(key.debugDescription)")
                     tags.append((key, value))
                 }
-                guard !atEnd, current == Self.space || current == Self.tab else { throw Problem(message: "no field set after \(tags.isEmpty ? "the measurement" : "the tags")") }
+                guard !atEnd, current == Self.space || current == Self.tab else {
+                    throw Problem(message: "no field set after \(tags.isEmpty ? "the measurement" : "the tags")")
+                }
                 skipWhitespace()
                 var fields: [(key: String, value: FieldValue)] = []
                 repeat {
                     if !fields.isEmpty { index += 1 }
-                    let key = try readText(stoppingAt: [Self.equals, Self.comma, Self.space, Self.tab], escapable: [Self.comma, Self.equals, Self.space], what: "field key")
+                    let key = try readText(
+                        stoppingAt: [Self.equals, Self.comma, Self.space, Self.tab], escapable: [Self.comma, Self.equals, Self.space], what: "field key")
                     try expect(Self.equals, "field \(key.debugDescription) has no '=' and value")
                     fields.append((key, try readFieldValue(key: key)))
                 } while !atEnd && current == Self.comma
@@ -231,7 +237,10 @@ public enum LineProtocol {
             }
             let token = bytes[start..<index]
             guard let value = Self.fieldValue(token) else {
-                throw Problem(message: "field \(key.debugDescription) has value \(String(decoding: token, as: UTF8.self).debugDescription): not a float, integer (12i), unsigned (12u), boolean or quoted string")
+                throw Problem(
+                    message:
+                        "field \(key.debugDescription) has value \(String(decoding: token, as: UTF8.self).debugDescription): not a float, integer (12i), unsigned (12u), boolean or quoted string"
+                )
             }
             return value
         }

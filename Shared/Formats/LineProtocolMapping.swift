@@ -56,7 +56,10 @@ extension LineProtocol {
             case .unsigned(let unsigned): number = Double(unsigned)
             case .boolean(let boolean): number = boolean ? 1 : 0
             case .string:
-                return .failure(Unstorable(message: "field \(key.debugDescription) is a string; Sluice stores numbers only (drop the field at the agent, e.g. Telegraf's fielddrop)"))
+                return .failure(
+                    Unstorable(
+                        message:
+                            "field \(key.debugDescription) is a string; Sluice stores numbers only (drop the field at the agent, e.g. Telegraf's fielddrop)"))
             }
             if values.updateValue(number, forKey: key) == nil { order.append(key) }
         }

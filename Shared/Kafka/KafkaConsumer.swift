@@ -17,18 +17,19 @@ public final class KafkaConsumer: Sendable {
     private let logger: Logger
 
     public init(configuration: KafkaConfiguration, groupID: String, logger: Logger) throws(KafkaError) {
-        let conf = try configuration.makeNativeConfiguration(defaults: [
-            "group.id": groupID,
-            "enable.auto.commit": "false",
-            "enable.auto.offset.store": "false",
-            "auto.offset.reset": "error",
-            "enable.partition.eof": "false",
-            "partition.assignment.strategy": "range",
-            // Kafka's smallest allowed session by default: a killed writer's partitions go to another
-            // member after 6 s instead of 10 (scripts/chaos measures it).
-            "session.timeout.ms": "6000",
-            "heartbeat.interval.ms": "1000",
-        ].merging(KafkaEventLogging.properties) { $1 })
+        let conf = try configuration.makeNativeConfiguration(
+            defaults: [
+                "group.id": groupID,
+                "enable.auto.commit": "false",
+                "enable.auto.offset.store": "false",
+                "auto.offset.reset": "error",
+                "enable.partition.eof": "false",
+                "partition.assignment.strategy": "range",
+                // Kafka's smallest allowed session by default: a killed writer's partitions go to another
+                // member after 6 s instead of 10 (scripts/chaos measures it).
+                "session.timeout.ms": "6000",
+                "heartbeat.interval.ms": "1000",
+            ].merging(KafkaEventLogging.properties) { $1 })
         rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_FETCH | RD_KAFKA_EVENT_LOG)
         let client = try makeNativeClient(type: RD_KAFKA_CONSUMER, conf: conf)
         KafkaEventLogging.routeLogs(of: client)

@@ -33,13 +33,14 @@ public final class KafkaProducer: Service, Sendable {
     ///   - configuration: bootstrap servers and librdkafka overrides.
     ///   - flushTimeout: how long shutdown waits for messages still in flight.
     public init(configuration: KafkaConfiguration, flushTimeout: Duration = .seconds(10), logger: Logger) throws(KafkaError) {
-        let conf = try configuration.makeNativeConfiguration(defaults: [
-            "enable.idempotence": "true",
-            "acks": "all",
-            "linger.ms": "2",
-            "message.timeout.ms": "5000",
-            "queue.buffering.max.messages": "1000000",
-        ].merging(KafkaEventLogging.properties) { $1 })
+        let conf = try configuration.makeNativeConfiguration(
+            defaults: [
+                "enable.idempotence": "true",
+                "acks": "all",
+                "linger.ms": "2",
+                "message.timeout.ms": "5000",
+                "queue.buffering.max.messages": "1000000",
+            ].merging(KafkaEventLogging.properties) { $1 })
         rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG)
         let client = try makeNativeClient(type: RD_KAFKA_PRODUCER, conf: conf)
         KafkaEventLogging.routeLogs(of: client)

@@ -61,7 +61,8 @@ public enum MeasurementLimits {
         guard labels.count <= labelCount.upperBound else { return "labels has \(labels.count) entries; the limit is \(labelCount.upperBound)" }
         for (key, value) in labels.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             guard SeriesName.isLabelKey(key), labelKeyBytes.contains(key.utf8.count) else {
-                return "label \(key.debugDescription) is not a label name: start with a letter or '_', then letters, digits and '_', at most \(labelKeyBytes.upperBound) bytes"
+                return
+                    "label \(key.debugDescription) is not a label name: start with a letter or '_', then letters, digits and '_', at most \(labelKeyBytes.upperBound) bytes"
             }
             guard !value.isEmpty else { return "label \(key) is empty; leave the label out instead" }
             if value.unicodeScalars.contains(where: { isControl($0) || invisible.contains($0.value) }) {

@@ -12,32 +12,42 @@ public enum OpenAPIDocument {
     public static func json(title: String, summary: String, paths: [String: Any], schemas: [String: Any] = [:], openPaths: [String: Any] = [:]) -> [UInt8] {
         var allPaths = paths.mapValues { item in (item as? [String: Any]).map(authenticated) ?? item }
         allPaths.merge(openPaths) { _, open in open }
-        allPaths["/health"] = ["get": [
-            "summary": "Whether the service can do its job now",
-            "operationId": "health",
-            "responses": [
-                "200": jsonResponse("It can", schema: ["type": "object", "required": ["status"], "properties": ["status": ["type": "string", "enum": ["ok"]]]]),
-                "503": jsonResponse("It cannot, and why", schema: [
-                    "type": "object", "required": ["status", "reason"],
-                    "properties": ["status": ["type": "string", "enum": ["unavailable"]], "reason": ["type": "string"]],
-                ]),
-            ],
-        ] as [String: Any]]
-        allPaths["/metrics"] = ["get": [
-            "summary": "Prometheus metrics, text format 0.0.4",
-            "operationId": "metrics",
-            "responses": ["200": ["description": "The metrics", "content": ["text/plain": ["schema": ["type": "string"]]]]],
-        ] as [String: Any]]
-        allPaths["/openapi.json"] = ["get": [
-            "summary": "This document",
-            "operationId": "openapi",
-            "responses": ["200": jsonResponse("The OpenAPI document", schema: ["type": "object"])],
-        ] as [String: Any]]
+        allPaths["/health"] = [
+            "get": [
+                "summary": "Whether the service can do its job now",
+                "operationId": "health",
+                "responses": [
+                    "200": jsonResponse(
+                        "It can", schema: ["type": "object", "required": ["status"], "properties": ["status": ["type": "string", "enum": ["ok"]]]]),
+                    "503": jsonResponse(
+                        "It cannot, and why",
+                        schema: [
+                            "type": "object", "required": ["status", "reason"],
+                            "properties": ["status": ["type": "string", "enum": ["unavailable"]], "reason": ["type": "string"]],
+                        ]),
+                ],
+            ] as [String: Any]
+        ]
+        allPaths["/metrics"] = [
+            "get": [
+                "summary": "Prometheus metrics, text format 0.0.4",
+                "operationId": "metrics",
+                "responses": ["200": ["description": "The metrics", "content": ["text/plain": ["schema": ["type": "string"]]]]],
+            ] as [String: Any]
+        ]
+        allPaths["/openapi.json"] = [
+            "get": [
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": ["200": jsonResponse("The OpenAPI document", schema: ["type": "object"])],
+            ] as [String: Any]
+        ]
         var allSchemas = schemas
-        allSchemas["Error"] = [
-            "type": "object", "required": ["error"],
-            "properties": ["error": ["type": "string", "description": "What was wrong and how to fix it"]],
-        ] as [String: Any]
+        allSchemas["Error"] =
+            [
+                "type": "object", "required": ["error"],
+                "properties": ["error": ["type": "string", "description": "What was wrong and how to fix it"]],
+            ] as [String: Any]
         let document: [String: Any] = [
             "openapi": "3.0.3",
             "info": ["title": title, "version": "1", "description": summary],
@@ -55,10 +65,12 @@ public enum OpenAPIDocument {
         pathItem.mapValues { value in
             guard var operation = value as? [String: Any] else { return value }
             var responses = operation["responses"] as? [String: Any] ?? [:]
-            responses["401"] = responses["401"] ?? errorResponse(
-                "No, malformed or invalid credentials, a revoked key, a stale X-Sluice-Date or a replayed signature (SLUICE_AUTH=required); `reason` says which",
-                headers: ["WWW-Authenticate": ["description": "The schemes accepted", "schema": ["type": "string"]]]
-            )
+            responses["401"] =
+                responses["401"]
+                ?? errorResponse(
+                    "No, malformed or invalid credentials, a revoked key, a stale X-Sluice-Date or a replayed signature (SLUICE_AUTH=required); `reason` says which",
+                    headers: ["WWW-Authenticate": ["description": "The schemes accepted", "schema": ["type": "string"]]]
+                )
             responses["403"] = responses["403"] ?? errorResponse("The key has no right to this domain")
             responses["429"] = responses["429"] ?? errorResponse("The key is over SLUICE_AUTH_RATE_PER_KEY", retry: true)
             operation["responses"] = responses
@@ -67,13 +79,16 @@ public enum OpenAPIDocument {
         }
     }
 
-    static var securitySchemes: [String: Any] { [
-        "bearer": ["type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key_id>.<secret>"],
-        "signed": [
-            "type": "apiKey", "in": "header", "name": "Authorization",
-            "description": "SLUICE-HMAC-SHA256 Credential=<key_id>, Signature=<hex>, with X-Sluice-Date: <unix seconds> (README, \"Keys and signed requests\")",
-        ],
-    ] }
+    static var securitySchemes: [String: Any] {
+        [
+            "bearer": ["type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key_id>.<secret>"],
+            "signed": [
+                "type": "apiKey", "in": "header", "name": "Authorization",
+                "description":
+                    "SLUICE-HMAC-SHA256 Credential=<key_id>, Signature=<hex>, with X-Sluice-Date: <unix seconds> (README, \"Keys and signed requests\")",
+            ],
+        ]
+    }
 
     /// A JSON response with this schema.
     public static func jsonResponse(_ description: String, schema: [String: Any], headers: [String: Any] = [:]) -> [String: Any] {
@@ -84,10 +99,12 @@ public enum OpenAPIDocument {
 
     /// A KairosDB error answer, `{"errors": ["…", …]}`.
     public static func kairosErrorResponse(_ description: String) -> [String: Any] {
-        jsonResponse(description, schema: [
-            "type": "object", "required": ["errors"],
-            "properties": ["errors": ["type": "array", "minItems": 1, "items": ["type": "string"]]],
-        ])
+        jsonResponse(
+            description,
+            schema: [
+                "type": "object", "required": ["errors"],
+                "properties": ["errors": ["type": "array", "minItems": 1, "items": ["type": "string"]]],
+            ])
     }
 
     /// An error answer, `{"error": …}`; `retry` adds the `Retry-After` header a 503 carries.

@@ -21,6 +21,10 @@ public final class ReadySignal: Sendable {
     /// Waits for the signal, or for the service group to begin stopping (which opens it, so a service
     /// asked to stop before it was ready returns instead of waiting on).
     public func waitUnlessStopping() async {
-        await withGracefulShutdownHandler { await wait() } onGracefulShutdown: { self.open() }
+        await withGracefulShutdownHandler {
+            await wait()
+        } onGracefulShutdown: {
+            self.open()
+        }
     }
 }

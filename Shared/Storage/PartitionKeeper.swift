@@ -143,11 +143,12 @@ public struct PartitionKeeper: Sendable {
                 report.created.append(table.slotName(start: slot.low))
             }
             let moved = try await connection.query(
-                PostgresQuery(unsafeSQL: """
-                with moved as (delete from \(table.afterName) where \(table.column) < \(wanted) returning *),
-                     placed as (insert into \(table.table) select * from moved returning 1)
-                select count(*)::int8 from placed
-                """),
+                PostgresQuery(
+                    unsafeSQL: """
+                        with moved as (delete from \(table.afterName) where \(table.column) < \(wanted) returning *),
+                             placed as (insert into \(table.table) select * from moved returning 1)
+                        select count(*)::int8 from placed
+                        """),
                 logger: logger
             )
             for try await count in moved.decode(Int64.self) { report.movedRows = Int(count) }
@@ -201,7 +202,7 @@ public struct PartitionKeeper: Sendable {
     static func rangeBounds(_ bound: String) -> (Int64?, Int64?)? {
         func value(after marker: String) -> Int64?? {
             guard let start = bound.range(of: marker)?.upperBound,
-                  let end = bound[start...].firstIndex(of: ")")
+                let end = bound[start...].firstIndex(of: ")")
             else { return .none }
             let text = bound[start..<end].filter { $0 != "'" }
             if text == "MINVALUE" || text == "MAXVALUE" { return .some(nil) }
@@ -237,17 +238,19 @@ struct SlotStatements {
     func prepare(low: Int64, high: Int64, connection: PostgresConnection, logger: Logger) async throws {
         let name = table.slotName(start: low)
         try await connection.query(
-            PostgresQuery(unsafeSQL: """
-            create table \(name) (like \(table.table) including all)\(table.hashed ? " partition by hash (series_id)" : "")
-            """),
+            PostgresQuery(
+                unsafeSQL: """
+                    create table \(name) (like \(table.table) including all)\(table.hashed ? " partition by hash (series_id)" : "")
+                    """),
             logger: logger
         )
         guard table.hashed else { return }
         for remainder in 0..<hashCount {
             try await connection.query(
-                PostgresQuery(unsafeSQL: """
-                create table \(name)_p\(zeroPadded(remainder)) partition of \(name) for values with (modulus \(hashCount), remainder \(remainder))
-                """),
+                PostgresQuery(
+                    unsafeSQL: """
+                        create table \(name)_p\(zeroPadded(remainder)) partition of \(name) for values with (modulus \(hashCount), remainder \(remainder))
+                        """),
                 logger: logger
             )
         }

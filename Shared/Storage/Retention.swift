@@ -65,7 +65,7 @@ public struct Retention: Sendable, Equatable {
         if trimmed == "forever" { return nil }
         let units: [Character: Int64] = ["m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
         guard let unit = trimmed.last, let seconds = units[unit], let count = Int64(trimmed.dropLast()), count > 0,
-              count <= 100 * 366 * 86_400 / seconds
+            count <= 100 * 366 * 86_400 / seconds
         else {
             throw RetentionError("'\(text)' is not a retention: give a whole number with m, h, d or w (for example 7d), or 'forever'")
         }

@@ -12,7 +12,9 @@ public enum RollupFold {
     /// Buckets of `tier` from the raw rows of each range `[from, to)` of whole buckets (a bucket counts only
     /// its own points). One statement for all ranges.
     /// - Returns: the buckets, and how many raw rows were read.
-    public static func fromRows(_ ranges: [Range], tier: RollupTier, on connection: PostgresConnection, logger: Logger) async throws -> (buckets: [Bucket], rowsRead: Int) {
+    public static func fromRows(_ ranges: [Range], tier: RollupTier, on connection: PostgresConnection, logger: Logger) async throws -> (
+        buckets: [Bucket], rowsRead: Int
+    ) {
         guard !ranges.isEmpty else { return ([], 0) }
         let rows = try await connection.query(
             """
@@ -60,7 +62,9 @@ public enum RollupFold {
         var hours: [Bucket] = []
         var range = -1
         var open: (bucket: Int64, state: BucketState)?
-        for try await row in rows.decode((Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double], [Double]).self) {
+        for try await row in rows.decode(
+            (Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double], [Double]).self)
+        {
             let index = Int(row.0) - 1
             let minute = BucketState(
                 counts: row.2, sums: row.3, minimums: row.4, maximums: row.5, firsts: row.6, lasts: row.7,

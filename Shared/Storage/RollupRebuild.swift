@@ -34,7 +34,8 @@ public enum RollupRebuild {
     /// Rebuilds one series' tiers. - Returns: tier rows written (per `RollupTier.all`) and raw rows read.
     static func rebuild(series id: Int64, on connection: PostgresConnection, logger: Logger) async throws -> ([Int], Int) {
         try await connection.query("set local statement_timeout = 0", logger: logger)
-        let minute = RollupTier.minute, hour = RollupTier.hour
+        let minute = RollupTier.minute
+        let hour = RollupTier.hour
         // Tier rows older than the raw rows kept are all that is left of those times: they stay. The
         // rebuild starts at the first whole hour from the raw floor, so every hour it writes is whole.
         try await RetentionFloor.holdShared(on: connection, logger: logger)

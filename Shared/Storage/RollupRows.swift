@@ -10,9 +10,18 @@ public enum RollupRows {
         _ states: [(series: Int64, bucket: Int64, state: BucketState)], into tier: RollupTier, on connection: PostgresConnection, logger: Logger
     ) async throws {
         guard !states.isEmpty else { return }
-        var widths: [Int32] = [], firstWidths: [Int32] = [], pointWidths: [Int32] = []
-        var counts: [Int32] = [], sums: [Double] = [], mins: [Double] = [], maxs: [Double] = []
-        var firsts: [Double] = [], lasts: [Double] = [], increases: [Double] = [], firstPoints: [Double] = [], lastPoints: [Double] = []
+        var widths: [Int32] = []
+        var firstWidths: [Int32] = []
+        var pointWidths: [Int32] = []
+        var counts: [Int32] = []
+        var sums: [Double] = []
+        var mins: [Double] = []
+        var maxs: [Double] = []
+        var firsts: [Double] = []
+        var lasts: [Double] = []
+        var increases: [Double] = []
+        var firstPoints: [Double] = []
+        var lastPoints: [Double] = []
         for (_, _, state) in states {
             widths.append(Int32(state.counts.count))
             firstWidths.append(Int32(state.firstPoint.count))

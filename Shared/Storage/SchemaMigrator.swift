@@ -83,22 +83,23 @@ public struct SchemaMigrator: Sendable {
                         primary key (series_id, ts)
                     ) partition by hash (series_id)
                     """,
-                ] + (0..<partitionCount).map { remainder in
-                    "create table measurements_p\(zeroPadded(remainder)) partition of measurements for values with (modulus \(partitionCount), remainder \(remainder))"
-                } + [
-                    """
-                    create table writer_offsets (
-                        consumer_group text not null,
-                        topic text not null,
-                        partition int not null,
-                        next_offset bigint not null,
-                        updated_at timestamptz not null default now(),
-                        primary key (consumer_group, topic, partition)
-                    )
-                    """,
-                    "create table sluice_settings (name text primary key, value text not null)",
-                    "insert into sluice_settings (name, value) values ('measurement_partitions', '\(partitionCount)')",
                 ]
+                    + (0..<partitionCount).map { remainder in
+                        "create table measurements_p\(zeroPadded(remainder)) partition of measurements for values with (modulus \(partitionCount), remainder \(remainder))"
+                    } + [
+                        """
+                        create table writer_offsets (
+                            consumer_group text not null,
+                            topic text not null,
+                            partition int not null,
+                            next_offset bigint not null,
+                            updated_at timestamptz not null default now(),
+                            primary key (consumer_group, topic, partition)
+                        )
+                        """,
+                        "create table sluice_settings (name text primary key, value text not null)",
+                        "insert into sluice_settings (name, value) values ('measurement_partitions', '\(partitionCount)')",
+                    ]
             ),
             Migration(
                 version: 2,
@@ -295,35 +296,35 @@ public struct SchemaMigrator: Sendable {
     public static func rollupBackfill(table: String, step: Int64) -> String {
         let closingGrace = RollupTier.closingGrace
         return """
-        insert into \(table) (series_id, bucket, counts, sums, mins, maxs, firsts, lasts, increases, first_ts, last_ts, last_point)
-        with points as (
-            select series_id, ts, vals, lag(vals) over (partition by series_id order by ts) as prev from measurements
-        ), cells as (
-            select p.series_id, p.ts - p.ts % \(step) as bucket, u.i, count(*)::int as n, sum(u.v) as s, min(u.v) as lo, max(u.v) as hi,
-                   (array_agg(u.v order by p.ts))[1] as f, (array_agg(u.v order by p.ts desc))[1] as l,
-                   sum(case when p.prev is null or u.i > cardinality(p.prev) then 0
-                            when u.v >= p.prev[u.i] then u.v - p.prev[u.i] else u.v end) as inc
-            from points p cross join lateral unnest(p.vals) with ordinality as u(v, i)
-            group by 1, 2, 3
-        ), newest as (
-            -- Only closed buckets get rows (see RollupTier.closingGrace): those before the minute holding
-            -- the series' newest point less the grace.
-            select series_id, (max(ts) - \(closingGrace)) - (max(ts) - \(closingGrace)) % 60000000000 as closed_before
-            from measurements group by 1
-        ), bounds as (
-            select m.series_id, m.ts - m.ts % \(step) as bucket, min(m.ts) as first_ts, max(m.ts) as last_ts
-            from measurements m join newest n on n.series_id = m.series_id
-            group by 1, 2, n.closed_before having (m.ts - m.ts % \(step)) + \(step) <= n.closed_before
-        )
-        select c.series_id, c.bucket, array_agg(c.n order by c.i) as counts, array_agg(c.s order by c.i) as sums,
-               array_agg(c.lo order by c.i) as mins, array_agg(c.hi order by c.i) as maxs, array_agg(c.f order by c.i) as firsts,
-               array_agg(c.l order by c.i) as lasts, array_agg(c.inc order by c.i) as increases,
-               b.first_ts, b.last_ts, m.vals as last_point
-        from cells c
-        join bounds b on b.series_id = c.series_id and b.bucket = c.bucket
-        join measurements m on m.series_id = b.series_id and m.ts = b.last_ts
-        group by c.series_id, c.bucket, b.first_ts, b.last_ts, m.vals
-        """
+            insert into \(table) (series_id, bucket, counts, sums, mins, maxs, firsts, lasts, increases, first_ts, last_ts, last_point)
+            with points as (
+                select series_id, ts, vals, lag(vals) over (partition by series_id order by ts) as prev from measurements
+            ), cells as (
+                select p.series_id, p.ts - p.ts % \(step) as bucket, u.i, count(*)::int as n, sum(u.v) as s, min(u.v) as lo, max(u.v) as hi,
+                       (array_agg(u.v order by p.ts))[1] as f, (array_agg(u.v order by p.ts desc))[1] as l,
+                       sum(case when p.prev is null or u.i > cardinality(p.prev) then 0
+                                when u.v >= p.prev[u.i] then u.v - p.prev[u.i] else u.v end) as inc
+                from points p cross join lateral unnest(p.vals) with ordinality as u(v, i)
+                group by 1, 2, 3
+            ), newest as (
+                -- Only closed buckets get rows (see RollupTier.closingGrace): those before the minute holding
+                -- the series' newest point less the grace.
+                select series_id, (max(ts) - \(closingGrace)) - (max(ts) - \(closingGrace)) % 60000000000 as closed_before
+                from measurements group by 1
+            ), bounds as (
+                select m.series_id, m.ts - m.ts % \(step) as bucket, min(m.ts) as first_ts, max(m.ts) as last_ts
+                from measurements m join newest n on n.series_id = m.series_id
+                group by 1, 2, n.closed_before having (m.ts - m.ts % \(step)) + \(step) <= n.closed_before
+            )
+            select c.series_id, c.bucket, array_agg(c.n order by c.i) as counts, array_agg(c.s order by c.i) as sums,
+                   array_agg(c.lo order by c.i) as mins, array_agg(c.hi order by c.i) as maxs, array_agg(c.f order by c.i) as firsts,
+                   array_agg(c.l order by c.i) as lasts, array_agg(c.inc order by c.i) as increases,
+                   b.first_ts, b.last_ts, m.vals as last_point
+            from cells c
+            join bounds b on b.series_id = c.series_id and b.bucket = c.bucket
+            join measurements m on m.series_id = b.series_id and m.ts = b.last_ts
+            group by c.series_id, c.bucket, b.first_ts, b.last_ts, m.vals
+            """
     }
 }
 

@@ -90,7 +90,9 @@ struct AggregationEndToEndTests {
             #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(Array(sent[half...]))).status == 202)
             try await Task.sleep(for: .milliseconds(800))  // stored (and rolled up) before the earlier half arrives
             #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(Array(sent[..<half]))).status == 202)
-            #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(sent.enumerated().filter { $0.offset % 10 == 0 }.map(\.element), overriding: -1)).status == 202)
+            #expect(
+                try await HTTP.post(stack.ingestURL + "/save", body: body(sent.enumerated().filter { $0.offset % 10 == 0 }.map(\.element), overriding: -1))
+                    .status == 202)
             try await Task.sleep(for: .milliseconds(800))
             #expect(try await HTTP.post(stack.ingestURL + "/save", body: body(extras)).status == 202)
 
@@ -122,7 +124,9 @@ struct AggregationEndToEndTests {
                         #expect((sample["time"] as? NSNumber)?.int64Value == first + Int64(index) * bucketStep)
                         let got = (sample["values"] as? [Any]).map { $0.map { ($0 as? NSNumber)?.doubleValue } }
                         let matches = got?.count == want[index]?.count && zip(got ?? [], want[index] ?? []).allSatisfy(close)
-                        #expect((got == nil && want[index] == nil) || matches, "\(source) \(function) bucket \(index): got \(String(describing: got)), want \(String(describing: want[index]))")
+                        #expect(
+                            (got == nil && want[index] == nil) || matches,
+                            "\(source) \(function) bucket \(index): got \(String(describing: got)), want \(String(describing: want[index]))")
                     }
                 }
             }
@@ -144,7 +148,8 @@ struct AggregationEndToEndTests {
             let middle = empty[0]
             let left = middle - 1
             let right = try #require(gapped.indices.first { $0 > middle && gapped[$0] != nil })
-            let a = try #require(gapped[left]?[1]), b = try #require(gapped[right]?[1])
+            let a = try #require(gapped[left]?[1])
+            let b = try #require(gapped[right]?[1])
             let interpolated = (linearSamples[middle]["values"] as? [Any]).flatMap { ($0[1] as? NSNumber)?.doubleValue }
             #expect(close(interpolated, a + (b - a) * Double(middle - left) / Double(right - left)))
 

@@ -72,7 +72,8 @@ extension BridgeTests {
 
             // Once stored, the writer's change record makes the series known at once.
             let nowMs = nowNanoseconds() / 1_000_000
-            let reply = try await HTTP.post(stack.ingestURL + "/save", body: Posted.array([Posted(tag: tags[0], time: (nowMs - 5_000) * 1_000_000, values: [7])]))
+            let reply = try await HTTP.post(
+                stack.ingestURL + "/save", body: Posted.array([Posted(tag: tags[0], time: (nowMs - 5_000) * 1_000_000, values: [7])]))
             #expect(reply.status == 202)
             let deadline = ContinuousClock.now + .seconds(5)
             var found: HTTP.Reply?

@@ -15,7 +15,8 @@ struct CrashSafetyTests {
             let base = nowNanoseconds() - 3_600_000_000_000
             let tags = (0..<25).map { "crash-\($0)" }
             var accepted: [Posted] = []
-            let requests = 60, perRequest = 100  // 6,000 messages
+            let requests = 60
+            let perRequest = 100  // 6,000 messages
             for request in 0..<requests {
                 let batch = (0..<perRequest).map { index -> Posted in
                     let sequence = request * perRequest + index

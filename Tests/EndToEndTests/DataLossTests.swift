@@ -47,7 +47,12 @@ struct DataLossTests {
             for request in 0..<20 {
                 let batch = Self.batch(request, of: 1000, base: base)
                 let reply = try await HTTP.post(stack.ingestURL + "/save", body: Posted.array(batch))
-                if reply.status == 202 { accepted += batch } else { refusal = reply; break }
+                if reply.status == 202 {
+                    accepted += batch
+                } else {
+                    refusal = reply
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(300))  // several backlog checks between requests
             }
             let refused = try #require(refusal, "ingest accepted 20,000 messages with the writer stopped and a limit of 2,500")

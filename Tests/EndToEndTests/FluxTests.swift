@@ -11,7 +11,8 @@ import Testing
 struct FluxTests {
     func stored(_ client: PostgresClient, metric: String) async throws -> [Int64: Double] {
         var points: [Int64: Double] = [:]
-        let rows = try await client.query("select m.ts, m.vals[1] from measurements m join series s on s.id = m.series_id where s.domain = 'flux' and s.tag = \(metric)")
+        let rows = try await client.query(
+            "select m.ts, m.vals[1] from measurements m join series s on s.id = m.series_id where s.domain = 'flux' and s.tag = \(metric)")
         for try await (time, value) in rows.decode((Int64, Double).self) { points[time / 1_000_000_000] = value }
         return points
     }
@@ -46,8 +47,12 @@ struct FluxTests {
 
             // GET, and POST of one metric (strings, as Flux's examples send) and of several (numbers).
             #expect(try await get("metric=vista.cpu.user&timestamp=\(now - 10)&value=1.5&key=\(key.token)&fill=true").status == 204)
-            #expect(try await post("metric_data_post", #"{"metric":"vista.cpu.user","timestamp":"\#(now - 5)","value":"2.5","key":"\#(key.token)"}"#).status == 204)
-            let many = try await post("metric_data_post", #"{"key":"\#(key.token)","metrics":[{"metric":"vista.cpu.user","timestamp":\#(now),"value":3},{"metric":"a+b%c/d=e:f;g","timestamp":\#(now),"value":-1e3}]}"#)
+            #expect(
+                try await post("metric_data_post", #"{"metric":"vista.cpu.user","timestamp":"\#(now - 5)","value":"2.5","key":"\#(key.token)"}"#).status == 204)
+            let many = try await post(
+                "metric_data_post",
+                #"{"key":"\#(key.token)","metrics":[{"metric":"vista.cpu.user","timestamp":\#(now),"value":3},{"metric":"a+b%c/d=e:f;g","timestamp":\#(now),"value":-1e3}]}"#
+            )
             #expect(many.status == 204, "\(many.text)")
             #expect(try await waitFor(client, metric: "vista.cpu.user", count: 3) == [now - 10: 1.5, now - 5: 2.5, now: 3])
             #expect(try await waitFor(client, metric: "a+b%c/d=e:f;g", count: 1) == [now: -1000])
@@ -68,7 +73,10 @@ struct FluxTests {
             #expect(ahead.status == 400 && shape(ahead).1.contains("future"), "\(ahead.text)")
 
             // One bad metric refuses the request whole; test:true checks and stores nothing.
-            let oneBad = try await post("metric_data_post", #"{"key":"\#(key.token)","metrics":[{"metric":"vista.whole","timestamp":\#(now),"value":1},{"metric":"bad name","timestamp":\#(now),"value":1}]}"#)
+            let oneBad = try await post(
+                "metric_data_post",
+                #"{"key":"\#(key.token)","metrics":[{"metric":"vista.whole","timestamp":\#(now),"value":1},{"metric":"bad name","timestamp":\#(now),"value":1}]}"#
+            )
             #expect(oneBad.status == 400 && shape(oneBad).0 == 400 && shape(oneBad).1.contains("metrics[1]"), "\(oneBad.text)")
             let tested = try await post("metric_data_post", #"{"key":"\#(key.token)","test":true,"metric":"vista.tested","timestamp":\#(now),"value":1}"#)
             #expect(tested.status == 204)

@@ -21,10 +21,13 @@ struct GraphiteCollectdTests {
 
     @Test func collectdWritesItsSeriesThroughWriteGraphite() async throws {
         let collectd = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLUICE_TEST_COLLECTD"] ?? "/usr/sbin/collectd")
-        try #require(FileManager.default.isExecutableFile(atPath: collectd.path), "collectd is not installed at \(collectd.path): scripts/test installs Debian's collectd-core")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: collectd.path),
+            "collectd is not installed at \(collectd.path): scripts/test installs Debian's collectd-core")
         try await TestDatabase.with { database, _ in
             let port = freeLoopbackPort()
-            let stack = try await SluiceStack(database: database, extraEnvironment: ["SLUICE_GRAPHITE_PORT": String(port), "SLUICE_GRAPHITE_DOMAIN": "graphite"])
+            let stack = try await SluiceStack(
+                database: database, extraEnvironment: ["SLUICE_GRAPHITE_PORT": String(port), "SLUICE_GRAPHITE_DOMAIN": "graphite"])
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("collectd-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
@@ -83,7 +86,8 @@ struct GraphiteCollectdTests {
     @Test func badLinesAreCountedAndTheConnectionGoesOnAndShutdownStoresWhatWasRead() async throws {
         try await TestDatabase.with { database, client in
             let port = freeLoopbackPort()
-            let stack = try await SluiceStack(database: database, extraEnvironment: ["SLUICE_GRAPHITE_PORT": String(port), "SLUICE_GRAPHITE_DOMAIN": "graphite"])
+            let stack = try await SluiceStack(
+                database: database, extraEnvironment: ["SLUICE_GRAPHITE_PORT": String(port), "SLUICE_GRAPHITE_DOMAIN": "graphite"])
             let now = Int(Date().timeIntervalSince1970)
             // One connection: good lines around bad ones, the last without its newline, then SIGTERM at once.
             var text = ""
@@ -99,7 +103,8 @@ struct GraphiteCollectdTests {
             var stored = 0
             let deadline = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < deadline {
-                let rows = try await client.query("select count(*) from measurements m join series s on s.id = m.series_id where s.domain = 'graphite' and s.tag = 'shutdown.test'")
+                let rows = try await client.query(
+                    "select count(*) from measurements m join series s on s.id = m.series_id where s.domain = 'graphite' and s.tag = 'shutdown.test'")
                 for try await count in rows.decode(Int.self) { stored = count }
                 if stored >= 501 { break }
                 try await Task.sleep(for: .milliseconds(200))

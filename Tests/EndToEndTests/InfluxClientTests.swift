@@ -94,7 +94,8 @@ struct InfluxClientTests {
             let admin = try #require(stack.adminKey)
             let now = Int64(Date().timeIntervalSince1970)
             func write(_ path: String, _ body: String, credentials: HTTP.Credentials = .none, headers: [String: String] = [:]) async throws -> HTTP.Reply {
-                try await HTTP.send("POST", stack.ingestURL + path, body: Data(body.utf8), contentType: "text/plain", credentials: credentials, extraHeaders: headers)
+                try await HTTP.send(
+                    "POST", stack.ingestURL + path, body: Data(body.utf8), contentType: "text/plain", credentials: credentials, extraHeaders: headers)
             }
 
             // 1.x clients' `u` and `p`: the whole key as the password, or id and secret apart.
@@ -135,7 +136,10 @@ struct InfluxClientTests {
                 try await Task.sleep(for: .milliseconds(200))
             } while ContinuousClock.now < deadline
             #expect(stored.map(\.1) == [1, 2])
-            let refused = try await HTTP.send("GET", stack.queryURL + "/api?domain=agents&tag=" + (#"up.v{host="r"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") + "&start=-600000000000", credentials: .bearer(admin))
+            let refused = try await HTTP.send(
+                "GET",
+                stack.queryURL + "/api?domain=agents&tag=" + (#"up.v{host="r"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                    + "&start=-600000000000", credentials: .bearer(admin))
             #expect(refused.status == 404, "\(refused.text)")
             let invalid = try await HTTP.metric(stack.ingestURL, #"sluice_ingest_requests_rejected_total{format="influx",reason="invalid"}"#)
             #expect(invalid == 1)

@@ -32,7 +32,11 @@ struct KairosTests {
         return points
     }
 
-    enum Stamp: String { case firstPoint = "", start = "align_start_time", end = "align_end_time" }
+    enum Stamp: String {
+        case firstPoint = ""
+        case start = "align_start_time"
+        case end = "align_end_time"
+    }
 
     /// KairosDB's range aggregator written out from its `RangeAggregator`: points in time order, ranges of
     /// `sampling` counted from `origin`, each range's aggregate stamped with its first point's time, its
@@ -43,20 +47,22 @@ struct KairosTests {
         return ranges.keys.sorted().map { range in
             let members = ranges[range]!.sorted { $0.0 < $1.0 }
             let values = members.map(\.1)
-            let value: Double = switch function {
-            case "avg": values.reduce(0, +) / Double(values.count)
-            case "sum": values.reduce(0, +)
-            case "min": values.min()!
-            case "max": values.max()!
-            case "count": Double(values.count)
-            case "first": values.first!
-            default: values.last!
-            }
-            let time = switch stamp {
-            case .firstPoint: members[0].0
-            case .start: range
-            case .end: range + sampling
-            }
+            let value: Double =
+                switch function {
+                case "avg": values.reduce(0, +) / Double(values.count)
+                case "sum": values.reduce(0, +)
+                case "min": values.min()!
+                case "max": values.max()!
+                case "count": Double(values.count)
+                case "first": values.first!
+                default: values.last!
+                }
+            let time =
+                switch stamp {
+                case .firstPoint: members[0].0
+                case .start: range
+                case .end: range + sampling
+                }
             return (time, value)
         }
     }
@@ -110,11 +116,13 @@ struct KairosTests {
             var plain = ByteBuffer(string: #"{"name":"ops.metric","tags":{"team":"infra"},"timestamp":\#(end),"value":2}"#)
             let gzipped = try plain.compress(with: .gzip())
             let other = try await HTTP.send(
-                "POST", stack.ingestURL + "/api/v1/ops/datapoints", body: Data(gzipped.readableBytesView), credentials: .none, extraHeaders: ["Content-Encoding": "gzip"]
+                "POST", stack.ingestURL + "/api/v1/ops/datapoints", body: Data(gzipped.readableBytesView), credentials: .none,
+                extraHeaders: ["Content-Encoding": "gzip"]
             )
             #expect(other.status == 204, "\(other.text)")
             // Two series with points in the same milliseconds: merged, they have no rate.
-            let twins = #"[{"name":"twin","tags":{"k":"1"},"datapoints":[[\#(end - minute),1],[\#(end),2]]},{"name":"twin","tags":{"k":"2"},"datapoints":[[\#(end - minute),3],[\#(end),5]]}]"#
+            let twins =
+                #"[{"name":"twin","tags":{"k":"1"},"datapoints":[[\#(end - minute),1],[\#(end),2]]},{"name":"twin","tags":{"k":"2"},"datapoints":[[\#(end - minute),3],[\#(end),5]]}]"#
             let twinWrite = try await HTTP.post(stack.ingestURL + "/api/v1/datapoints", body: Data(twins.utf8))
             #expect(twinWrite.status == 204, "\(twinWrite.text)")
 
@@ -134,7 +142,8 @@ struct KairosTests {
             #expect((results[0]["tags"] as? [String: [String]]) == ["dc": ["east", "west"], "host": ["a", "b", "c"]])
 
             // A tag filter with two values, grouped by host: one result per host, each its own points.
-            let grouped = try await query(stack, #"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"host":["a","c"]},"group_by":[{"name":"tag","tags":["host"]}]}]}"#)
+            let grouped = try await query(
+                stack, #"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"host":["a","c"]},"group_by":[{"name":"tag","tags":["host"]}]}]}"#)
             let groups = try #require(grouped["results"] as? [[String: Any]])
             #expect(groups.count == 2)
             for group in groups {
@@ -163,7 +172,8 @@ struct KairosTests {
                 for one in cases {
                     let unit = #"{"value":\#(one.sampling / minute),"unit":"minutes"}"#
                     let stamp = one.stamp == .firstPoint ? "" : #","\#(one.stamp.rawValue)":true"#
-                    let body = #"{"start_absolute":\#(one.start),"end_absolute":\#(one.end),"metrics":[{"name":"sys.cpu","tags":{"dc":"east"},"aggregators":[{"name":"\#(function)","sampling":\#(unit),"align_sampling":\#(one.aligned)\#(stamp)}]}]}"#
+                    let body =
+                        #"{"start_absolute":\#(one.start),"end_absolute":\#(one.end),"metrics":[{"name":"sys.cpu","tags":{"dc":"east"},"aggregators":[{"name":"\#(function)","sampling":\#(unit),"align_sampling":\#(one.aligned)\#(stamp)}]}]}"#
                     let answer = try await query(stack, body)
                     let inside = east.filter { $0.0 >= one.start && $0.0 <= one.end }
                     #expect(answer["sample_size"] as? Int == inside.count, "\(function): \(body)")
@@ -175,7 +185,10 @@ struct KairosTests {
             }
 
             // Chained: the average per minute, then the largest of those per 5 minutes; a relative start.
-            let chained = try await query(stack, #"{"start_relative":{"value":1,"unit":"hours"},"metrics":[{"name":"sys.cpu","aggregators":[{"name":"avg","sampling":{"value":1,"unit":"minutes"},"align_sampling":true},{"name":"max","sampling":{"value":5,"unit":"minutes"},"align_sampling":true}]}]}"#)
+            let chained = try await query(
+                stack,
+                #"{"start_relative":{"value":1,"unit":"hours"},"metrics":[{"name":"sys.cpu","aggregators":[{"name":"avg","sampling":{"value":1,"unit":"minutes"},"align_sampling":true},{"name":"max","sampling":{"value":5,"unit":"minutes"},"align_sampling":true}]}]}"#
+            )
             let everything = all.map { ($0.time, $0.value) }.sorted { $0.0 < $1.0 }
             let averages = expected(everything, function: "avg", sampling: minute, origin: 0)
             let chainedResult = try #require((chained["results"] as? [[String: Any]])?.first)
@@ -184,9 +197,13 @@ struct KairosTests {
             // rate: per second between one series' raw points (`unit`), and per minute over the minute
             // averages (`sampling`).
             let hostA = all.filter { $0.host == "a" }.map { ($0.time, $0.value) }.sorted { $0.0 < $1.0 }
-            let perSecond = try await query(stack, #"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"host":"a"},"aggregators":[{"name":"rate","unit":"seconds"}]}]}"#)
+            let perSecond = try await query(
+                stack, #"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"host":"a"},"aggregators":[{"name":"rate","unit":"seconds"}]}]}"#)
             expectEqual(values(try #require((perSecond["results"] as? [[String: Any]])?.first)), rate(hostA, per: 1000), "rate per second")
-            let averagedRate = try await query(stack, #"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"host":"a"},"aggregators":[{"name":"avg","sampling":{"value":1,"unit":"minutes"}},{"name":"rate","sampling":{"value":1,"unit":"minutes"}}]}]}"#)
+            let averagedRate = try await query(
+                stack,
+                #"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"host":"a"},"aggregators":[{"name":"avg","sampling":{"value":1,"unit":"minutes"}},{"name":"rate","sampling":{"value":1,"unit":"minutes"}}]}]}"#
+            )
             let hostAverages = expected(hostA, function: "avg", sampling: minute, origin: 0)
             expectEqual(values(try #require((averagedRate["results"] as? [[String: Any]])?.first)), rate(hostAverages, per: minute), "avg then rate per minute")
 
@@ -201,10 +218,13 @@ struct KairosTests {
             #expect(sameTime.status == 400 && sameTime.text.contains("no rate between them"), "\(sameTime.text)")
 
             // Tags of each metric's matching series, with no values.
-            let tagQuery = try await HTTP.post(stack.queryURL + "/api/v1/datapoints/query/tags", body: Data(#"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"dc":["east"]}},{"name":"plain"}]}"#.utf8))
+            let tagQuery = try await HTTP.post(
+                stack.queryURL + "/api/v1/datapoints/query/tags",
+                body: Data(#"{\#(window),"metrics":[{"name":"sys.cpu","tags":{"dc":["east"]}},{"name":"plain"}]}"#.utf8))
             #expect(tagQuery.status == 200, "\(tagQuery.text)")
             #expect(
-                tagQuery.text == #"{"queries":[{"results":[{"name":"sys.cpu","tags":{"dc":["east"],"host":["a","b"]},"values":[]},{"name":"plain","tags":{},"values":[]}]}]}"#,
+                tagQuery.text
+                    == #"{"queries":[{"results":[{"name":"sys.cpu","tags":{"dc":["east"],"host":["a","b"]},"values":[]},{"name":"plain","tags":{},"values":[]}]}]}"#,
                 "\(tagQuery.text)"
             )
 
@@ -297,7 +317,9 @@ struct KairosTests {
                 return try #require(object["errors"] as? [String], "\(reply.text)")
             }
             let write = stack.ingestURL + "/api/v1/datapoints"
-            #expect(try await errors(write, #"[{"name":"m","datapoints":[[1700000000000,"high"]]}]"#).first?.contains("datapoints[0] value must be a number") == true)
+            #expect(
+                try await errors(write, #"[{"name":"m","datapoints":[[1700000000000,"high"]]}]"#).first?.contains("datapoints[0] value must be a number")
+                    == true)
             #expect(try await errors(write, #"[{"tags":{"a":"b"},"datapoints":[[1700000000000,1]]}]"#).first?.contains("name is missing") == true)
             #expect(try await errors(write, #"[{"name":"m","tags":{"a":"b"}}]"#).first?.contains("datapoints") == true)
             #expect(try await errors(write, "not json").first?.contains("not KairosDB JSON") == true)
@@ -307,9 +329,14 @@ struct KairosTests {
 
             let query = stack.queryURL + "/api/v1/datapoints/query"
             #expect(try await errors(query, #"{"metrics":[{"name":"m"}]}"#).first?.contains("start_absolute or start_relative") == true)
-            #expect(try await errors(query, #"{"start_absolute":1,"metrics":[{"name":"m","aggregators":[{"name":"percentile","sampling":{"value":1,"unit":"minutes"}}]}]}"#).first?.contains("not an aggregator Sluice computes") == true)
+            #expect(
+                try await errors(
+                    query, #"{"start_absolute":1,"metrics":[{"name":"m","aggregators":[{"name":"percentile","sampling":{"value":1,"unit":"minutes"}}]}]}"#
+                ).first?.contains("not an aggregator Sluice computes") == true)
             #expect(try await errors(query, #"{"start_relative":{"value":1,"unit":"fortnights"},"metrics":[{"name":"m"}]}"#).first?.contains("unit") == true)
-            #expect(try await errors(query, #"{"start_absolute":1,"metrics":[{"name":"m","aggregators":[{"name":"avg","sampling":{"value":1,"unit":"months"}}]}]}"#).first?.contains("unit") == true)
+            #expect(
+                try await errors(query, #"{"start_absolute":1,"metrics":[{"name":"m","aggregators":[{"name":"avg","sampling":{"value":1,"unit":"months"}}]}]}"#)
+                    .first?.contains("unit") == true)
             #expect(try await errors(query, "[").first?.contains("not a KairosDB query") == true)
             let names = try await HTTP.get(stack.queryURL + "/api/v1/metricnames")
             #expect(names.status == 200 && names.text == #"{"results":[]}"#, "\(names.text)")

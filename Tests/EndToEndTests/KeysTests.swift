@@ -94,7 +94,8 @@ struct KeysTests {
             )
             #expect(posted.hasPrefix("202 "), "\(posted)")
             try await waitUntil(within: .seconds(5)) {
-                try Self.python(["GET", stack.queryURL + "/api", "domain=acme", "tag=k-python", "start=-600000000000", "samples=2"], key: acme).hasPrefix("200 ")
+                try Self.python(["GET", stack.queryURL + "/api", "domain=acme", "tag=k-python", "start=-600000000000", "samples=2"], key: acme).hasPrefix(
+                    "200 ")
             }
             let refused = try Self.python(["GET", stack.queryURL + "/api", "domain=other", "tag=k-python", "start=-600000000000", "samples=2"], key: acme)
             #expect(refused.hasPrefix("403 "), "\(refused)")
@@ -102,7 +103,8 @@ struct KeysTests {
             // 403: one message for a domain the key cannot write refuses the whole batch of 100.
             var batch = (0..<99).map { #"{"domain":"acme","tag":"k-batch","time":\#(time + Int64($0)),"values":[1]}"# }
             batch.insert(#"{"domain":"other","tag":"k-batch","time":\#(time),"values":[1]}"#, at: 50)
-            let forbidden = try await HTTP.send("POST", stack.ingestURL + "/save", body: Data(("[" + batch.joined(separator: ",") + "]").utf8), credentials: .bearer(acme))
+            let forbidden = try await HTTP.send(
+                "POST", stack.ingestURL + "/save", body: Data(("[" + batch.joined(separator: ",") + "]").utf8), credentials: .bearer(acme))
             #expect(forbidden.status == 403, "\(forbidden.text)")
             // Reads of another domain are 403 whether its tag exists or not: no probing names.
             for tag in ["secret-tag", "never-stored"] {
@@ -121,8 +123,10 @@ struct KeysTests {
             let rotated = try SluiceStack.issuedKey(try await stack.admin(["keys", "rotate", other.keyID]))
             #expect(rotated.keyID == other.keyID && rotated.secret != other.secret)
             let rotatedIn = try await waitUntil(within: .seconds(5)) {
-                try await [endpoints.save(.bearer(other), domain: "other"), endpoints.query(.bearer(other), domain: "other", tag: "secret-tag"),
-                           endpoints.window(.bearer(other), domain: "other", tag: "secret-tag")].allSatisfy { $0.status == 401 }
+                try await [
+                    endpoints.save(.bearer(other), domain: "other"), endpoints.query(.bearer(other), domain: "other", tag: "secret-tag"),
+                    endpoints.window(.bearer(other), domain: "other", tag: "secret-tag"),
+                ].allSatisfy { $0.status == 401 }
             }
             #expect(try await endpoints.query(.bearer(rotated), domain: "other", tag: "secret-tag").status == 200)
 
@@ -173,7 +177,8 @@ struct KeysTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", root.appendingPathComponent("docs/examples/sluice_sign.py").path] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["SLUICE_KEY_ID": key.keyID, "SLUICE_KEY_SECRET": key.secret]) { _, new in new }
-        let stdin = Pipe(), stdout = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()

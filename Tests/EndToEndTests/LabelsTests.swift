@@ -11,7 +11,8 @@ struct LabelsTests {
         try await TestDatabase.with { database, client in
             let stack = try await SluiceStack(database: database, withBridge: true)
             let now = nowNanoseconds()
-            let body = #"[{"time":\#(now - 2_000_000_000),"tag":"cpu","labels":{"zone":"eu","host":"a"},"values":[1]},"#
+            let body =
+                #"[{"time":\#(now - 2_000_000_000),"tag":"cpu","labels":{"zone":"eu","host":"a"},"values":[1]},"#
                 + #"{"time":\#(now - 1_000_000_000),"tag":"cpu{zone=\"eu\",host=\"a\"}","values":[2]},"#
                 + #"{"time":\#(now),"tag":"cpu","labels":{"zone":"us","host":"a"},"values":[3]}]"#
             let posted = try await HTTP.post(stack.ingestURL + "/save", body: Data(body.utf8))
@@ -40,9 +41,12 @@ struct LabelsTests {
                 if rows.count >= 2 { break }
                 try await Task.sleep(for: .milliseconds(100))
             } while ContinuousClock.now < stored
-            #expect(rows == [#"cpu{host="a",zone="eu"} cpu {"host": "a", "zone": "eu"}"#, #"cpu{host="a",zone="us"} cpu {"host": "a", "zone": "us"}"#], "\(rows)")
+            #expect(
+                rows == [#"cpu{host="a",zone="eu"} cpu {"host": "a", "zone": "eu"}"#, #"cpu{host="a",zone="us"} cpu {"host": "a", "zone": "us"}"#], "\(rows)")
             var count = 0
-            for try await n in try await client.query(#"select count(*) from measurements m join series s on s.id = m.series_id where s.labels @> '{"zone": "eu"}'"#).decode(Int.self) { count = n }
+            for try await n in try await client.query(
+                #"select count(*) from measurements m join series s on s.id = m.series_id where s.labels @> '{"zone": "eu"}'"#
+            ).decode(Int.self) { count = n }
             #expect(count == 2)
             await stack.stop()
         }

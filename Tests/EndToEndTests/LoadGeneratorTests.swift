@@ -13,8 +13,10 @@ struct LoadGeneratorTests {
             let ledger = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).json").path
             let producer = try ChildProcess(
                 "sluice-producer", settings: settings, environment: [:],
-                arguments: ["--url", stack.ingestURL, "--profile", "constant:2000", "--duration", "5", "--tags", "200",
-                            "--batch", "50", "--ledger", ledger, "--progress", "1"]
+                arguments: [
+                    "--url", stack.ingestURL, "--profile", "constant:2000", "--duration", "5", "--tags", "200",
+                    "--batch", "50", "--ledger", ledger, "--progress", "1",
+                ]
             )
             try await Task.sleep(for: .seconds(1))
             let client = try ChildProcess(
@@ -56,17 +58,22 @@ struct LoadGeneratorTests {
             let ledger = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).json").path
             let producer = try ChildProcess(
                 "sluice-producer", settings: settings, environment: ["SLUICE_KEY_ID": key.keyID, "SLUICE_KEY_SECRET": key.secret],
-                arguments: ["--url", stack.ingestURL, "--profile", "constant:1000", "--duration", "4", "--tags", "50", "--batch", "20", "--ledger", ledger, "--sign"]
+                arguments: [
+                    "--url", stack.ingestURL, "--profile", "constant:1000", "--duration", "4", "--tags", "50", "--batch", "20", "--ledger", ledger, "--sign",
+                ]
             )
             try await Task.sleep(for: .seconds(1))
             let client = try ChildProcess(
                 "sluice-client", settings: settings, environment: [:],
-                arguments: ["--url", stack.queryURL, "--bridge-url", stack.bridgeURL, "--target", "both", "--clients", "2", "--duration", "2",
-                            "--top-tags", "10", "--max-p99-ms", "5000", "--max-lag-ms", "10000", "--max-bridge-p99-ms", "5000",
-                            "--key-id", key.keyID, "--secret", key.secret]
+                arguments: [
+                    "--url", stack.queryURL, "--bridge-url", stack.bridgeURL, "--target", "both", "--clients", "2", "--duration", "2",
+                    "--top-tags", "10", "--max-p99-ms", "5000", "--max-lag-ms", "10000", "--max-bridge-p99-ms", "5000",
+                    "--key-id", key.keyID, "--secret", key.secret,
+                ]
             )
             #expect(await producer.waitForExit(within: .seconds(60)) == 0, "\(producer.output)")
-            #expect(producer.output.split(separator: "\n").first { $0.contains("messages due") }?.contains("rejected 0, failed 0") == true, "\(producer.output)")
+            #expect(
+                producer.output.split(separator: "\n").first { $0.contains("messages due") }?.contains("rejected 0, failed 0") == true, "\(producer.output)")
             #expect(await client.waitForExit(within: .seconds(60)) == 0, "\(client.output)")
             #expect(!client.output.contains("401") && !client.output.contains("403"), "\(client.output)")
             let verify = try ChildProcess("sluice-verify", settings: settings, environment: database.serviceEnvironment, arguments: ["--ledger", ledger])
@@ -74,7 +81,9 @@ struct LoadGeneratorTests {
 
             let anonymous = try ChildProcess(
                 "sluice-producer", settings: settings, environment: [:],
-                arguments: ["--url", stack.ingestURL, "--profile", "constant:100", "--duration", "1", "--tags", "5", "--batch", "10", "--ledger", ledger + ".anonymous"]
+                arguments: [
+                    "--url", stack.ingestURL, "--profile", "constant:100", "--duration", "1", "--tags", "5", "--batch", "10", "--ledger", ledger + ".anonymous",
+                ]
             )
             #expect(await anonymous.waitForExit(within: .seconds(30)) != 0, "\(anonymous.output)")
             #expect(anonymous.output.contains("401"), "\(anonymous.output)")

@@ -9,11 +9,26 @@ struct OpenAPITests {
     @Test func eachServiceDocumentsItsOperationsAndAnswersAsDocumented() async throws {
         try await TestDatabase.with { database, _ in
             let stack = try await SluiceStack(database: database, withBridge: true)
-            let kairosReads = ["/datapoints/query", "/datapoints/query/tags", "/metricnames", "/tagnames", "/tagvalues"].flatMap { ["/api/v1" + $0, "/api/v1/{domain}" + $0] }
+            let kairosReads =
+                ["/datapoints/query", "/datapoints/query/tags", "/metricnames", "/tagnames", "/tagvalues"].flatMap {
+                    ["/api/v1" + $0, "/api/v1/{domain}" + $0]
+                }
                 + ["/api/v1/version", "/api/v1/health/check", "/api/v1/health/status"]
             let expected: [(url: String, paths: Set<String>)] = [
-                (stack.ingestURL, ["/save", "/api/v1/datapoints", "/api/v1/{domain}/datapoints", "/write", "/api/v2/write", "/ping", "/api/v1/write", "/flux/metric_data", "/flux/metric_data_post", "/flux/populate_metric"]),
-                (stack.queryURL, Set(["/api", "/series"] + kairosReads + ["/v0/data_hist/query", "/v0/data_hist/status/{query_id}", "/v0/data_hist/next", "/v0/data_hist/query/{query_id}"])),
+                (
+                    stack.ingestURL,
+                    [
+                        "/save", "/api/v1/datapoints", "/api/v1/{domain}/datapoints", "/write", "/api/v2/write", "/ping", "/api/v1/write", "/flux/metric_data",
+                        "/flux/metric_data_post", "/flux/populate_metric",
+                    ]
+                ),
+                (
+                    stack.queryURL,
+                    Set(
+                        ["/api", "/series"] + kairosReads + [
+                            "/v0/data_hist/query", "/v0/data_hist/status/{query_id}", "/v0/data_hist/next", "/v0/data_hist/query/{query_id}",
+                        ])
+                ),
                 (stack.bridgeURL, ["/v1/window", "/"]),
                 (stack.writerURL, []),
             ]
@@ -32,11 +47,12 @@ struct OpenAPITests {
                     let concrete = path.replacingOccurrences(of: "{domain}", with: "default").replacingOccurrences(of: "{query_id}", with: UUID().uuidString)
                     for (method, operation) in item {
                         let responses = try #require((operation as? [String: Any])?["responses"] as? [String: Any])
-                        let answer = switch method {
-                        case "get": try await HTTP.get(url + concrete)
-                        case "delete": try await HTTP.send("DELETE", url + concrete, credentials: .none)
-                        default: try await HTTP.post(url + concrete, body: Data("{}".utf8))
-                        }
+                        let answer =
+                            switch method {
+                            case "get": try await HTTP.get(url + concrete)
+                            case "delete": try await HTTP.send("DELETE", url + concrete, credentials: .none)
+                            default: try await HTTP.post(url + concrete, body: Data("{}".utf8))
+                            }
                         #expect(responses.keys.contains(String(answer.status)), "\(method) \(path) answered \(answer.status), not documented")
                         if answer.status == 204 {
                             #expect(answer.body.isEmpty, "\(method) \(path): \(answer.text)")

@@ -42,7 +42,9 @@ struct PipelineTests {
             let posted = ContinuousClock.now
             let expectedSent = Array(sent.dropLast())  // the duplicate must lose
 
-            let start = base - 1_000, end = base + tenMinutes - 1_000, count = 120
+            let start = base - 1_000
+            let end = base + tenMinutes - 1_000
+            let count = 120
             var visibleAfter: Duration?
             var answers: [String: [[String: Any]]] = [:]
             while ContinuousClock.now - posted < .seconds(10), visibleAfter == nil {
@@ -104,7 +106,8 @@ struct PipelineTests {
                 let error = (try? reply.json() as? [String: Any])?["error"] as? String
                 #expect(error?.isEmpty == false, "\(what) must answer a JSON error, got \(reply.text)")
             }
-            let mixed = try await HTTP.post(stack.ingestURL + "/save", body: Data(#"[{"time":1,"tag":"ok","values":[1]},{"time":2,"tag":"","values":[1]}]"#.utf8))
+            let mixed = try await HTTP.post(
+                stack.ingestURL + "/save", body: Data(#"[{"time":1,"tag":"ok","values":[1]},{"time":2,"tag":"","values":[1]}]"#.utf8))
             let invalid = (try mixed.json() as? [String: Any])?["invalid"] as? [[String: Any]]
             #expect(mixed.status == 400)
             #expect((invalid?.first?["index"] as? Int) == 1, "the bad message is named by its index")

@@ -22,7 +22,9 @@ struct PrometheusRemoteWriteTests {
             let result = (data["result"] as? [[String: Any]])?.first, let values = result["values"] as? [[Any]]
         else { return [] }
         return values.compactMap { pair in
-            guard pair.count == 2, let seconds = (pair[0] as? NSNumber)?.doubleValue, let text = pair[1] as? String, let value = Double(text) else { return nil }
+            guard pair.count == 2, let seconds = (pair[0] as? NSNumber)?.doubleValue, let text = pair[1] as? String, let value = Double(text) else {
+                return nil
+            }
             return PrometheusSample(milliseconds: Int64((seconds * 1000).rounded()), value: value)
         }
     }
@@ -40,7 +42,9 @@ struct PrometheusRemoteWriteTests {
 
     @Test func prometheusRemoteWritesWhatItScrapedAndSluiceStoresItExactly() async throws {
         let prometheus = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SLUICE_TEST_PROMETHEUS"] ?? "/usr/bin/prometheus")
-        try #require(FileManager.default.isExecutableFile(atPath: prometheus.path), "Prometheus is not installed at \(prometheus.path): scripts/test installs Debian's prometheus")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: prometheus.path),
+            "Prometheus is not installed at \(prometheus.path): scripts/test installs Debian's prometheus")
         try await TestDatabase.with { database, _ in
             let stack = try await SluiceStack(database: database, requireKeys: true)
             let admin = try #require(stack.adminKey)
@@ -49,7 +53,9 @@ struct PrometheusRemoteWriteTests {
             try await stack.waitUntilIngestKnows(key)
             // Something for the counter to count, before Prometheus first scrapes.
             let time = Int64(Date().timeIntervalSince1970 * 1e9)
-            let saved = try await HTTP.send("POST", stack.ingestURL + "/save", body: Data(#"[{"tag":"seed","time":\#(time),"values":[1]},{"tag":"seed","time":\#(time + 1),"values":[2]}]"#.utf8), credentials: .bearer(admin))
+            let saved = try await HTTP.send(
+                "POST", stack.ingestURL + "/save",
+                body: Data(#"[{"tag":"seed","time":\#(time),"values":[1]},{"tag":"seed","time":\#(time + 1),"values":[2]}]"#.utf8), credentials: .bearer(admin))
             #expect(saved.status == 202, "\(saved.text)")
 
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString)")
@@ -76,11 +82,13 @@ struct PrometheusRemoteWriteTests {
                 """
             try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
             let port = freeLoopbackPort()
-            let server = try ChildProcess(path: prometheus, arguments: [
-                "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
-                "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                "--web.listen-address=127.0.0.1:\(port)",
-            ])
+            let server = try ChildProcess(
+                path: prometheus,
+                arguments: [
+                    "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
+                    "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                    "--web.listen-address=127.0.0.1:\(port)",
+                ])
             let prometheusURL = "http://127.0.0.1:\(port)"
             let series = #"sluice_ingest_messages_accepted_total{format="json",instance="\#(ingestHost)",job="sluice"}"#
             let tags = ["format": "json", "instance": ingestHost, "job": "sluice"]

@@ -120,7 +120,8 @@ struct AsOfPastTheDayBeforeTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             // Samples at now-60m, -50m, …, -10m: before the window's rows, the row of three days ago.
-            let start = now - 3600 * second, end = now - 600 * second
+            let start = now - 3600 * second
+            let end = now - 600 * second
             // Values kept apart from the expectations, so a failure shows them (and the stored rows).
             let gap = try await firstValues(stack, tag: "gap", start: start, end: end)
             let stopped = try await firstValues(stack, tag: "stopped", start: start, end: end)

@@ -10,11 +10,13 @@ struct StartupTests {
     func noHealthyAnswerBeforeTheSchemaIsMigrated(executable: String) async throws {
         let settings = try TestSettings.fromEnvironment()
         let port = freeLoopbackPort()
-        let service = try ChildProcess(executable, settings: settings, environment: [
-            "SLUICE_PG_HOST": "127.0.0.1", "SLUICE_PG_PORT": String(freeLoopbackPort()),  // nothing listens there
-            "SLUICE_KAFKA_BOOTSTRAP": "127.0.0.1:1",
-            "SLUICE_WRITER_PORT": String(port), "SLUICE_QUERY_PORT": String(port),
-        ])
+        let service = try ChildProcess(
+            executable, settings: settings,
+            environment: [
+                "SLUICE_PG_HOST": "127.0.0.1", "SLUICE_PG_PORT": String(freeLoopbackPort()),  // nothing listens there
+                "SLUICE_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+                "SLUICE_WRITER_PORT": String(port), "SLUICE_QUERY_PORT": String(port),
+            ])
         let deadline = ContinuousClock.now + .seconds(4)
         var healthy = false
         while ContinuousClock.now < deadline, service.isRunning {

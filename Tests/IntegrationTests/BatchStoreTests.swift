@@ -31,7 +31,10 @@ struct BatchStoreTests {
             ]
             let first = try await store.store(batch, nextOffsets: [partition: 104], logger: logger)
             #expect((first.inserted, first.duplicates) == (4, 0))
-            #expect(Set(first.changes.map { "\($0.series.domain)/\($0.series.tag)@\($0.minTime)" }) == ["default/b@20", "default/a@10", "other/a@10", "default/tab\there@5"])
+            #expect(
+                Set(first.changes.map { "\($0.series.domain)/\($0.series.tag)@\($0.minTime)" }) == [
+                    "default/b@20", "default/a@10", "other/a@10", "default/tab\there@5",
+                ])
             let again = try await store.store(batch, nextOffsets: [partition: 104], logger: logger)
             #expect((again.inserted, again.duplicates) == (0, 4))
             let stored = try await rows(client)
@@ -84,10 +87,13 @@ struct BatchStoreTests {
             #expect(try await store.reposition(move, clusterID: "cluster-a", logger: logger) == false)
             // A partition never stored is recorded too, and a reset may move a position backwards.
             let fresh = TopicPartition(topic: "sluice.measurements", partition: 0)
-            #expect(try await store.reposition(
-                Reposition(partition: fresh, storedOffset: nil, resumedOffset: 3, lostMessages: 3, reason: "never stored"), clusterID: nil, logger: logger))
-            #expect(try await store.reposition(
-                Reposition(partition: partition, storedOffset: 25, resumedOffset: 0, lostMessages: nil, reason: "new cluster"), clusterID: "cluster-b", logger: logger))
+            #expect(
+                try await store.reposition(
+                    Reposition(partition: fresh, storedOffset: nil, resumedOffset: 3, lostMessages: 3, reason: "never stored"), clusterID: nil, logger: logger))
+            #expect(
+                try await store.reposition(
+                    Reposition(partition: partition, storedOffset: 25, resumedOffset: 0, lostMessages: nil, reason: "new cluster"), clusterID: "cluster-b",
+                    logger: logger))
             #expect(try await store.storedOffsets(for: [partition], logger: logger) == [partition: .init(offset: 0, clusterID: "cluster-b")])
 
             var recorded: [String] = []

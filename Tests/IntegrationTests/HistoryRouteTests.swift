@@ -7,12 +7,13 @@ import NIOCore
 import PostgresNIO
 import Prometheus
 import Query
-@testable import SluiceAuth
 import SluiceRuntime
 import SluiceStorage
 import SluiceTestSupport
 import Synchronization
 import Testing
+
+@testable import SluiceAuth
 
 /// Seed 001's history queries, in-process against a real PostgreSQL: submit, poll, page; isolation that
 /// PostgreSQL enforces (every trick to read another domain's rows gets none, or is refused); the
@@ -48,11 +49,13 @@ struct HistoryRouteTests {
         if auth {
             configuration.auth = AuthSettings(mode: .required, masterKey: Self.master, requestsPerSecondPerKey: 1000, replayCacheLimit: 1000)
         }
-        let app = buildQueryApplication(configuration: configuration, registry: PrometheusCollectorRegistry(), keys: Self.keys, logger: Logger(label: "history-test"))
+        let app = buildQueryApplication(
+            configuration: configuration, registry: PrometheusCollectorRegistry(), keys: Self.keys, logger: Logger(label: "history-test"))
         try await app.test(.router) { client in
             // Ready once the schema is there and, with auth, the keys are read.
             for _ in 0..<100 {
-                let probe = try await client.execute(uri: "/v0/data_hist/status/00000000-0000-0000-0000-000000000000", method: .get, headers: auth ? Self.bearer("ALL") : [:])
+                let probe = try await client.execute(
+                    uri: "/v0/data_hist/status/00000000-0000-0000-0000-000000000000", method: .get, headers: auth ? Self.bearer("ALL") : [:])
                 if probe.status == .notFound { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -89,7 +92,9 @@ struct HistoryRouteTests {
     }
 
     /// Submits `sql`: the id, or the refusal's status and code.
-    func submit(_ client: any TestClientProtocol, _ sql: String, retention: Int? = nil, key: String? = nil) async throws -> (id: String?, status: HTTPResponse.Status, code: String?) {
+    func submit(_ client: any TestClientProtocol, _ sql: String, retention: Int? = nil, key: String? = nil) async throws -> (
+        id: String?, status: HTTPResponse.Status, code: String?
+    ) {
         var object: [String: Any] = ["query": sql]
         if let retention { object["retention_minutes"] = retention }
         let response = try await client.execute(uri: "/v0/data_hist/query", method: .post, headers: key.map(Self.bearer) ?? [:], body: Self.body(object))
@@ -113,7 +118,9 @@ struct HistoryRouteTests {
         return last
     }
 
-    func next(_ client: any TestClientProtocol, _ id: String, token: String? = nil, perPage: Int? = nil, key: String? = nil) async throws -> (status: HTTPResponse.Status, body: [String: Any]) {
+    func next(_ client: any TestClientProtocol, _ id: String, token: String? = nil, perPage: Int? = nil, key: String? = nil) async throws -> (
+        status: HTTPResponse.Status, body: [String: Any]
+    ) {
         var object: [String: Any] = ["query_id": id]
         if let token { object["paging_token"] = token }
         if let perPage { object["results_per_page"] = perPage }
@@ -147,13 +154,18 @@ struct HistoryRouteTests {
 
                 // 1000, 1000, 500, each page what the same query says, the same token giving the same page.
                 var expected: [(Int64, Double)] = []
-                for try await row in try await postgres.query("select ts, vals[1] from measurements where series_id = (select id from series where tag = 'a') order by ts").decode((Int64, Double).self) {
+                for try await row in try await postgres.query(
+                    "select ts, vals[1] from measurements where series_id = (select id from series where tag = 'a') order by ts"
+                ).decode((Int64, Double).self) {
                     expected.append(row)
                 }
                 let first = try await next(client, id)
                 #expect(first.status == .ok)
                 let columns = try #require(first.body["columns"] as? [[String: String]])
-                #expect(columns == [["name": "time_ns", "type": "bigint"], ["name": "first", "type": "double precision"], ["name": "time", "type": "timestamptz"]])
+                #expect(
+                    columns == [
+                        ["name": "time_ns", "type": "bigint"], ["name": "first", "type": "double precision"], ["name": "time", "type": "timestamptz"],
+                    ])
                 let token = try #require(first.body["next_paging_token"] as? String)
                 let second = try await next(client, id, token: token)
                 let again = try await next(client, id, token: token)
@@ -238,7 +250,10 @@ struct HistoryRouteTests {
                 }
 
                 // One caller cannot watch or stop another's query: every backend of the role is the same role.
-                for sql in ["select query from pg_stat_activity", "select pg_cancel_backend(1)", "select pg_terminate_backend(1)", "select * from pg_stat_get_activity(null)"] {
+                for sql in [
+                    "select query from pg_stat_activity", "select pg_cancel_backend(1)", "select pg_terminate_backend(1)",
+                    "select * from pg_stat_get_activity(null)",
+                ] {
                     let refused = try await submit(client, sql, key: "ACME")
                     #expect(refused.status == .badRequest && refused.code == "PermissionDenied", "\(sql): \(refused)")
                 }
@@ -308,7 +323,14 @@ struct HistoryRouteTests {
     @Test func rowCapCancellingQueueLimitAndExpiry() async throws {
         try await TestDatabase.with { database, postgres in
             try await load(postgres, count: 300)
-            try await withQuery(database, configure: { $0.maxRows = 100; $0.workers = 1; $0.queueLimit = 2 }) { client in
+            try await withQuery(
+                database,
+                configure: {
+                    $0.maxRows = 100
+                    $0.workers = 1
+                    $0.queueLimit = 2
+                }
+            ) { client in
                 let big = try #require(try await submit(client, "select * from hist.metrics").id)
                 let capped = try await finished(client, big)
                 #expect(capped["state"] as? String == "FAILED" && (capped["error"] as? String)?.contains("more than 100 rows") == true, "\(capped)")

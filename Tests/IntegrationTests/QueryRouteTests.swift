@@ -6,10 +6,11 @@ import Logging
 import PostgresNIO
 import Prometheus
 import Query
-@testable import SluiceAuth
 import SluiceRuntime
 import SluiceTestSupport
 import Testing
+
+@testable import SluiceAuth
 
 /// The query service's routes, auth answers and JSON errors, driven in-process with `app.test(.router)`
 /// against a real PostgreSQL: the application the process runs, with no process and no port. What needs

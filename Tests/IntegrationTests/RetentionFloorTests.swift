@@ -1,4 +1,3 @@
-import struct Foundation.Date
 import Logging
 import PostgresNIO
 import Query
@@ -7,6 +6,8 @@ import SluiceStorage
 import SluiceTestSupport
 import Testing
 import Writer
+
+import struct Foundation.Date
 
 /// Tier rows outlive the raw rows they were folded from: once a day's raw partition is dropped, a mark
 /// left in that day must not make the refresher, `sluice-admin rollups rebuild` or `/api`'s reader
@@ -23,7 +24,8 @@ struct RetentionFloorTests {
         var rows: [String] = []
         for tier in RollupTier.all {
             let query = PostgresQuery(
-                unsafeSQL: "select format('%s %s %s %s %s %s %s', series_id, bucket, counts, sums, increases, first_point, last_point) from \(tier.table) order by series_id, bucket"
+                unsafeSQL:
+                    "select format('%s %s %s %s %s %s %s', series_id, bucket, counts, sums, increases, first_point, last_point) from \(tier.table) order by series_id, bucket"
             )
             for try await row in try await client.query(query).decode(String.self) { rows.append("\(tier.name) \(row)") }
         }

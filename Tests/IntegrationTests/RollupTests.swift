@@ -1,4 +1,3 @@
-import class Foundation.ProcessInfo
 import Logging
 import PostgresNIO
 import Query
@@ -7,6 +6,8 @@ import SluiceStorage
 import SluiceTestSupport
 import Testing
 import Writer
+
+import class Foundation.ProcessInfo
 
 /// The writer's rollup tiers against the same aggregates computed from the raw rows in one SQL
 /// statement (`createExpectedTiers`, written apart from the Swift that folds), after batches full of
@@ -36,9 +37,12 @@ struct RollupTests {
         let query = PostgresQuery(
             unsafeSQL: "select series_id, bucket, counts, sums, mins, maxs, firsts, lasts, increases, first_ts, last_ts, first_point, last_point from \(source)"
         )
-        for try await r in try await client.query(query).decode((Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double], [Double]).self) {
+        for try await r in try await client.query(query).decode(
+            (Int64, Int64, [Int32], [Double], [Double], [Double], [Double], [Double], [Double], Int64, Int64, [Double], [Double]).self)
+        {
             rows["\(r.0)/\(r.1)"] = Row(
-                counts: r.2, sums: r.3, mins: r.4, maxs: r.5, firsts: r.6, lasts: r.7, increases: r.8, firstTime: r.9, lastTime: r.10, firstPoint: r.11, lastPoint: r.12
+                counts: r.2, sums: r.3, mins: r.4, maxs: r.5, firsts: r.6, lasts: r.7, increases: r.8, firstTime: r.9, lastTime: r.10, firstPoint: r.11,
+                lastPoint: r.12
             )
         }
         return rows
@@ -67,10 +71,14 @@ struct RollupTests {
             for tag in ["r-a", "r-b", "r-c"] {
                 var counter = 0.0
                 for step in 0..<540 {
-                    counter = Int.random(in: 0..<20, using: &generator) == 0 ? Double.random(in: 0..<5, using: &generator) : counter + Double.random(in: 0...3, using: &generator)
+                    counter =
+                        Int.random(in: 0..<20, using: &generator) == 0
+                        ? Double.random(in: 0..<5, using: &generator) : counter + Double.random(in: 0...3, using: &generator)
                     let width = Int.random(in: 0..<6, using: &generator) == 0 ? 1 : 3
                     let values = [counter, Double.random(in: -100...100, using: &generator), Double(step)].prefix(width)
-                    all.append(Measurement(tag: tag, time: base + Int64(step) * 20_000_000_000 + Int64.random(in: 0..<1_000_000, using: &generator), values: Array(values)))
+                    all.append(
+                        Measurement(
+                            tag: tag, time: base + Int64(step) * 20_000_000_000 + Int64.random(in: 0..<1_000_000, using: &generator), values: Array(values)))
                 }
             }
             // Mostly in order (a rolling window shuffled), a tail of stragglers from anywhere, and duplicates.
@@ -162,7 +170,8 @@ struct RollupTests {
         let minute: Int64 = 60_000_000_000
         for id in series {
             var points: [(time: Int64, values: [Double])] = []
-            for try await row in try await client.query("select ts, vals from measurements where series_id = \(id) order by ts").decode((Int64, [Double]).self) {
+            for try await row in try await client.query("select ts, vals from measurements where series_id = \(id) order by ts").decode((Int64, [Double]).self)
+            {
                 points.append(row)
             }
             guard let first = points.first?.time, let last = points.last?.time else { continue }
@@ -179,12 +188,15 @@ struct RollupTests {
                     let got = try await reader.states(seriesID: id, grid: grid, logger: logger)
                     #expect(got.tier != nil)
                     for (index, (have, want)) in zip(got.states, inside.states).enumerated() {
-                        #expect(same(have, want), "\(when): series \(id) step \(step) bucket \(index): \(String(describing: have)) vs \(String(describing: want))")
+                        #expect(
+                            same(have, want), "\(when): series \(id) step \(step) bucket \(index): \(String(describing: have)) vs \(String(describing: want))")
                     }
                     let rates = try await reader.buckets(seriesID: id, grid: grid, function: .rate, logger: logger).values
                     let wanted = whole.values(of: .rate)
                     for (have, want) in zip(rates, wanted) {
-                        #expect(have?.count == want?.count && zip(have ?? [], want ?? []).allSatisfy { close([$0 ?? .nan], [$1 ?? .nan]) }, "\(when): rate, series \(id) step \(step)")
+                        #expect(
+                            have?.count == want?.count && zip(have ?? [], want ?? []).allSatisfy { close([$0 ?? .nan], [$1 ?? .nan]) },
+                            "\(when): rate, series \(id) step \(step)")
                     }
                 }
             }
@@ -250,7 +262,10 @@ struct RollupTests {
             for batch in batches(0..<240) { _ = try await on.store(batch, nextOffsets: [:], logger: logger) }
             let off = BatchStore(client: client, consumerGroup: "g", foldsRollups: false)
             for batch in batches(240..<480) { _ = try await off.store(batch, nextOffsets: [:], logger: logger) }
-            let late = [Measurement(tag: "o-a", time: base + 600_000_000_001, values: [0.5, 0, 0]), Measurement(tag: "o-b", time: base + 1_200_000_000_001, values: [99, 1, 1])]
+            let late = [
+                Measurement(tag: "o-a", time: base + 600_000_000_001, values: [0.5, 0, 0]),
+                Measurement(tag: "o-b", time: base + 1_200_000_000_001, values: [99, 1, 1]),
+            ]
             _ = try await off.store(late, nextOffsets: [:], logger: logger)
             #expect(try await marks(client).filter { $0.reason == "late" }.count == 2)
             let series = try await seriesIDs(client)
@@ -319,7 +334,8 @@ struct RollupTests {
             for tag in ["m-a", "m-b"] {
                 try await client.query("insert into series (tag, domain) values (\(tag), 'default')")
                 var counter = 0.0
-                var times: [Int64] = [], values: [String] = []
+                var times: [Int64] = []
+                var values: [String] = []
                 for step in 0..<400 {
                     counter = Int.random(in: 0..<15, using: &generator) == 0 ? 1 : counter + Double(Int.random(in: 0...4, using: &generator))
                     let width = Int.random(in: 0..<5, using: &generator) == 0 ? 1 : 2
@@ -350,35 +366,35 @@ struct RollupTests {
             try await client.query(
                 PostgresQuery(
                     unsafeSQL: """
-                    create table expected_\(tier.table) as
-                    with points as (
-                        select series_id, ts - ts % \(tier.step) as bucket, ts, vals,
-                               lag(vals) over (partition by series_id, ts - ts % \(tier.step) order by ts) as prev
-                        from measurements
-                    ), cells as (
-                        select p.series_id, p.bucket, u.i, count(*)::int as n, sum(u.v) as s, min(u.v) as lo, max(u.v) as hi,
-                               (array_agg(u.v order by p.ts))[1] as f, (array_agg(u.v order by p.ts desc))[1] as l,
-                               sum(case when p.prev is null or u.i > cardinality(p.prev) then 0
-                                        when u.v >= p.prev[u.i] then u.v - p.prev[u.i] else u.v end) as inc
-                        from points p cross join lateral unnest(p.vals) with ordinality as u(v, i)
-                        group by 1, 2, 3
-                    ), bounds as (
-                        select series_id, bucket, min(ts) as first_ts, max(ts) as last_ts from points group by 1, 2
-                    ), closed as (
-                        select series_id, (max(ts) - \(RollupTier.closingGrace)) - (max(ts) - \(RollupTier.closingGrace)) % 60000000000 as before
-                        from measurements group by 1
-                    )
-                    select c.series_id, c.bucket, array_agg(c.n order by c.i) as counts, array_agg(c.s order by c.i) as sums,
-                           array_agg(c.lo order by c.i) as mins, array_agg(c.hi order by c.i) as maxs, array_agg(c.f order by c.i) as firsts,
-                           array_agg(c.l order by c.i) as lasts, array_agg(c.inc order by c.i) as increases,
-                           b.first_ts, b.last_ts, f.vals as first_point, l.vals as last_point
-                    from cells c
-                    join bounds b on b.series_id = c.series_id and b.bucket = c.bucket
-                    join closed d on d.series_id = c.series_id and c.bucket + \(tier.step) <= d.before
-                    join measurements f on f.series_id = b.series_id and f.ts = b.first_ts
-                    join measurements l on l.series_id = b.series_id and l.ts = b.last_ts
-                    group by c.series_id, c.bucket, b.first_ts, b.last_ts, f.vals, l.vals
-                    """
+                        create table expected_\(tier.table) as
+                        with points as (
+                            select series_id, ts - ts % \(tier.step) as bucket, ts, vals,
+                                   lag(vals) over (partition by series_id, ts - ts % \(tier.step) order by ts) as prev
+                            from measurements
+                        ), cells as (
+                            select p.series_id, p.bucket, u.i, count(*)::int as n, sum(u.v) as s, min(u.v) as lo, max(u.v) as hi,
+                                   (array_agg(u.v order by p.ts))[1] as f, (array_agg(u.v order by p.ts desc))[1] as l,
+                                   sum(case when p.prev is null or u.i > cardinality(p.prev) then 0
+                                            when u.v >= p.prev[u.i] then u.v - p.prev[u.i] else u.v end) as inc
+                            from points p cross join lateral unnest(p.vals) with ordinality as u(v, i)
+                            group by 1, 2, 3
+                        ), bounds as (
+                            select series_id, bucket, min(ts) as first_ts, max(ts) as last_ts from points group by 1, 2
+                        ), closed as (
+                            select series_id, (max(ts) - \(RollupTier.closingGrace)) - (max(ts) - \(RollupTier.closingGrace)) % 60000000000 as before
+                            from measurements group by 1
+                        )
+                        select c.series_id, c.bucket, array_agg(c.n order by c.i) as counts, array_agg(c.s order by c.i) as sums,
+                               array_agg(c.lo order by c.i) as mins, array_agg(c.hi order by c.i) as maxs, array_agg(c.f order by c.i) as firsts,
+                               array_agg(c.l order by c.i) as lasts, array_agg(c.inc order by c.i) as increases,
+                               b.first_ts, b.last_ts, f.vals as first_point, l.vals as last_point
+                        from cells c
+                        join bounds b on b.series_id = c.series_id and b.bucket = c.bucket
+                        join closed d on d.series_id = c.series_id and c.bucket + \(tier.step) <= d.before
+                        join measurements f on f.series_id = b.series_id and f.ts = b.first_ts
+                        join measurements l on l.series_id = b.series_id and l.ts = b.last_ts
+                        group by c.series_id, c.bucket, b.first_ts, b.last_ts, f.vals, l.vals
+                        """
                 )
             )
         }

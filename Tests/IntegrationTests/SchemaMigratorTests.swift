@@ -19,7 +19,8 @@ struct SchemaMigratorTests {
             #expect(try await migrator.migrate(client, logger: logger).isEmpty)
             // Time partitions over what was the hash-partitioned table (migration 7): it is `_before` now.
             var partitions: [String: Int] = [:]
-            let query: PostgresQuery = "select inhparent::regclass::text, count(*)::int from pg_inherits where inhparent in ('measurements'::regclass, 'measurements_before'::regclass) group by 1"
+            let query: PostgresQuery =
+                "select inhparent::regclass::text, count(*)::int from pg_inherits where inhparent in ('measurements'::regclass, 'measurements_before'::regclass) group by 1"
             for try await (parent, count) in try await client.query(query).decode((String, Int).self) { partitions[parent] = count }
             #expect(partitions == ["measurements": 2, "measurements_before": 6])
         }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A TCP port on 127.0.0.1 that nothing is bound to right now, below the kernel's ephemeral range: a port
 /// in that range could become the local end of some outgoing connection (to PostgreSQL, Kafka) before the

@@ -1,7 +1,8 @@
 import Foundation
 import SluiceSigning
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A minimal HTTP client for tests: one request, the status and the body.

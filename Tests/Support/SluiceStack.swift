@@ -75,7 +75,9 @@ public final class SluiceStack: @unchecked Sendable {
 
     /// Runs `sluice-admin` with the stack's environment.
     /// - Returns: its exit status, standard output and standard error.
-    public static func admin(settings: TestSettings, environment: [String: String], _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+    public static func admin(settings: TestSettings, environment: [String: String], _ arguments: [String]) async throws -> (
+        status: Int32, output: String, errors: String
+    ) {
         let process = Process()
         process.executableURL = settings.binDirectory.appendingPathComponent("sluice-admin")
         process.arguments = arguments

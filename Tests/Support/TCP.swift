@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP client for protocols without HTTP (Graphite's plaintext): connect to a loopback port, send

@@ -54,9 +54,14 @@ import Testing
         var counter = 0.0
         let points: [(time: Int64, values: [Double])] = (0..<Int.random(in: 2...60, using: &generator)).map { index in
             // Counters that mostly rise and sometimes reset; ragged widths (a point may lack later indices).
-            counter = Int.random(in: 0..<8, using: &generator) == 0 ? Double(Int.random(in: 0...3, using: &generator)) : counter + Double(Int.random(in: 0...5, using: &generator))
+            counter =
+                Int.random(in: 0..<8, using: &generator) == 0
+                ? Double(Int.random(in: 0...3, using: &generator)) : counter + Double(Int.random(in: 0...5, using: &generator))
             let width = Int.random(in: 1...3, using: &generator)
-            return (Int64(index) * 7 + Int64.random(in: 0..<7, using: &generator), Array([counter, Double(Int.random(in: -9...9, using: &generator)), Double(index)].prefix(width)))
+            return (
+                Int64(index) * 7 + Int64.random(in: 0..<7, using: &generator),
+                Array([counter, Double(Int.random(in: -9...9, using: &generator)), Double(index)].prefix(width))
+            )
         }
         func fold(_ slice: ArraySlice<(time: Int64, values: [Double])>) -> BucketState {
             var state = BucketState(time: slice[slice.startIndex].time, values: slice[slice.startIndex].values)

@@ -4,11 +4,12 @@ import Hummingbird
 import Logging
 import NIOCore
 import PostgresNIO
-@testable import SluiceAuth
 import SluiceRuntime
 import SluiceSigning
 import Synchronization
 import Testing
+
+@testable import SluiceAuth
 
 /// Rights, and the authenticator against an in-memory key list: each reason a request is refused.
 @Suite struct AuthTests {
@@ -234,8 +235,12 @@ import Testing
     @Test func headerParsing() {
         #expect(PresentedCredentials.parse("Bearer A.b") == .bearer(KeyCredentials(keyID: "A", secret: "b")))
         let signature = String(repeating: "ab", count: 32)
-        #expect(PresentedCredentials.parse("SLUICE-HMAC-SHA256 Credential=K, Signature=\(signature)") == .signed(keyID: "K", signature: Array(repeating: 0xAB, count: 32)))
-        #expect(PresentedCredentials.parse("SLUICE-HMAC-SHA256 Signature=\(signature),Credential=K") == .signed(keyID: "K", signature: Array(repeating: 0xAB, count: 32)))
+        #expect(
+            PresentedCredentials.parse("SLUICE-HMAC-SHA256 Credential=K, Signature=\(signature)")
+                == .signed(keyID: "K", signature: Array(repeating: 0xAB, count: 32)))
+        #expect(
+            PresentedCredentials.parse("SLUICE-HMAC-SHA256 Signature=\(signature),Credential=K")
+                == .signed(keyID: "K", signature: Array(repeating: 0xAB, count: 32)))
         #expect(PresentedCredentials.parse("SLUICE-HMAC-SHA256 Credential=K, Signature=abc") == nil)
         #expect(PresentedCredentials.parse("SLUICE-HMAC-SHA256 Credential=K") == nil)
         #expect(PresentedCredentials.parse("SLUICE-HMAC-SHA256 Credential=K, Signature=\(signature), Extra=1") == nil)

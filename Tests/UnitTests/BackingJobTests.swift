@@ -1,8 +1,9 @@
-@testable import Bridge
 import Logging
 import SluiceModel
 import Synchronization
 import Testing
+
+@testable import Bridge
 
 /// A backing job's cache logic in-process, against a series held in memory: what it copies, what it
 /// fetches, and what it holds. (BridgeTests prove the same against the real query service.)
@@ -13,7 +14,10 @@ import Testing
         let valueRequests = Atomic<Int>(0)
 
         func add(seconds: Double, _ value: Double) {
-            measurements.withLock { $0.append((Int64(seconds * 1e9), value)); $0.sort { $0.time < $1.time } }
+            measurements.withLock {
+                $0.append((Int64(seconds * 1e9), value))
+                $0.sort { $0.time < $1.time }
+            }
         }
 
         func values(of series: SeriesKey, first: Int64, last: Int64, resolutionMilliseconds: Int64) async throws -> [PointValues?]? {

@@ -1,8 +1,9 @@
-@testable import Ingest
 import Logging
 import SluiceKafka
 import SluiceModel
 import Testing
+
+@testable import Ingest
 @testable import Writer
 
 /// How ingest measures the writer's backlog, and how the writer decides a stored position is gone.

@@ -1,10 +1,11 @@
 import Foundation
 import NIOCore
-@testable import Bridge
 import SluiceModel
 import SluiceRuntime
 import SluiceSigning
 import Testing
+
+@testable import Bridge
 
 @Suite struct BridgeWindowTests {
     @Test func resolutionRoundsUpTheLadderAndKeepsWindowsNearAThousandPoints() {
@@ -28,7 +29,8 @@ import Testing
         #expect(request.resolutionMilliseconds == 1_000)
         #expect(request.firstIndex == 1_699_999_224)  // ceil((now − 900 s) / 1 s)
         #expect(request.lastIndex == 1_700_000_123)  // floor(now / 1 s): no point in the future
-        let later = try WindowRequest.parse(Data(#"{"tags":["a","b"],"domain":"ops","start_time_ms":-900000,"end_time_ms":-1}"#.utf8), nowMilliseconds: now + 4_000)
+        let later = try WindowRequest.parse(
+            Data(#"{"tags":["a","b"],"domain":"ops","start_time_ms":-900000,"end_time_ms":-1}"#.utf8), nowMilliseconds: now + 4_000)
         #expect(later.series.map(\.domain) == ["ops", "ops"])
         #expect(later.firstIndex == request.firstIndex + 4)  // the window slid by four points and shares the rest
     }
@@ -63,7 +65,10 @@ import Testing
         let request = try WindowRequest.parse(Data(#"{"tag":"t\"q","start_time_ms":10000,"end_time_ms":14000}"#.utf8), nowMilliseconds: 20_000)
         let slots: [GridSlot] = [.filled(nil), .filled(PointValues([1.5, -2])), .unfilled, .filled(PointValues([3, 0.25])), .filled(PointValues([4, 1]))]
         let text = String(buffer: WindowResponse.body(for: request, slots: [(request.series[0], request.firstIndex, slots)]))
-        #expect(text == #"{"start_time_ms":10000,"end_time_ms":14000,"earliest_result_ms":11000,"latest_result_ms":14000,"resolution_ms":1000,"metadata":{"t\"q":{"domain":"default","tag":"t\"q","values":2}},"data":{"t\"q":[[11000,[1.5,-2.0]],[13000,[3.0,0.25]],[14000,[4.0,1.0]]]},"missing_timestamps":[12000]}"#)
+        #expect(
+            text
+                == #"{"start_time_ms":10000,"end_time_ms":14000,"earliest_result_ms":11000,"latest_result_ms":14000,"resolution_ms":1000,"metadata":{"t\"q":{"domain":"default","tag":"t\"q","values":2}},"data":{"t\"q":[[11000,[1.5,-2.0]],[13000,[3.0,0.25]],[14000,[4.0,1.0]]]},"missing_timestamps":[12000]}"#
+        )
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any])
     }
 

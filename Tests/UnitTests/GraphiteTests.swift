@@ -12,8 +12,9 @@ import Testing
     }
 
     @Test func readsPathValueAndTimestamp() throws {
-        #expect(try read("collectd.web1.cpu-0.cpu-idle 97.5 1700000000").get()
-            == Measurement(domain: "metrics", tag: "collectd.web1.cpu-0.cpu-idle", time: 1_700_000_000_000_000_000, values: [97.5]))
+        #expect(
+            try read("collectd.web1.cpu-0.cpu-idle 97.5 1700000000").get()
+                == Measurement(domain: "metrics", tag: "collectd.web1.cpu-0.cpu-idle", time: 1_700_000_000_000_000_000, values: [97.5]))
         // Fractions of a second, digit by digit; -1 is now; tabs and runs of spaces separate.
         #expect(try read("a.b\t-2e3   1700000000.000000123456").get().time == 1_700_000_000_000_000_123)
         #expect(try read("a.b 1 1700000000.25").get().time == 1_700_000_000_250_000_000)
@@ -25,7 +26,8 @@ import Testing
     @Test(arguments: [
         ("a.b 1", "expected '<path> <value> <timestamp>'"), ("a.b 1 2 3", "got 4 fields"), ("a.b x 1700000000", "not a finite number"),
         ("a.b nan 1700000000", "not a finite number"), ("a.b inf 1700000000", "not a finite number"), ("a.b 0x10 1700000000", "not a finite number"),
-        ("a.b 1 17e8", "not seconds"), ("a.b 1 99999999999", "not seconds"), ("a.b 1 9223372036.854775808", "not seconds"), ("a.b 1 1.", "not seconds"), ("a.b 1 -5", "not seconds"), ("a;host 1 1", "not name=value"),
+        ("a.b 1 17e8", "not seconds"), ("a.b 1 99999999999", "not seconds"), ("a.b 1 9223372036.854775808", "not seconds"), ("a.b 1 1.", "not seconds"),
+        ("a.b 1 -5", "not seconds"), ("a;host 1 1", "not name=value"),
         ("a;=x 1 1", "not name=value"), ("a{b} 1 1", "reserves for labels"), ("a;x-y=1;x_y=2 1 1", "both become label x_y"),
     ])
     func refusesWhatItCannotStore(line: String, reason: String) {

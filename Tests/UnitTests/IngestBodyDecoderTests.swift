@@ -51,7 +51,10 @@ import Testing
         do {
             _ = try decode("{\"time\":1,\"tag\":\"a\",\"values\":[1]}\n{oops}\n", ndjson: true)
         } catch {
-            guard case .malformed(let reason) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .malformed(let reason) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(reason.contains("line 2"))
         }
     }
@@ -67,7 +70,10 @@ import Testing
             _ = try decode(body)
             Issue.record("accepted \(body)")
         } catch {
-            guard case .malformed = error else { Issue.record("expected malformed for \(body), got \(error)"); return }
+            guard case .malformed = error else {
+                Issue.record("expected malformed for \(body), got \(error)")
+                return
+            }
         }
     }
 
@@ -116,7 +122,10 @@ import Testing
             _ = try decode("[" + items.joined(separator: ",") + "]")
             Issue.record("accepted a body with bad messages")
         } catch {
-            guard case .invalidMessages(let problems, let invalidCount, let total) = error else { Issue.record("\(error)"); return }
+            guard case .invalidMessages(let problems, let invalidCount, let total) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(problems.map(\.index) == [3, 7, 12, 13, 14, 15, 16, 17, 18, 19])
             #expect(invalidCount == 12)
             #expect(total == 30)

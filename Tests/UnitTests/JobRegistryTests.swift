@@ -1,8 +1,9 @@
-@testable import Bridge
 import Logging
 import SluiceModel
 import Synchronization
 import Testing
+
+@testable import Bridge
 
 /// The registry in-process: one job per key however many callers, idle expiry, eviction order, and
 /// unknown series that keep no job.

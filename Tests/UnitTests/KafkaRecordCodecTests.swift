@@ -3,7 +3,9 @@ import Testing
 
 @Suite struct KafkaRecordCodecTests {
     @Test func roundTripKeepsEveryBit() throws {
-        let measurement = Measurement(domain: "ops", tag: "disk/sda1 ü", time: 1_700_000_000_123_456_789, values: [0, -0.0, Double.leastNormalMagnitude / 4, .greatestFiniteMagnitude, -3.25])
+        let measurement = Measurement(
+            domain: "ops", tag: "disk/sda1 ü", time: 1_700_000_000_123_456_789,
+            values: [0, -0.0, Double.leastNormalMagnitude / 4, .greatestFiniteMagnitude, -3.25])
         let key = KafkaRecordCodec.key(for: SeriesKey(domain: measurement.domain, tag: measurement.tag))
         let value = KafkaRecordCodec.value(for: measurement)
         #expect(value.count == 10 + 8 * 5)

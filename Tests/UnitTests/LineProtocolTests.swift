@@ -42,11 +42,12 @@ import Testing
         let read = try points("# header\n\n  \r\nm v=1\r\n\tm v=2 3\n")
         #expect(read.map(\.line) == [4, 5])
         #expect(read.map(\.timestamp) == [nil, 3])
-        #expect(problems("m v=1\nm v=\nm\n# ok\nm v=1 12x") == [
-            "line 2: field \"v\" has value \"\": not a float, integer (12i), unsigned (12u), boolean or quoted string",
-            "line 3: no field set after the measurement",
-            "line 5: timestamp \"12x\" is not an integer",
-        ])
+        #expect(
+            problems("m v=1\nm v=\nm\n# ok\nm v=1 12x") == [
+                "line 2: field \"v\" has value \"\": not a float, integer (12i), unsigned (12u), boolean or quoted string",
+                "line 3: no field set after the measurement",
+                "line 5: timestamp \"12x\" is not an integer",
+            ])
     }
 
     @Test(arguments: [
@@ -61,8 +62,9 @@ import Testing
     }
 
     @Test func precisionsAreInfluxDBs() {
-        #expect(["ns", "n", "us", "u", "ms", "s", "m", "h"].map { LineProtocol.nanosecondsPerUnit(precision: $0) }
-            == [1, 1, 1_000, 1_000, 1_000_000, 1_000_000_000, 60_000_000_000, 3_600_000_000_000])
+        #expect(
+            ["ns", "n", "us", "u", "ms", "s", "m", "h"].map { LineProtocol.nanosecondsPerUnit(precision: $0) }
+                == [1, 1, 1_000, 1_000, 1_000_000, 1_000_000_000, 60_000_000_000, 3_600_000_000_000])
         #expect(LineProtocol.nanosecondsPerUnit(precision: "d") == nil)
     }
 
@@ -75,12 +77,13 @@ import Testing
 
     @Test func eachNumericFieldIsASeriesWithTheTagsAsLabels() throws {
         let measurements = try stored("cpu,host=a,cpu-id=0 usage=0.5,idle=12i,up=false 1700000000\n disk used=3u", unit: 1_000_000_000).get()
-        #expect(measurements == [
-            Measurement(domain: "telegraf", tag: #"cpu.usage{cpu_id="0",host="a"}"#, time: 1_700_000_000_000_000_000, values: [0.5]),
-            Measurement(domain: "telegraf", tag: #"cpu.idle{cpu_id="0",host="a"}"#, time: 1_700_000_000_000_000_000, values: [12]),
-            Measurement(domain: "telegraf", tag: #"cpu.up{cpu_id="0",host="a"}"#, time: 1_700_000_000_000_000_000, values: [0]),
-            Measurement(domain: "telegraf", tag: "disk.used", time: 42, values: [3]),
-        ])
+        #expect(
+            measurements == [
+                Measurement(domain: "telegraf", tag: #"cpu.usage{cpu_id="0",host="a"}"#, time: 1_700_000_000_000_000_000, values: [0.5]),
+                Measurement(domain: "telegraf", tag: #"cpu.idle{cpu_id="0",host="a"}"#, time: 1_700_000_000_000_000_000, values: [12]),
+                Measurement(domain: "telegraf", tag: #"cpu.up{cpu_id="0",host="a"}"#, time: 1_700_000_000_000_000_000, values: [0]),
+                Measurement(domain: "telegraf", tag: "disk.used", time: 42, values: [3]),
+            ])
         // A field twice in a line: the last one, as InfluxDB keeps.
         #expect(try stored("m v=1,v=2 5").get() == [Measurement(domain: "telegraf", tag: "m.v", time: 5, values: [2])])
     }

@@ -1,6 +1,6 @@
-import SluiceModel
 import Foundation
 import LoadGen
+import SluiceModel
 import Testing
 
 @Suite struct TagPopularityTests {

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Ingest
 import SluiceModel
 import Testing
+
+@testable import Ingest
 
 /// The fast path must read exactly what `JSONDecoder` reads, and decline whatever it is not sure of.
 @Suite struct MessageScannerTests {

@@ -30,26 +30,29 @@ import Testing
     }
 
     @Test func eachSampleIsAMeasurementOfItsSeries() throws {
-        let decoded = try RemoteWrite.decode(try body([
-            series([("__name__", "up"), ("instance", "a:9100"), ("job", "node")], [(1_700_000_000_123, 1), (1_700_000_001_123, 0)]),
-            series([("job", "x"), ("__name__", "temp"), ("empty", "")], [(5, -2.5)]),
-        ]), domain: "prom", limit: 1 << 20)
-        #expect(decoded.measurements == [
-            Measurement(domain: "prom", tag: #"up{instance="a:9100",job="node"}"#, time: 1_700_000_000_123_000_000, values: [1]),
-            Measurement(domain: "prom", tag: #"up{instance="a:9100",job="node"}"#, time: 1_700_000_001_123_000_000, values: [0]),
-            Measurement(domain: "prom", tag: #"temp{job="x"}"#, time: 5_000_000, values: [-2.5]),
-        ])
+        let decoded = try RemoteWrite.decode(
+            try body([
+                series([("__name__", "up"), ("instance", "a:9100"), ("job", "node")], [(1_700_000_000_123, 1), (1_700_000_001_123, 0)]),
+                series([("job", "x"), ("__name__", "temp"), ("empty", "")], [(5, -2.5)]),
+            ]), domain: "prom", limit: 1 << 20)
+        #expect(
+            decoded.measurements == [
+                Measurement(domain: "prom", tag: #"up{instance="a:9100",job="node"}"#, time: 1_700_000_000_123_000_000, values: [1]),
+                Measurement(domain: "prom", tag: #"up{instance="a:9100",job="node"}"#, time: 1_700_000_001_123_000_000, values: [0]),
+                Measurement(domain: "prom", tag: #"temp{job="x"}"#, time: 5_000_000, values: [-2.5]),
+            ])
         #expect(decoded.skipped.isEmpty)
     }
 
     @Test func samplesSluiceCannotStoreAreSkippedAndCountedNotRefused() throws {
         let stale = Double(bitPattern: 0x7FF0_0000_0000_0002)
-        let decoded = try RemoteWrite.decode(try body([
-            series([("__name__", "ok")], [(1, 1), (2, stale), (3, .nan), (4, .infinity), (-5, 1), (9_300_000_000_000_000, 1)]),
-            series([("job", "no-name")], [(1, 1)]),
-            series([("__name__", "hist")], [], histograms: 2),
-            series([("__name__", "m{x}")], [(1, 1)]),
-        ]), domain: "prom", limit: 1 << 20)
+        let decoded = try RemoteWrite.decode(
+            try body([
+                series([("__name__", "ok")], [(1, 1), (2, stale), (3, .nan), (4, .infinity), (-5, 1), (9_300_000_000_000_000, 1)]),
+                series([("job", "no-name")], [(1, 1)]),
+                series([("__name__", "hist")], [], histograms: 2),
+                series([("__name__", "m{x}")], [(1, 1)]),
+            ]), domain: "prom", limit: 1 << 20)
         #expect(decoded.measurements == [Measurement(domain: "prom", tag: "ok", time: 1_000_000, values: [1])])
         #expect(decoded.skipped == [.staleMarker: 1, .nonFinite: 2, .invalidTime: 2, .invalidSeries: 2, .histogram: 2])
         #expect(decoded.examples.contains { $0.contains("no-name") && $0.hasSuffix("invalid_series") })

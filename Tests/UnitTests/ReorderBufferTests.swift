@@ -1,6 +1,7 @@
 import SluiceModel
 import SluiceStorage
 import Testing
+
 @testable import Writer
 
 /// The writer's in-memory rollups without PostgreSQL: points held in the reorder buffer, folded in runs
@@ -60,7 +61,11 @@ import Testing
         var expected: [Int64: BucketState] = [:]
         for point in points {
             let minute = RollupTier.minute.bucket(of: point.time)
-            if expected[minute] == nil { expected[minute] = BucketState(time: point.time, values: point.values) } else { expected[minute]?.add(time: point.time, values: point.values) }
+            if expected[minute] == nil {
+                expected[minute] = BucketState(time: point.time, values: point.values)
+            } else {
+                expected[minute]?.add(time: point.time, values: point.values)
+            }
         }
         #expect(closed.count == expected.count, "seed \(seed)")
         for (id, bucket, state) in closed {

@@ -1,6 +1,7 @@
 import SluiceModel
 import SluiceStorage
 import Testing
+
 @testable import Writer
 
 /// Which tier a step reads, and how the writer groups and orders a batch's points before rolling them up.
@@ -55,11 +56,12 @@ import Testing
             Measurement(tag: "b", time: 90, values: [1]),
         ]
         let changes = BatchSeries(batch).changes.sorted { ($0.series.domain, $0.series.tag) < ($1.series.domain, $1.series.tag) }
-        #expect(changes == [
-            SeriesChange(series: SeriesKey(domain: Measurement.defaultDomain, tag: "a"), minTime: 7, maxTime: 7),
-            SeriesChange(series: SeriesKey(domain: Measurement.defaultDomain, tag: "b"), minTime: -20, maxTime: 90),
-            SeriesChange(series: SeriesKey(domain: "ops", tag: "b"), minTime: 3, maxTime: 3),
-        ])
+        #expect(
+            changes == [
+                SeriesChange(series: SeriesKey(domain: Measurement.defaultDomain, tag: "a"), minTime: 7, maxTime: 7),
+                SeriesChange(series: SeriesKey(domain: Measurement.defaultDomain, tag: "b"), minTime: -20, maxTime: 90),
+                SeriesChange(series: SeriesKey(domain: "ops", tag: "b"), minTime: 3, maxTime: 3),
+            ])
         #expect(BatchSeries([]).changes.isEmpty)
     }
 }

@@ -20,6 +20,7 @@ import Testing
             ["tag": "a", "domain": "ops", "start": "0", "end": "20", "samples": "2", "measured_at": "true"], now: 100, minimumWindow: 0
         )
         let body = String(buffer: SampleResponse.body(for: request, samples: samples))
-        #expect(body == #"{"tagName":"a","domain":"ops","start":0,"end":20,"samples":[{"time":10,"values":null},{"time":20,"measuredAt":15,"values":[1.5,-2.0]}]}"#)
+        #expect(
+            body == #"{"tagName":"a","domain":"ops","start":0,"end":20,"samples":[{"time":10,"values":null},{"time":20,"measuredAt":15,"values":[1.5,-2.0]}]}"#)
     }
 }

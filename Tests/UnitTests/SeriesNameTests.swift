@@ -16,15 +16,19 @@ import Testing
         #expect(SeriesName.canonicalize(#"cpu{host="a",zone="eu"}"#) == #"cpu{host="a",zone="eu"}"#)
     }
 
-    @Test(arguments: ["cpu", "tag-00001", "{}", "cpu{}", "cpu{host}", #"cpu{host="a""#, #"cpu{1host="a"}"#, #"cpu{host="a",host="b"}"#,
-                      #"cpu{host="a"x}"#, #"cpu{host="a\q"}"#, "a}", #"{host="a"}"#])
+    @Test(arguments: [
+        "cpu", "tag-00001", "{}", "cpu{}", "cpu{host}", #"cpu{host="a""#, #"cpu{1host="a"}"#, #"cpu{host="a",host="b"}"#,
+        #"cpu{host="a"x}"#, #"cpu{host="a\q"}"#, "a}", #"{host="a"}"#,
+    ])
     func textThatIsNotALabelFormIsAPlainName(_ text: String) {
         #expect(SeriesName.parse(text) == SeriesName(name: text))
         #expect(SeriesName.canonicalize(text) == text)
     }
 
     @Test func labelRules() {
-        #expect(SeriesName.isLabelKey("_a1") && SeriesName.isLabelKey("host") && !SeriesName.isLabelKey("1a") && !SeriesName.isLabelKey("a-b") && !SeriesName.isLabelKey(""))
+        #expect(
+            SeriesName.isLabelKey("_a1") && SeriesName.isLabelKey("host") && !SeriesName.isLabelKey("1a") && !SeriesName.isLabelKey("a-b")
+                && !SeriesName.isLabelKey(""))
         #expect(MeasurementLimits.problem(withLabels: ["host": "a"]) == nil)
         #expect(MeasurementLimits.problem(withLabels: ["host": ""]) != nil)
         #expect(MeasurementLimits.problem(withLabels: ["ho-st": "a"]) != nil)

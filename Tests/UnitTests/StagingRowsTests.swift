@@ -1,6 +1,7 @@
 import NIOCore
 import SluiceModel
 import Testing
+
 @testable import Writer
 
 @Suite struct StagingRowsTests {

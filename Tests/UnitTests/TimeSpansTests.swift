@@ -1,5 +1,6 @@
-@testable import Query
 import Testing
+
+@testable import Query
 
 /// The span arithmetic `/api` uses to decide what it reads from which tier.
 @Suite struct TimeSpansTests {

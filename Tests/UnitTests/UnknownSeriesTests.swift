@@ -1,6 +1,7 @@
-@testable import Bridge
 import SluiceModel
 import Testing
+
+@testable import Bridge
 
 @Suite struct UnknownSeriesTests {
     let now = ContinuousClock.now

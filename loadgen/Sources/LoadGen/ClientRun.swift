@@ -104,8 +104,10 @@ public final class ClientRun: Sendable {
                 group.addTask {
                     for tag in stride(from: 1 + lane, through: self.configuration.topTags, by: 8) {
                         let end = WallClock.nowNanoseconds()
-                        _ = try? await self.client.execute(self.bridgeRequest(tag: TagPopularity.name(ofTag: tag), start: end - window, end: end), timeout: .seconds(30))
-                            .body.collect(upTo: 64 << 20)
+                        _ = try? await self.client.execute(
+                            self.bridgeRequest(tag: TagPopularity.name(ofTag: tag), start: end - window, end: end), timeout: .seconds(30)
+                        )
+                        .body.collect(upTo: 64 << 20)
                     }
                 }
             }
@@ -114,14 +116,16 @@ public final class ClientRun: Sendable {
 
     private func bridgeRequest(tag: String, start: Int64, end: Int64) -> HTTPClientRequest {
         let body = ByteBuffer(string: #"{"tag":"\#(tag)","start_time_ms":\#(start / 1_000_000),"end_time_ms":\#(end / 1_000_000)}"#)
-        var request = RequestAuthorization.request(method: .POST, baseURL: configuration.bridgeURL, path: "/v1/window", body: body, authorization: configuration.authorization)
+        var request = RequestAuthorization.request(
+            method: .POST, baseURL: configuration.bridgeURL, path: "/v1/window", body: body, authorization: configuration.authorization)
         request.headers.add(name: "content-type", value: "application/json")
         return request
     }
 
     private func readOnce(using generator: inout SeededGenerator) async {
         let tag = TagPopularity.name(ofTag: 1 + Int(generator.next() % UInt64(configuration.topTags)))
-        let shortest = configuration.shortestWindow.seconds, longest = configuration.longestWindow.seconds
+        let shortest = configuration.shortestWindow.seconds
+        let longest = configuration.longestWindow.seconds
         let window = Int64((shortest + generator.unit() * (longest - shortest)) * 1_000_000_000)
         let end = WallClock.nowNanoseconds()
         if configuration.target.asksBridge {

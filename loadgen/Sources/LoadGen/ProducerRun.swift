@@ -73,8 +73,10 @@ public final class ProducerRun: Sendable {
         let body = Self.body(for: messages, format: configuration.batchSize == 1 ? nil : configuration.format)
         for attempt in 1...configuration.maxAttempts {
             // Made (and signed) anew for each attempt.
-            var request = RequestAuthorization.request(method: .POST, baseURL: configuration.url, path: "/save", body: body, authorization: configuration.authorization)
-            request.headers.add(name: "Content-Type", value: configuration.format == .ndjson && configuration.batchSize > 1 ? "application/x-ndjson" : "application/json")
+            var request = RequestAuthorization.request(
+                method: .POST, baseURL: configuration.url, path: "/save", body: body, authorization: configuration.authorization)
+            request.headers.add(
+                name: "Content-Type", value: configuration.format == .ndjson && configuration.batchSize > 1 ? "application/x-ndjson" : "application/json")
             let started = ContinuousClock.now
             do {
                 let response = try await client.execute(request, timeout: .seconds(30))

@@ -20,7 +20,8 @@ public struct RequestAuthorization: Sendable {
     /// `scripts/run-local` writes); nil when none is given.
     public static func from(keyID: String?, secret: String?, signs: Bool) throws -> RequestAuthorization? {
         let environment = ProcessInfo.processInfo.environment
-        var id = keyID ?? environment["SLUICE_KEY_ID"], secret = secret ?? environment["SLUICE_KEY_SECRET"]
+        var id = keyID ?? environment["SLUICE_KEY_ID"]
+        var secret = secret ?? environment["SLUICE_KEY_SECRET"]
         if id == nil, secret == nil, let path = environment["SLUICE_KEY_FILE"], !path.isEmpty {
             struct KeyFile: Decodable {
                 var key_id: String
@@ -33,7 +34,8 @@ public struct RequestAuthorization: Sendable {
         }
         switch (id, secret) {
         case (nil, nil): return nil
-        case (let id?, let secret?) where !id.isEmpty && !secret.isEmpty: return RequestAuthorization(credentials: KeyCredentials(keyID: id, secret: secret), signs: signs)
+        case (let id?, let secret?) where !id.isEmpty && !secret.isEmpty:
+            return RequestAuthorization(credentials: KeyCredentials(keyID: id, secret: secret), signs: signs)
         default: throw MissingPart()
         }
     }
@@ -49,7 +51,9 @@ public struct RequestAuthorization: Sendable {
 
     /// A request to `baseURL + path` with `parameters` as its query (in canonical form, so the signature
     /// covers exactly what is sent) and `body`, with the headers that authenticate it.
-    public func request(method: HTTPMethod, baseURL: String, path: String, parameters: [(name: String, value: String)] = [], body: ByteBuffer? = nil) -> HTTPClientRequest {
+    public func request(method: HTTPMethod, baseURL: String, path: String, parameters: [(name: String, value: String)] = [], body: ByteBuffer? = nil)
+        -> HTTPClientRequest
+    {
         Self.request(method: method, baseURL: baseURL, path: path, parameters: parameters, body: body, authorization: self)
     }
 

@@ -56,7 +56,8 @@ struct ClientCommand: AsyncParsableCommand {
             let run = ClientRun(configuration: configuration, client: client)
             return (run, await run.run())
         }
-        let api = LatencySummary(statistics.api.latency), bridge = LatencySummary(statistics.bridge.latency)
+        let api = LatencySummary(statistics.api.latency)
+        let bridge = LatencySummary(statistics.bridge.latency)
         if target != .bridge {
             print("[client] /api latency: \(api.line)")
             print("[client] data lag:     \(LatencySummary(statistics.lag).line)")

@@ -26,7 +26,9 @@ struct ProducerCommand: AsyncParsableCommand {
     @OptionGroup var key: KeyOptions
 
     mutating func run() async throws {
-        guard let schedule = RateSchedule.parse(profile) else { throw ValidationError("--profile '\(profile)' is not 'spec', 'constant:RATE' or 'RATE@SECONDS,…'") }
+        guard let schedule = RateSchedule.parse(profile) else {
+            throw ValidationError("--profile '\(profile)' is not 'spec', 'constant:RATE' or 'RATE@SECONDS,…'")
+        }
         guard let bodyFormat = ProducerConfiguration.Format(rawValue: format) else { throw ValidationError("--format must be array or ndjson") }
         guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be 0–86400 seconds") }
         guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1–10000") }

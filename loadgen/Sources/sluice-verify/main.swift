@@ -24,7 +24,10 @@ struct VerifyCommand: AsyncParsableCommand {
         let client = settings.makeClient(backgroundLogger: logger)
         let waitLimit = Duration.milliseconds(Int64(wait * 1000))
         let report = try await withThrowingTaskGroup(of: LedgerVerifier.Report?.self) { group in
-            group.addTask { await client.run(); return nil }
+            group.addTask {
+                await client.run()
+                return nil
+            }
             defer { group.cancelAll() }
             let verifier = LedgerVerifier(client: client)
             let deadline = ContinuousClock.now + waitLimit

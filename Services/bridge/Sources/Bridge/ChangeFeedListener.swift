@@ -48,7 +48,8 @@ final class ChangeFeedListener: Service, Sendable {
                 try await readAssigned()
             } catch {
                 metrics.changeFeedReading.record(0)
-                logger.warning("cannot read the change feed; caches rely on their periodic full refresh", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                logger.warning(
+                    "cannot read the change feed; caches rely on their periodic full refresh", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(10))
             }
@@ -72,7 +73,9 @@ final class ChangeFeedListener: Service, Sendable {
                     spans[change.series] = (min(span?.min ?? .max, change.minTime), max(span?.max ?? .min, change.maxTime))
                 } catch {
                     metrics.unreadableChanges.increment()
-                    logger.warning("skipped an unreadable change record", metadata: ["partition": "\(record.topicPartition)", "offset": "\(record.offset)", "error": "\(error)"])
+                    logger.warning(
+                        "skipped an unreadable change record",
+                        metadata: ["partition": "\(record.topicPartition)", "offset": "\(record.offset)", "error": "\(error)"])
                 }
             }
             metrics.changesReceived.increment(by: poll.records.count)

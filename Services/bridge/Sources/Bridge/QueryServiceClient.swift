@@ -93,7 +93,8 @@ public struct QueryServiceClient: Sendable {
 
     /// `/api`'s samples on `grid`, checked to stand exactly where the grid says.
     private func fetchSamples(_ series: SeriesKey, grid: SampleGrid, measuredAt: Bool) async throws -> [APIBody.Sample]? {
-        let url = "\(baseURL)/api?domain=\(CanonicalQuery.percentEncode(series.domain))&tag=\(CanonicalQuery.percentEncode(series.tag))&start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)"
+        let url =
+            "\(baseURL)/api?domain=\(CanonicalQuery.percentEncode(series.domain))&tag=\(CanonicalQuery.percentEncode(series.tag))&start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)"
             + (measuredAt ? "&measured_at=true" : "")
         let response: HTTPClientResponse
         let body: ByteBuffer

@@ -50,7 +50,8 @@ struct FluxRoutes: Sendable {
     func metricData(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let domain = try domain(query["domain"].map(String.init), context: context)
-        let point = Single(metric: query["metric"].map(String.init), timestamp: query["timestamp"].map { .text(String($0)) }, value: query["value"].map { .text(String($0)) })
+        let point = Single(
+            metric: query["metric"].map(String.init), timestamp: query["timestamp"].map { .text(String($0)) }, value: query["value"].map { .text(String($0)) })
         try await store(try measurements([point], domain: domain, window: window(backfill: false)), context: context)
         return Response(status: .noContent)
     }

@@ -96,7 +96,9 @@ final class GraphiteListener: Service, Sendable {
         for piece in pieces {
             switch piece {
             case .tooLong:
-                refuse("a line is longer than SLUICE_GRAPHITE_MAX_LINE_BYTES (\(settings.maxLineBytes)); it was skipped", reason: .malformed, peer: peer, refusals: &refusals)
+                refuse(
+                    "a line is longer than SLUICE_GRAPHITE_MAX_LINE_BYTES (\(settings.maxLineBytes)); it was skipped", reason: .malformed, peer: peer,
+                    refusals: &refusals)
             case .line(let bytes) where bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }):
                 continue
             case .line(let bytes):
@@ -140,7 +142,8 @@ final class GraphiteListener: Service, Sendable {
                     logger.error("graphite lines lost at shutdown: Kafka did not take them", metadata: ["lines": "\(batch.count)", "error": "\(error)"])
                     return
                 }
-                logger.warning("graphite lines wait: the writer is behind or Kafka did not acknowledge", metadata: ["lines": "\(batch.count)", "error": "\(error)"])
+                logger.warning(
+                    "graphite lines wait: the writer is behind or Kafka did not acknowledge", metadata: ["lines": "\(batch.count)", "error": "\(error)"])
                 try? await Task.sleep(for: retryAfter)
             }
         }

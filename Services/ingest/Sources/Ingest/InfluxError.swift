@@ -30,10 +30,11 @@ struct InfluxError: AgentShapedError, Sendable {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = switch api {
-        case .v1: #"{"error":\#(JSONText.quoted(message))}"#
-        case .v2: #"{"code":\#(status == .badRequest ? #""invalid""# : #""internal error""#),"message":\#(JSONText.quoted(message))}"#
-        }
+        let body =
+            switch api {
+            case .v1: #"{"error":\#(JSONText.quoted(message))}"#
+            case .v2: #"{"code":\#(status == .badRequest ? #""invalid""# : #""internal error""#),"message":\#(JSONText.quoted(message))}"#
+            }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import SluiceModel
 
-
 /// Why a measurement at a given position in a request body was refused.
 public struct MessageProblem: Sendable, Equatable, CustomStringConvertible {
     /// Zero-based position of the message in the body (array element or NDJSON line).

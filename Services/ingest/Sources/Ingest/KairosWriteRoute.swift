@@ -7,7 +7,8 @@ import SluiceRuntime
 
 /// KairosDB's write API as Amondawa served it: `POST /api/v1[/{domain}]/datapoints` with
 /// `[{"name", "tags", "datapoints": [[ms, value], …]}]` (or `"timestamp"` and `"value"`; one object or an
-/// array), plain or gzipped (`Content-Encoding: gzip`, as KairosDB's Java client sends it). Each metric and its tags are one series, `name{tag="value",…}`, with one value per point.
+/// array), plain or gzipped (`Content-Encoding: gzip`, as KairosDB's Java client sends it). Each metric
+/// and its tags are one series, `name{tag="value",…}`, with one value per point.
 /// The whole request is published through the same path as `/save` (backlog, keys, Kafka's
 /// acknowledgement) and answered `204`; a bad metric refuses the request with KairosDB's
 /// `400 {"errors": […]}`.
@@ -46,7 +47,8 @@ struct KairosWriteRoute: Sendable {
         let metrics: [KairosMetric]
         do {
             let trimmed = body.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-            metrics = trimmed.first == UInt8(ascii: "[")
+            metrics =
+                trimmed.first == UInt8(ascii: "[")
                 ? try JSONDecoder().decode([KairosMetric].self, from: body)
                 : [try JSONDecoder().decode(KairosMetric.self, from: body)]
         } catch {

@@ -1,7 +1,6 @@
 import Foundation
 import SluiceModel
 
-
 /// Reads the one message shape ingest nearly always receives in a single pass over the bytes.
 ///
 /// Foundation's `JSONDecoder` was a third of ingest's CPU (BENCHMARKS.md: generic metadata lookups and a
@@ -107,10 +106,18 @@ struct MessageScanner {
             // A value the scanner cannot read ends the scan: reading on could take a later repeat of the key
             // that the general decoder never reaches (it refuses the body at the first bad value).
             switch key {
-            case .time where time == nil: guard let read = integer() else { return nil }; time = read
-            case .tag where tag == nil: guard let read = string() else { return nil }; tag = read
-            case .values where values == nil: guard let read = numbers() else { return nil }; values = read
-            case .domain where domain == nil: guard let read = string() else { return nil }; domain = read
+            case .time where time == nil:
+                guard let read = integer() else { return nil }
+                time = read
+            case .tag where tag == nil:
+                guard let read = string() else { return nil }
+                tag = read
+            case .values where values == nil:
+                guard let read = numbers() else { return nil }
+                values = read
+            case .domain where domain == nil:
+                guard let read = string() else { return nil }
+                domain = read
             default: return nil  // a repeated key
             }
             skipWhitespace()

@@ -47,10 +47,12 @@ struct PrometheusWriteRoute: Sendable {
         if !decoded.skipped.isEmpty {
             for (reason, count) in decoded.skipped { metrics.skipped(.prometheus, reason.rawValue).increment(by: count) }
             if !decoded.examples.isEmpty {
-                context.logger.warning("remote write samples skipped", metadata: [
-                    "domain": "\(domain)", "skipped": "\(decoded.skipped.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))",
-                    "examples": "\(decoded.examples.joined(separator: "; "))",
-                ])
+                context.logger.warning(
+                    "remote write samples skipped",
+                    metadata: [
+                        "domain": "\(domain)", "skipped": "\(decoded.skipped.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))",
+                        "examples": "\(decoded.examples.joined(separator: "; "))",
+                    ])
             }
         }
         if !decoded.measurements.isEmpty {

@@ -52,7 +52,8 @@ struct SaveRoute: Sendable {
 
     /// 503 while the writer is too far behind: accepting more could outrun what Kafka retains.
     static func backlogError(_ backlog: Backlog, configuration: IngestConfiguration) -> APIError {
-        let why = backlog.storedOffsetsKnown
+        let why =
+            backlog.storedOffsetsKnown
             ? "the writer is behind: partition \(backlog.partition) of \(configuration.topic) holds \(backlog.messages) messages not yet stored (limit \(configuration.maxPartitionBacklog))"
             : "ingest cannot read the writer's progress from PostgreSQL, and Kafka holds \(backlog.messages) messages on partition \(backlog.partition) it cannot show as stored (limit \(configuration.maxPartitionBacklog))"
         return APIError(

@@ -16,7 +16,9 @@ public struct AggregateReader: Sendable {
     }
 
     /// - Returns: the tier the closed buckets came from (nil: all from raw rows) and the values per bucket.
-    public func buckets(seriesID: Int64, grid: BucketGrid, function: AggregateFunction, logger: Logger) async throws -> (tier: RollupTier?, values: [[Double?]?]) {
+    public func buckets(seriesID: Int64, grid: BucketGrid, function: AggregateFunction, logger: Logger) async throws -> (
+        tier: RollupTier?, values: [[Double?]?]
+    ) {
         let (tier, aggregator) = try await aggregate(
             seriesID: seriesID, grid: grid, columns: TierColumns(answering: function), countsIncreases: function == .rate, logger: logger
         )
@@ -33,7 +35,9 @@ public struct AggregateReader: Sendable {
     ///   - columns: the tier arrays the answer reads; the others come back as zeros, never looked at.
     ///   - countsIncreases: whether the first point's increase matters (`rate`), which costs a read of
     ///     the point before the window.
-    private func aggregate(seriesID: Int64, grid: BucketGrid, columns: TierColumns, countsIncreases: Bool, logger: Logger) async throws -> (RollupTier?, BucketAggregator) {
+    private func aggregate(seriesID: Int64, grid: BucketGrid, columns: TierColumns, countsIncreases: Bool, logger: Logger) async throws -> (
+        RollupTier?, BucketAggregator
+    ) {
         var aggregator = BucketAggregator(grid: grid, blockSteps: RollupTier.all.map(\.step))
         if countsIncreases {
             // The point before the window counts the first bucket's first increase (a block counts only
@@ -81,10 +85,13 @@ public struct AggregateReader: Sendable {
     }
 
     /// Reads the window from the coarsest tier down to the raw rows. A tier row is used unless a marked
-    /// minute (`RollupMarks`) above the raw floor (`RetentionFloor`: no raw rows are left below it) lies inside it; each finer source reads only what the coarser left: the
-    /// buckets holding marks and the times after its newest row (not closed yet). A closed bucket without
-    /// a row and without a mark holds no points, so nothing else needs reading.
-    private func read(seriesID: Int64, grid: BucketGrid, tier: RollupTier, columns: TierColumns, on connection: PostgresConnection, logger: Logger) async throws -> Blocks {
+    /// minute (`RollupMarks`) lies inside it, above the raw floor (`RetentionFloor`: below it no raw rows
+    /// are left to read instead); each finer source reads only what the coarser left: the buckets holding
+    /// marks and the times after its newest row (not closed yet). A closed bucket without a row and
+    /// without a mark holds no points, so nothing else needs reading.
+    private func read(seriesID: Int64, grid: BucketGrid, tier: RollupTier, columns: TierColumns, on connection: PostgresConnection, logger: Logger) async throws
+        -> Blocks
+    {
         var marked: [TimeSpans.Span] = []
         let marks = try await connection.query(
             """
@@ -103,7 +110,8 @@ public struct AggregateReader: Sendable {
         for source in RollupTier.all.reversed() where source.step <= tier.step {
             var newest = pending.spans.first?.lower ?? grid.end
             for span in pending.spans {
-                try await readTier(source, seriesID: seriesID, from: span.lower, to: span.upper, columns: columns, on: connection, logger: logger) { bucket, state in
+                try await readTier(source, seriesID: seriesID, from: span.lower, to: span.upper, columns: columns, on: connection, logger: logger) {
+                    bucket, state in
                     newest = max(newest, bucket + source.step)
                     guard !masked.overlaps(bucket, bucket + source.step) else { return }
                     blocks.tiers.append((source.step, state))
@@ -152,11 +160,13 @@ public struct AggregateReader: Sendable {
     /// The raw rows in the spans, in time order: one range scan per span.
     private func readRows(seriesID: Int64, in spans: TimeSpans, on reader: Reader, logger: Logger, _ body: (Int64, [Double]) throws -> Void) async throws {
         for span in spans.spans {
-            let query: PostgresQuery = "select ts, vals from measurements where series_id = \(seriesID) and ts >= \(span.lower) and ts < \(span.upper) order by ts"
-            let rows = switch reader {
-            case .client(let client): try await client.query(query, logger: logger)
-            case .connection(let connection): try await connection.query(query, logger: logger)
-            }
+            let query: PostgresQuery =
+                "select ts, vals from measurements where series_id = \(seriesID) and ts >= \(span.lower) and ts < \(span.upper) order by ts"
+            let rows =
+                switch reader {
+                case .client(let client): try await client.query(query, logger: logger)
+                case .connection(let connection): try await connection.query(query, logger: logger)
+                }
             for try await row in rows {
                 var cells = CellReader(row)
                 try body(try cells.int64(), try cells.doubles())

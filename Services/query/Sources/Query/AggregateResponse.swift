@@ -12,7 +12,8 @@ public enum AggregateResponse {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(96 + buckets.count * 200)
         SampleResponse.writeOpening(for: request, to: &buffer)
-        buffer.writeString(#","fn":"\#(request.function.rawValue)","step":\#(grid.step),"fill":"\#(request.fill.rawValue)","source":"\#(tier?.name ?? "raw")","samples":["#)
+        buffer.writeString(
+            #","fn":"\#(request.function.rawValue)","step":\#(grid.step),"fill":"\#(request.fill.rawValue)","source":"\#(tier?.name ?? "raw")","samples":["#)
         for (index, bucket) in buckets.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
             buffer.writeString(#"{"time":\#(bucket.time),"values":"#)

@@ -59,7 +59,7 @@ public struct AsOfSampler: Sendable {
         // With rows in the window, `unknown` means there is none before it (see `PrecedingRow`); with none,
         // every sample holds the newest row before the window, if any.
         if precedingUnknown, samples.allSatisfy({ $0.measuredAt == nil }),
-           let row = try await preceding.anywhere(seriesID: seriesID, atOrBefore: first, logger: logger)
+            let row = try await preceding.anywhere(seriesID: seriesID, atOrBefore: first, logger: logger)
         {
             for index in samples.indices {
                 samples[index].measuredAt = row.time

@@ -89,7 +89,9 @@ public struct SampleRequest: Sendable, Equatable {
         guard let step = Int64(raw), step > 0 else { throw Self.bad("step must be a positive whole number of nanoseconds; got '\(raw)'") }
         let buckets = BucketGrid(start: grid.start, end: grid.end, step: step)
         guard buckets.count <= Self.sampleLimit.upperBound else {
-            throw Self.bad("step \(step) ns cuts this window into \(buckets.count) buckets; at most \(Self.sampleLimit.upperBound) are answered, so use a step of at least \((grid.end - grid.start) / Int64(Self.sampleLimit.upperBound - 1)) ns")
+            throw Self.bad(
+                "step \(step) ns cuts this window into \(buckets.count) buckets; at most \(Self.sampleLimit.upperBound) are answered, so use a step of at least \((grid.end - grid.start) / Int64(Self.sampleLimit.upperBound - 1)) ns"
+            )
         }
         self.buckets = buckets
     }

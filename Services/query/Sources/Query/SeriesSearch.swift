@@ -35,7 +35,7 @@ struct LabelMatcher: Sendable, Equatable {
         let rest = text[index...]
         // Longest operator first: "=~" before "=".
         guard let operation = [Operation.matches, .notMatches, .notEqual, .equal].first(where: { rest.hasPrefix($0.rawValue) }),
-              isLabelName(label.trimmingCharacters(in: .whitespaces)[...])
+            isLabelName(label.trimmingCharacters(in: .whitespaces)[...])
         else { return nil }
         var value = rest.dropFirst(operation.rawValue.count).trimmingCharacters(in: .whitespaces)
         if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
@@ -178,6 +178,7 @@ struct SeriesRoute: Sendable {
                 throw APIError(.badRequest, "a match[] regular expression is not valid: \(error.serverInfo?[.message] ?? "")")
             }
         }
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(page))))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(page))))
     }
 }

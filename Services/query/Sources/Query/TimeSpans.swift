@@ -45,10 +45,11 @@ struct TimeSpans: Equatable, Sendable {
 
     /// Each span widened to whole buckets of `step` (aligned to the epoch).
     func widened(to step: Int64) -> TimeSpans {
-        TimeSpans(spans.map { span in
-            let upper = span.upper - 1
-            return Span(lower: span.lower - span.lower % step, upper: upper - upper % step + step)
-        })
+        TimeSpans(
+            spans.map { span in
+                let upper = span.upper - 1
+                return Span(lower: span.lower - span.lower % step, upper: upper - upper % step + step)
+            })
     }
 
     /// Whether `[lower, upper)` shares a time with the set.

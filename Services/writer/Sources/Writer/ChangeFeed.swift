@@ -60,7 +60,9 @@ public final class ChangeFeed: Service, Sendable {
                     published.increment(by: changes.count)
                 } catch {
                     dropped.increment(by: changes.count)
-                    logger.warning("could not publish changes; caches will catch up on their next full refresh", metadata: ["error": "\(error)", "changes": "\(changes.count)"])
+                    logger.warning(
+                        "could not publish changes; caches will catch up on their next full refresh",
+                        metadata: ["error": "\(error)", "changes": "\(changes.count)"])
                 }
             }
         } onGracefulShutdown: {

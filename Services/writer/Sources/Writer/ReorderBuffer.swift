@@ -42,7 +42,8 @@ struct ReorderBuffer: Sendable {
     }
 
     private func firstIndex(notBefore time: Int64) -> Int {
-        var low = 0, high = times.count
+        var low = 0
+        var high = times.count
         while low < high {
             let middle = (low + high) / 2
             if times[middle] < time { low = middle + 1 } else { high = middle }

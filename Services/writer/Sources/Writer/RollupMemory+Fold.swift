@@ -52,7 +52,8 @@ extension RollupMemory.Series {
     /// `closed`, minutes not seen whole to `marks`; hours whose minutes are all closed go to `hourRanges`,
     /// to be folded from the minute rows.
     package mutating func close(series id: Int64, closed: inout [RollupFold.Bucket], marks: inout [RollupMarks.Mark], hourRanges: inout [RollupFold.Range]) {
-        let minute = RollupTier.minute, hour = RollupTier.hour
+        let minute = RollupTier.minute
+        let hour = RollupTier.hour
         let from = minuteTail.map { $0 + minute.step } ?? 0
         let to = minute.bucket(of: max(0, newestTime - RollupTier.closingGrace))
         if to > from {

@@ -49,7 +49,8 @@ package struct RollupWriter {
     func update(added: [Int64: [Point]], created: Set<Int64>, remembered table: inout RollupMemory.Table) async throws {
         guard !added.isEmpty else { return }
         let ids = added.keys.sorted()
-        let minute = RollupTier.minute, hour = RollupTier.hour
+        let minute = RollupTier.minute
+        let hour = RollupTier.hour
         var tally = RollupTally()
         defer { tally.report() }
         var fresh: Set<Int64> = []
@@ -68,7 +69,8 @@ package struct RollupWriter {
             let hourTails = try await newestBuckets(of: unknown, in: hour)
             for (id, time, values) in try await newestPoints(of: unknown) {
                 let newestMinute = minute.bucket(of: time)
-                let firstOpen = minuteTails[id].map { $0 + minute.step }
+                let firstOpen =
+                    minuteTails[id].map { $0 + minute.step }
                     ?? max(hourTails[id].map { $0 + hour.step } ?? .min, minute.bucket(of: max(0, time - Self.firstSightReach)))
                 let series = RollupMemory.Series(
                     minuteTail: minuteTails[id], hourTail: hourTails[id], newest: Point(time: time, values: values),

@@ -50,7 +50,9 @@ extension WriterService {
                 let stored = positions[partition]
                 let position = stored ?? (offset >= 0 ? offset : held.low)
                 guard let move = Self.reposition(partition, storedOffset: stored, position: position, held: held) else {
-                    self.logger.warning("Kafka reported an offset out of range that it holds again; reading on", metadata: ["partition": "\(partition)", "offset": "\(position)", "held": "\(held)"])
+                    self.logger.warning(
+                        "Kafka reported an offset out of range that it holds again; reading on",
+                        metadata: ["partition": "\(partition)", "offset": "\(position)", "held": "\(held)"])
                     continue
                 }
                 let resumed = try await self.apply(move)
@@ -94,10 +96,12 @@ extension WriterService {
         }
         if let lost = move.lostMessages { metrics.lostMessages.increment(by: Int(clamping: lost)) }
         metrics.repositions.increment()
-        logger.critical("\(move.reason)", metadata: [
-            "partition": "\(move.partition)", "stored_offset": "\(move.storedOffset.map(String.init) ?? "none")",
-            "resumed_offset": "\(move.resumedOffset)", "lost_messages": "\(move.lostMessages.map(String.init) ?? "unknown")",
-        ])
+        logger.critical(
+            "\(move.reason)",
+            metadata: [
+                "partition": "\(move.partition)", "stored_offset": "\(move.storedOffset.map(String.init) ?? "none")",
+                "resumed_offset": "\(move.resumedOffset)", "lost_messages": "\(move.lostMessages.map(String.init) ?? "unknown")",
+            ])
         raiseLossAlert(move.reason + " (see table writer_data_loss)")
         return move.resumedOffset
     }

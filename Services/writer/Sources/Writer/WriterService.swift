@@ -133,7 +133,9 @@ public final class WriterService: Service, Sendable {
         while true {
             let started = ContinuousClock.now
             do {
-                let (store, measurements, nextOffsets, rejected, logger) = (self.store, batch.measurements, batch.nextOffsets, batch.rejected + batch.expired, self.logger)
+                let (store, measurements, nextOffsets, rejected, logger) = (
+                    self.store, batch.measurements, batch.nextOffsets, batch.rejected + batch.expired, self.logger
+                )
                 let clusterID = state.withLock { $0.clusterID }
                 let backend = Mutex<Int32?>(nil)
                 let outcome: BatchStore.Outcome
@@ -169,9 +171,11 @@ public final class WriterService: Service, Sendable {
                 // Counted once the offsets that skip them are stored, so a retried batch reports them once.
                 for record in batch.rejected {
                     metrics.rejectedRecords.increment()
-                    logger.error("kept an unreadable record in writer_rejected_records", metadata: [
-                        "partition": "\(record.partition)", "offset": "\(record.offset)", "reason": "\(record.reason)",
-                    ])
+                    logger.error(
+                        "kept an unreadable record in writer_rejected_records",
+                        metadata: [
+                            "partition": "\(record.partition)", "offset": "\(record.offset)", "reason": "\(record.reason)",
+                        ])
                 }
                 batch = PendingBatch()
                 return true
@@ -228,9 +232,10 @@ public final class WriterService: Service, Sendable {
         case .assigned(let partitions):
             return await retryingUntilStopped("resuming assigned partitions") {
                 let resumed = try await self.resumePoints(for: partitions)
-                try await self.consumer.assign(resumed.mapValues(StartOffset.offset).merging(
-                    partitions.filter { resumed[$0] == nil }.map { ($0, StartOffset.beginning) }
-                ) { stored, _ in stored })
+                try await self.consumer.assign(
+                    resumed.mapValues(StartOffset.offset).merging(
+                        partitions.filter { resumed[$0] == nil }.map { ($0, StartOffset.beginning) }
+                    ) { stored, _ in stored })
                 self.state.withLock { state in
                     state.assigned = partitions
                     state.positions.merge(resumed) { $1 }

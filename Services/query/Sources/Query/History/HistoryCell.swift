@@ -41,7 +41,7 @@ enum HistoryCell {
     private static func array(_ type: PostgresDataType, _ bytes: inout ByteBuffer) throws -> String? {
         guard let element = elementTypes[type] else { return nil }
         guard let dimensions = bytes.readInteger(as: Int32.self), bytes.readInteger(as: Int32.self) != nil,
-              bytes.readInteger(as: UInt32.self) != nil
+            bytes.readInteger(as: UInt32.self) != nil
         else { throw PostgresDecodingError.Code.failure }
         if dimensions == 0 { return "[]" }
         guard dimensions == 1, let count = bytes.readInteger(as: Int32.self), bytes.readInteger(as: Int32.self) != nil else {

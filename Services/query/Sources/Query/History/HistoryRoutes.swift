@@ -48,19 +48,23 @@ struct HistoryRoutes: Sendable {
             throw Self.refusal(.badRequest, "InvalidRetention", "retention_minutes must be 1–10080 (a week); got \(retention)")
         }
         guard !submission.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw Self.refusal(.badRequest, "InvalidQuerySyntax", "query is empty; write one SELECT over the hist views (hist.metrics, hist.series, hist.minutes, hist.hours)")
+            throw Self.refusal(
+                .badRequest, "InvalidQuerySyntax", "query is empty; write one SELECT over the hist views (hist.metrics, hist.series, hist.minutes, hist.hours)")
         }
         guard !submission.query.unicodeScalars.contains("\u{0}") else {
             throw Self.refusal(.badRequest, "InvalidQuerySyntax", "query holds a NUL character, which PostgreSQL cannot read")
         }
         let domains = context.access.domains(allowing: .read)
         if let domains, domains.isEmpty {
-            throw APIError(.forbidden, "this key may read no domain, and a history query reads only what its key may read", details: ["forbidden_domains": .array([])])
+            throw APIError(
+                .forbidden, "this key may read no domain, and a history query reads only what its key may read", details: ["forbidden_domains": .array([])])
         }
         try await check(submission.query, logger: context.logger)
-        guard let id = try await store.submit(
-            sql: submission.query, domains: domains, retentionMinutes: retention, queueLimit: settings.queueLimit, logger: context.logger
-        ) else {
+        guard
+            let id = try await store.submit(
+                sql: submission.query, domains: domains, retentionMinutes: retention, queueLimit: settings.queueLimit, logger: context.logger
+            )
+        else {
             metrics.refused.increment()
             throw APIError(
                 .tooManyRequests, "\(settings.queueLimit) history queries are queued or running (SLUICE_HIST_QUEUE_LIMIT); try again when some finish",
@@ -86,15 +90,18 @@ struct HistoryRoutes: Sendable {
         } catch let error as PSQLError where error.serverInfo?[.sqlState] != nil {
             let state = error.serverInfo?[.sqlState] ?? ""
             let message = error.serverInfo?[.message] ?? "PostgreSQL refused the query"
-            let code = switch state {
-            case PostgresError.Code.syntaxError.raw: "InvalidQuerySyntax"
-            case PostgresError.Code.insufficientPrivilege.raw: "PermissionDenied"
-            case PostgresError.Code.undefinedTable.raw, PostgresError.Code.undefinedColumn.raw, PostgresError.Code.undefinedFunction.raw: "UndefinedObject"
-            case PostgresError.Code.readOnlySqlTransaction.raw: "NotReadOnly"
-            case PostgresError.Code.queryCanceled.raw: "PlanningTimeout"
-            default: "InvalidQuery"
-            }
-            throw Self.refusal(.badRequest, code, "PostgreSQL refused the query: \(message) (one SELECT over the hist views may run: hist.metrics, hist.series, hist.minutes, hist.hours)")
+            let code =
+                switch state {
+                case PostgresError.Code.syntaxError.raw: "InvalidQuerySyntax"
+                case PostgresError.Code.insufficientPrivilege.raw: "PermissionDenied"
+                case PostgresError.Code.undefinedTable.raw, PostgresError.Code.undefinedColumn.raw, PostgresError.Code.undefinedFunction.raw: "UndefinedObject"
+                case PostgresError.Code.readOnlySqlTransaction.raw: "NotReadOnly"
+                case PostgresError.Code.queryCanceled.raw: "PlanningTimeout"
+                default: "InvalidQuery"
+                }
+            throw Self.refusal(
+                .badRequest, code,
+                "PostgreSQL refused the query: \(message) (one SELECT over the hist views may run: hist.metrics, hist.series, hist.minutes, hist.hours)")
         }
     }
 
@@ -102,7 +109,8 @@ struct HistoryRoutes: Sendable {
         let id = try Self.queryID(context.parameters.get("query_id"))
         let status = try await visible(id, context: context)
         var fields = [
-            "\"query_id\":\"\(id.uuidString.lowercased())\"", "\"state\":\"\(status.state.rawValue)\"", "\"submitted_at\":\(JSONText.quoted(status.submittedAt))",
+            "\"query_id\":\"\(id.uuidString.lowercased())\"", "\"state\":\"\(status.state.rawValue)\"",
+            "\"submitted_at\":\(JSONText.quoted(status.submittedAt))",
         ]
         fields.append("\"started_at\":" + (status.startedAt.map(JSONText.quoted) ?? "null"))
         fields.append("\"finished_at\":" + (status.finishedAt.map(JSONText.quoted) ?? "null"))
@@ -136,7 +144,8 @@ struct HistoryRoutes: Sendable {
         let end = from + page.rows.count
         let nextToken = Int64(end) < page.total ? JSONText.quoted(PagingToken.make(id, row: end)) : "null"
         return .json(
-            "{\"query_id\":\"\(id.uuidString.lowercased())\",\"columns\":\(page.columns),\"rows\":[" + page.rows.joined(separator: ",") + "],\"next_paging_token\":\(nextToken)}"
+            "{\"query_id\":\"\(id.uuidString.lowercased())\",\"columns\":\(page.columns),\"rows\":[" + page.rows.joined(separator: ",")
+                + "],\"next_paging_token\":\(nextToken)}"
         )
     }
 
@@ -153,11 +162,12 @@ struct HistoryRoutes: Sendable {
     private func visible(_ id: UUID, context: SluiceRequestContext) async throws -> HistoryStore.Status {
         guard let status = try await store.status(id, logger: context.logger) else { throw Self.unknown(id) }
         let mine = context.access.domains(allowing: .read)
-        let covered: Bool = switch (mine, status.domains) {
-        case (nil, _): true
-        case (_, nil): false
-        case (let mine?, let theirs?): Set(theirs).isSubset(of: mine)
-        }
+        let covered: Bool =
+            switch (mine, status.domains) {
+            case (nil, _): true
+            case (_, nil): false
+            case (let mine?, let theirs?): Set(theirs).isSubset(of: mine)
+            }
         guard covered else { throw Self.unknown(id) }
         return status
     }
@@ -195,8 +205,8 @@ enum PagingToken {
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
-              let colon = text.lastIndex(of: ":"), text[..<colon] == id.uuidString.lowercased(),
-              let row = Int(text[text.index(after: colon)...]), row >= 0
+            let colon = text.lastIndex(of: ":"), text[..<colon] == id.uuidString.lowercased(),
+            let row = Int(text[text.index(after: colon)...]), row >= 0
         else {
             throw HistoryRoutes.refusal(.badRequest, "InvalidPagingToken", "paging_token is not one this query's pages gave")
         }

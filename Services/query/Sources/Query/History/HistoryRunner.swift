@@ -139,7 +139,10 @@ final class HistoryRunner: Service {
         }
         for try await row in try await connection.query(PostgresQuery(unsafeSQL: job.sql), logger: logger) {
             if count == 0 {
-                columns = "[" + row.map { "{\"name\":\(JSONText.quoted($0.columnName)),\"type\":\(JSONText.quoted(HistoryCell.typeName($0.dataType)))}" }.joined(separator: ",") + "]"
+                columns =
+                    "["
+                    + row.map { "{\"name\":\(JSONText.quoted($0.columnName)),\"type\":\(JSONText.quoted(HistoryCell.typeName($0.dataType)))}" }.joined(
+                        separator: ",") + "]"
             }
             count += 1
             guard count <= settings.maxRows else {

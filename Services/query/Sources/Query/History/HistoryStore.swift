@@ -10,7 +10,11 @@ struct HistoryStore: Sendable {
     let client: PostgresClient
 
     enum State: String, Sendable {
-        case queued = "QUEUED", running = "RUNNING", finished = "FINISHED", failed = "FAILED", cancelled = "CANCELLED"
+        case queued = "QUEUED"
+        case running = "RUNNING"
+        case finished = "FINISHED"
+        case failed = "FAILED"
+        case cancelled = "CANCELLED"
 
         var isDone: Bool { self == .finished || self == .failed || self == .cancelled }
     }
@@ -61,9 +65,12 @@ struct HistoryStore: Sendable {
             """,
             logger: logger
         )
-        for try await (state, submitted, started, finished, count, error, domains) in rows.decode((String, String, String?, String?, Int64?, String?, [String]?).self) {
+        for try await (state, submitted, started, finished, count, error, domains) in rows.decode(
+            (String, String, String?, String?, Int64?, String?, [String]?).self)
+        {
             return Status(
-                state: State(rawValue: state) ?? .failed, submittedAt: submitted, startedAt: started, finishedAt: finished, rows: count, error: error, domains: domains
+                state: State(rawValue: state) ?? .failed, submittedAt: submitted, startedAt: started, finishedAt: finished, rows: count, error: error,
+                domains: domains
             )
         }
         return nil
@@ -239,16 +246,17 @@ struct HistoryStore: Sendable {
         var all = binds
         all.append(reason)
         let rows = try await client.query(
-            PostgresQuery(unsafeSQL: """
-                with failed as (
-                    update hist_queries set state = 'FAILED', finished_at = now(), error = $\(all.count), bytes = 0
-                    where state = 'RUNNING' and \(condition)
-                    returning id, backend_pid
-                ), cleared as (
-                    delete from hist_rows where query_id in (select id from failed)
-                )
-                select backend_pid from failed where backend_pid is not null
-                """, binds: all),
+            PostgresQuery(
+                unsafeSQL: """
+                    with failed as (
+                        update hist_queries set state = 'FAILED', finished_at = now(), error = $\(all.count), bytes = 0
+                        where state = 'RUNNING' and \(condition)
+                        returning id, backend_pid
+                    ), cleared as (
+                        delete from hist_rows where query_id in (select id from failed)
+                    )
+                    select backend_pid from failed where backend_pid is not null
+                    """, binds: all),
             logger: logger
         )
         for try await pid in rows.decode(Int32.self) { try await cancelBackend(pid, logger: logger) }

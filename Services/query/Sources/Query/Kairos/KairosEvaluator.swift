@@ -150,7 +150,8 @@ struct KairosEvaluator: Sendable {
         return BucketGrid(first: first, step: ranges.sampling, count: Int(count))
     }
 
-    private func points(of ids: [Int64], plan: [Step], window: (start: Int64, end: Int64), logger: Logger) async throws -> ([(time: Int64, value: Double)], Int) {
+    private func points(of ids: [Int64], plan: [Step], window: (start: Int64, end: Int64), logger: Logger) async throws -> ([(time: Int64, value: Double)], Int)
+    {
         guard !ids.isEmpty else { return ([], 0) }
         var points: [(time: Int64, value: Double)]
         let sampleSize: Int
@@ -172,7 +173,9 @@ struct KairosEvaluator: Sendable {
     }
 
     /// A first range aggregator, from the rollup tiers where its ranges allow, over the series merged.
-    private func aggregated(_ ids: [Int64], by ranges: Ranges, window: (start: Int64, end: Int64), logger: Logger) async throws -> ([(time: Int64, value: Double)], Int) {
+    private func aggregated(_ ids: [Int64], by ranges: Ranges, window: (start: Int64, end: Int64), logger: Logger) async throws -> (
+        [(time: Int64, value: Double)], Int
+    ) {
         let grid = Self.grid(for: ranges, window: window)
         var merged = [KairosBucket?](repeating: nil, count: grid.count)
         for id in ids {
@@ -203,7 +206,8 @@ struct KairosEvaluator: Sendable {
             }
         }
         for index in Set([0, grid.count - 1]) where index >= 0 && !whole.contains(index) {
-            buckets[index] = try await bucket(of: id, from: max(grid.start(ofBucket: index), window.start), to: min(grid.start(ofBucket: index + 1), window.end), logger: logger)
+            buckets[index] = try await bucket(
+                of: id, from: max(grid.start(ofBucket: index), window.start), to: min(grid.start(ofBucket: index + 1), window.end), logger: logger)
         }
         return buckets
     }
@@ -217,7 +221,9 @@ struct KairosEvaluator: Sendable {
         var merged: KairosBucket?
         for (start, end) in pieces where start < end {
             let grid = BucketGrid(first: start, step: end - start, count: 1)
-            guard let state = try await aggregates.states(seriesID: id, grid: grid, logger: logger).states.first ?? nil, let piece = KairosBucket(state) else { continue }
+            guard let state = try await aggregates.states(seriesID: id, grid: grid, logger: logger).states.first ?? nil, let piece = KairosBucket(state) else {
+                continue
+            }
             merged.merge(piece)
         }
         return merged

@@ -11,8 +11,11 @@ struct KairosQueryRequest: Decodable, Sendable {
     var metrics: [Metric]
 
     private enum Keys: String, CodingKey {
-        case startAbsolute = "start_absolute", startRelative = "start_relative"
-        case endAbsolute = "end_absolute", endRelative = "end_relative", metrics
+        case startAbsolute = "start_absolute"
+        case startRelative = "start_relative"
+        case endAbsolute = "end_absolute"
+        case endRelative = "end_relative"
+        case metrics
     }
 
     struct Metric: Decodable, Sendable {
@@ -24,7 +27,11 @@ struct KairosQueryRequest: Decodable, Sendable {
         var limit: Int?
         var descending: Bool
 
-        private enum Keys: String, CodingKey { case name, tags, groupBy = "group_by", aggregators, limit, order }
+        private enum Keys: String, CodingKey {
+            case name, tags
+            case groupBy = "group_by"
+            case aggregators, limit, order
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: Keys.self)
@@ -73,7 +80,10 @@ struct KairosQueryRequest: Decodable, Sendable {
         var stamp: KairosEvaluator.Stamp
 
         private enum Keys: String, CodingKey {
-            case name, sampling, unit, alignSampling = "align_sampling", alignStartTime = "align_start_time", alignEndTime = "align_end_time"
+            case name, sampling, unit
+            case alignSampling = "align_sampling"
+            case alignStartTime = "align_start_time"
+            case alignEndTime = "align_end_time"
         }
 
         init(from decoder: any Decoder) throws {
@@ -84,13 +94,14 @@ struct KairosQueryRequest: Decodable, Sendable {
             alignSampling = try container.decodeIfPresent(Bool.self, forKey: .alignSampling) ?? true
             // KairosDB calls the three alignments mutually exclusive; when both stamps are set, its code
             // stamps the range's start, and so does this.
-            stamp = if try container.decodeIfPresent(Bool.self, forKey: .alignStartTime) ?? false {
-                .rangeStart
-            } else if try container.decodeIfPresent(Bool.self, forKey: .alignEndTime) ?? false {
-                .rangeEnd
-            } else {
-                .firstPoint
-            }
+            stamp =
+                if try container.decodeIfPresent(Bool.self, forKey: .alignStartTime) ?? false {
+                    .rangeStart
+                } else if try container.decodeIfPresent(Bool.self, forKey: .alignEndTime) ?? false {
+                    .rangeEnd
+                } else {
+                    .firstPoint
+                }
         }
     }
 

@@ -134,7 +134,9 @@ struct KairosRoutes: Sendable {
                 text += "{\"name\":\(JSONText.quoted(result.name)),\"group_by\":["
                 if !group.groupedBy.isEmpty {
                     let groupObject = group.key.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }
-                    text += "{\"name\":\"tag\",\"tags\":[" + group.groupedBy.map(JSONText.quoted).joined(separator: ",") + "],\"group\":{" + groupObject.joined(separator: ",") + "}},"
+                    text +=
+                        "{\"name\":\"tag\",\"tags\":[" + group.groupedBy.map(JSONText.quoted).joined(separator: ",") + "],\"group\":{"
+                        + groupObject.joined(separator: ",") + "}},"
                 }
                 text += "{\"name\":\"type\",\"type\":\"number\"}],\"tags\":" + encode(tags: group.tags) + ",\"values\":["
                 text += group.points.map { "[\($0.time / 1_000_000),\(JSONText.number($0.value))]" }.joined(separator: ",")
@@ -147,6 +149,8 @@ struct KairosRoutes: Sendable {
 
     /// A result's `tags`: `{"host": ["a", "b"], …}`, names in order.
     static func encode(tags: [String: [String]]) -> String {
-        "{" + tags.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):[" + $0.value.map(JSONText.quoted).joined(separator: ",") + "]" }.joined(separator: ",") + "}"
+        "{"
+            + tags.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):[" + $0.value.map(JSONText.quoted).joined(separator: ",") + "]" }.joined(
+                separator: ",") + "}"
     }
 }
