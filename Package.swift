@@ -173,15 +173,20 @@ let package = Package(
             dependencies: ["Query", "SluiceRuntime"],
             path: "Services/query/Sources/sluice-query"
         ),
-        .executableTarget(
-            name: "sluice-admin",
+        .target(
+            name: "Admin",
             dependencies: [
                 "SluiceAuth", "SluiceModel", "SluiceRuntime", "SluiceStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Services/admin"
+            path: "Services/admin/Sources/Admin"
+        ),
+        .executableTarget(
+            name: "sluice-admin",
+            dependencies: ["Admin", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/admin/Sources/sluice-admin"
         ),
         .executableTarget(
             name: "sluice-local-kafka",
@@ -280,7 +285,8 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "SluiceModel", "SluiceRuntime", "SluiceKafka", "SluiceStorage", "SluiceAuth", "SluiceSigning", "SluiceFormats", "Ingest", "Query", "Writer",
-                "Bridge", "LoadGen", "BodyFuzzing", "FormatFuzzing",
+                "Bridge", "LoadGen", "BodyFuzzing", "FormatFuzzing", "Admin",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/UnitTests"
@@ -298,7 +304,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "SluiceAuth", "Writer", "Query", "SluiceTestSupport",
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "SluiceAuth", "Writer", "Query", "Bridge", "SluiceTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

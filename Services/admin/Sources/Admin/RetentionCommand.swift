@@ -63,10 +63,19 @@ struct RetentionCommand: AsyncParsableCommand {
         @Argument(help: "raw, 1m or 1h.") var tier: String
         @Argument(help: "A whole number with m, h, d or w (at least 1h), or 'forever'.") var period: String
 
+        /// Refused before any database is reached.
+        func validate() throws {
+            _ = try RetentionCommand.table(named: tier)
+            _ = try parsedPeriod()
+        }
+
+        func parsedPeriod() throws -> Int64? {
+            do { return try Retention.parse(period) } catch { throw ValidationError(error.message) }
+        }
+
         func run() async throws {
             let table = try RetentionCommand.table(named: tier)
-            let parsed: Int64?
-            do { parsed = try Retention.parse(period) } catch { throw ValidationError(error.message) }
+            let parsed = try parsedPeriod()
             try await AdminEnvironment.withDatabase { client, logger in
                 try await client.withConnection { connection in
                     try await RetentionSettings.store(table, period: parsed, connection: connection, logger: logger)
@@ -83,6 +92,10 @@ struct RetentionCommand: AsyncParsableCommand {
     struct Unset: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Returns a tier to the writers' SLUICE_RETENTION_* (or the default).")
         @Argument(help: "raw, 1m or 1h.") var tier: String
+
+        func validate() throws {
+            _ = try RetentionCommand.table(named: tier)
+        }
 
         func run() async throws {
             let table = try RetentionCommand.table(named: tier)
