@@ -8,13 +8,28 @@ import SluiceKafka
 import SluiceModel
 import SluiceRuntime
 
-/// Builds the bridge process: the job registry and its sweeper, the change-feed listener, and the HTTP
-/// server. Tests call it too.
+/// Builds the bridge process: one application whose services are the job registry, the change-feed
+/// listener and the key directory (see `buildBridgeApplication`).
 public func buildBridge(
     configuration: BridgeConfiguration,
     registry prometheus: PrometheusCollectorRegistry,
     logger: Logger
 ) throws -> ServiceGroup {
+    ServiceAssembly.group(
+        [.init(service: try buildBridgeApplication(configuration: configuration, registry: prometheus, logger: logger))], logger: logger
+    )
+}
+
+/// The bridge as a Hummingbird application whose PostgreSQL client (for keys), key directory, job registry
+/// and change-feed listener are its own services, started before the server and stopped after it: what
+/// the process runs, and what in-process tests drive with `app.test(.router)`.
+/// - Parameter keys: where keys come from instead of PostgreSQL (tests).
+public func buildBridgeApplication(
+    configuration: BridgeConfiguration,
+    registry prometheus: PrometheusCollectorRegistry,
+    keys: (any KeySource)? = nil,
+    logger: Logger
+) throws -> some ApplicationProtocol {
     let metrics = BridgeMetrics()
     // Backing jobs serve every caller, so they read with the bridge's own credentials (derived from the
     // master key, read-only); each caller's rights are checked in WindowRoute before a job is touched.
@@ -40,10 +55,10 @@ public func buildBridge(
 
     // Healthy while it serves: without the query service or the change feed it still answers, naming
     // missing points or refreshing less often, and /metrics says which (sluice_bridge_change_feed_reading).
-    // PostgreSQL only to read the keys, so only when they are required.
-    let postgres = configuration.auth.mode == .required ? configuration.postgres.makeClient(backgroundLogger: logger) : nil
+    // PostgreSQL only to read the keys, so only when they are required and not given.
+    let postgres = configuration.auth.mode == .required && keys == nil ? configuration.postgres.makeClient(backgroundLogger: logger) : nil
     let auth = ServiceAuth(
-        settings: configuration.auth, postgres: postgres,
+        settings: configuration.auth, postgres: postgres, keys: keys,
         maxBodyBytes: WindowRoute.maxBodyBytes, service: "sluice-bridge", logger: logger
     )
     let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: prometheus, openAPI: BridgeOpenAPI.document)
@@ -52,13 +67,8 @@ public func buildBridge(
     windows.post("/") { request, context in try await route.handle(request, context: context) }
     windows.post("/v1/window") { request, context in try await route.handle(request, context: context) }
 
-    let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-bridge", logger: logger)
-    return ServiceAssembly.group(
-        (postgres.map { [.init(service: $0)] } ?? []) + auth.services + [
-            .init(service: jobs),
-            .init(service: listener),
-            .init(service: app),
-        ],
-        logger: logger
+    return ServiceAssembly.application(
+        router: router, address: configuration.http, name: "sluice-bridge",
+        services: (postgres.map { [$0] } ?? []) + auth.directories + [jobs, listener], logger: logger
     )
 }

@@ -1,0 +1,135 @@
+import Bridge
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Prometheus
+import Query
+@testable import SluiceAuth
+import SluiceRuntime
+import SluiceTestSupport
+import Testing
+
+/// The bridge's routes, auth answers and JSON errors, driven in-process with `app.test(.router)`: the
+/// application the process runs, its backing jobs reading from the query application served in the same
+/// process (`.live`, on a free port) over a real PostgreSQL, and its change-feed listener on a private
+/// local broker. What needs processes (signals, restarts, the pipeline) stays in EndToEndTests.
+@Suite(.timeLimit(.minutes(1)))
+struct BridgeRouteTests {
+    static let master = try! MasterKey(Array("a master key of at least thirty-two bytes".utf8))
+    static let salt: [UInt8] = Array(repeating: 5, count: 32)
+    static let second: Int64 = 1_000_000_000
+
+    /// Key READER may read `acme` only.
+    static let keys = FixedKeys([
+        APIKeyRecord(
+            id: "READER", name: "reader", rights: (try? Rights.parse("acme:r")) ?? Rights(), isActive: true, salt: salt,
+            masterFingerprint: master.fingerprint, createdAt: Date(), rotatedAt: nil, revokedAt: nil
+        )
+    ])
+    static let bearer: HTTPFields = [.authorization: "Bearer READER.\(master.secret(keyID: "READER", salt: salt))", .contentType: "application/json"]
+
+    /// Runs `body` against the bridge application, whose jobs read from a live query application on a fresh
+    /// database holding `rows` (tag → (unix seconds, value)) in domain `acme`, both with keys required.
+    func withBridge(rows: [String: [(Int64, Double)]], _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let settings = try TestSettings.fromEnvironment()
+        let broker = try await LocalBroker(settings: settings, topics: ["sluice.changes": 1])
+        defer { Task { await broker.stop() } }
+        try await TestDatabase.with { database, postgres in
+            let auth = AuthSettings(mode: .required, masterKey: Self.master, requestsPerSecondPerKey: 1000, replayCacheLimit: 1000)
+            var queryConfiguration = try QueryConfiguration.fromEnvironment(EnvironmentReader(database.serviceEnvironment))
+            queryConfiguration.auth = auth
+            queryConfiguration.http = ServiceAddress(host: "127.0.0.1", port: 0)
+            let query = buildQueryApplication(
+                configuration: queryConfiguration, registry: PrometheusCollectorRegistry(), keys: Self.keys, logger: Logger(label: "bridge-route-test-query")
+            )
+            try await query.test(.live) { queryClient in
+                // The query application migrated the schema before it listened: the rows can go in now.
+                for (tag, points) in rows {
+                    try await postgres.query("insert into series (domain, tag) values ('acme', \(tag))")
+                    for (time, value) in points {
+                        try await postgres.query(
+                            """
+                            insert into measurements (series_id, ts, vals)
+                            select id, \(time * Self.second), array[\(value), \(-value)]::float8[] from series where tag = \(tag)
+                            """
+                        )
+                    }
+                }
+                let port = try #require(queryClient.port)
+                var environment = database.serviceEnvironment
+                environment["SLUICE_QUERY_URL"] = "http://127.0.0.1:\(port)"
+                environment["SLUICE_KAFKA_BOOTSTRAP"] = broker.bootstrap
+                var configuration = try BridgeConfiguration.fromEnvironment(EnvironmentReader(environment))
+                configuration.auth = auth
+                let bridge = try buildBridgeApplication(
+                    configuration: configuration, registry: PrometheusCollectorRegistry(), keys: Self.keys, logger: Logger(label: "bridge-route-test")
+                )
+                try await bridge.test(.router) { client in
+                    // The directory reads its keys as the application starts; a request before that is told to wait.
+                    for _ in 0..<50 {
+                        let probe = try await client.execute(uri: "/v1/window", method: .post, headers: Self.bearer, body: ByteBuffer(string: "{}"))
+                        if probe.status != .serviceUnavailable { break }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    try await body(client)
+                }
+            }
+        }
+    }
+
+    struct ErrorBody: Decodable {
+        var error: String
+        var forbidden_domains: [String]?
+        var unknown_tags: [String]?
+    }
+
+    static func error(_ response: TestResponse) throws -> ErrorBody {
+        try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
+    }
+
+    static func post(_ client: any TestClientProtocol, _ json: String, headers: HTTPFields = bearer) async throws -> TestResponse {
+        try await client.execute(uri: "/v1/window", method: .post, headers: headers, body: ByteBuffer(string: json))
+    }
+
+    @Test func windowsAnswerAsOfTheStoredRowsAndRefusalsAreJSON() async throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        // One row every 10 s over the last ten minutes, valued by its time.
+        let points = stride(from: now - 600, through: now - 1, by: 10).map { ($0, Double($0 % 100_000)) }
+        try await withBridge(rows: ["cpu": points]) { client in
+            let reply = try await Self.post(client, #"{"tag": "cpu", "domain": "acme", "start_time_ms": -300000, "resolution_hint_ms": 10000}"#)
+            #expect(reply.status == .ok, "\(String(buffer: reply.body))")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [String: Any])
+            #expect(object["resolution_ms"] as? Int == 10_000)
+            let data = try #require((object["data"] as? [String: Any])?["cpu"] as? [[Any]])
+            #expect(data.count >= 25)
+            for entry in data {
+                // Each grid time answers the newest row at or before it.
+                let time = try #require((entry[0] as? NSNumber)?.int64Value)
+                let values = try #require((entry[1] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue })
+                let asOf = try #require(points.last { $0.0 * 1000 <= time })
+                #expect(values == [asOf.1, -asOf.1], "at \(time)")
+            }
+
+            let anonymous = try await client.execute(uri: "/v1/window", method: .post, body: ByteBuffer(string: #"{"tag": "cpu", "start_time_ms": -60000}"#))
+            #expect(anonymous.status == .unauthorized)
+            #expect(try Self.error(anonymous).error.isEmpty == false)
+            let elsewhere = try await Self.post(client, #"{"tag": "cpu", "domain": "other", "start_time_ms": -60000}"#)
+            #expect(elsewhere.status == .forbidden)
+            #expect(try Self.error(elsewhere).forbidden_domains == ["other"])
+            let unknown = try await Self.post(client, #"{"tags": ["cpu", "nothing-here"], "domain": "acme", "start_time_ms": -60000}"#)
+            #expect(unknown.status == .notFound)
+            #expect(try Self.error(unknown).unknown_tags == ["nothing-here"])
+            let malformed = try await Self.post(client, #"{"tag": "cpu", "domain": "acme"}"#)
+            #expect(malformed.status == .badRequest)
+            #expect(try Self.error(malformed).error.contains("start_time_ms is required"))
+            let notJSON = try await Self.post(client, "tag=cpu")
+            #expect(notJSON.status == .badRequest)
+            #expect(try Self.error(notJSON).error.contains("JSON object"))
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+        }
+    }
+}
