@@ -304,7 +304,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "SluiceAuth", "Writer", "Query", "Bridge", "SluiceTestSupport",
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "SluiceAuth", "Ingest", "Writer", "Query", "Bridge", "SluiceTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -7,10 +7,11 @@ import Logging
 import PostgresNIO
 import Prometheus
 import Query
-@testable import SluiceAuth
 import SluiceRuntime
 import SluiceTestSupport
 import Testing
+
+@testable import SluiceAuth
 
 /// The bridge's routes, auth answers and JSON errors, driven in-process with `app.test(.router)`: the
 /// application the process runs, its backing jobs reading from the query application served in the same

@@ -6,16 +6,29 @@ import SluiceAuth
 import SluiceKafka
 import SluiceRuntime
 
-/// Builds the ingest process: PostgreSQL (to read the writer's progress), the Kafka producer, the backlog
-/// monitor, then the HTTP server in front of them. Tests call it too.
-///
-/// Shutdown runs in reverse: the server stops accepting and finishes its requests, then the producer
-/// flushes what is still in flight.
+/// Builds the ingest process: one application whose services are PostgreSQL (to read the writer's
+/// progress), the Kafka producer, the backlog monitor, the key directory and Graphite's listener (see
+/// `buildIngestApplication`).
 public func buildIngest(
     configuration: IngestConfiguration,
     registry: PrometheusCollectorRegistry,
     logger: Logger
 ) throws -> ServiceGroup {
+    ServiceAssembly.group([.init(service: try buildIngestApplication(configuration: configuration, registry: registry, logger: logger))], logger: logger)
+}
+
+/// The ingest service as a Hummingbird application whose clients, producer and listeners are its own
+/// services: what the process runs, and what in-process tests drive with `app.test(.router)`.
+///
+/// Services start before the server and stop after it, in reverse: the server stops accepting and
+/// finishes its requests, Graphite's listener stops, then the producer flushes what both published.
+/// - Parameter keys: where keys come from instead of PostgreSQL (tests).
+public func buildIngestApplication(
+    configuration: IngestConfiguration,
+    registry: PrometheusCollectorRegistry,
+    keys: (any KeySource)? = nil,
+    logger: Logger
+) throws -> some ApplicationProtocol {
     let postgres = configuration.postgres.makeClient(backgroundLogger: logger)
     let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
     let backlog = BacklogMonitor(producer: producer, postgres: postgres, configuration: configuration, logger: logger)
@@ -25,7 +38,9 @@ public func buildIngest(
     let influx = InfluxWriteRoute(publisher: publisher, configuration: configuration)
     let prometheus = PrometheusWriteRoute(publisher: publisher, configuration: configuration)
     let flux = FluxRoutes(publisher: publisher, configuration: configuration)
-    let auth = ServiceAuth(settings: configuration.auth, postgres: postgres, maxBodyBytes: configuration.maxBodyBytes, service: "sluice-ingest", logger: logger)
+    let auth = ServiceAuth(
+        settings: configuration.auth, postgres: postgres, keys: keys, maxBodyBytes: configuration.maxBodyBytes, service: "sluice-ingest", logger: logger
+    )
     let router = ServiceAssembly.router(context: SluiceRequestContext.self, registry: registry, openAPI: IngestOpenAPI.document)
     // The byte budget comes first: a signed request's body is read whole while its signature is checked.
     let bodyBudget = InFlightLimit(limit: configuration.maxInFlightBytes)
@@ -56,14 +71,9 @@ public func buildIngest(
     // What InfluxDB clients ask before writing, to see that a server is there.
     router.on("/ping", method: .get) { _, _ in InfluxPing.response }
     router.on("/ping", method: .head) { _, _ in InfluxPing.response }
-    let app = ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-ingest", logger: logger)
-    // Graphite, when on, stops after HTTP and before the producer flushes what both published.
     let graphite = configuration.graphite.map {
         GraphiteListener(settings: $0, publisher: publisher, retryAfter: .seconds(configuration.retryAfterSeconds), logger: logger)
     }
-    return ServiceAssembly.group(
-        [.init(service: postgres), .init(service: producer), .init(service: backlog)] + auth.services
-            + (graphite.map { [.init(service: $0)] } ?? []) + [.init(service: app)],
-        logger: logger
-    )
+    let services: [any Service] = [postgres, producer, backlog] + auth.directories + (graphite.map { [$0] } ?? [])
+    return ServiceAssembly.application(router: router, address: configuration.http, name: "sluice-ingest", services: services, logger: logger)
 }
