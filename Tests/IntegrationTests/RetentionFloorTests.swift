@@ -45,10 +45,11 @@ struct RetentionFloorTests {
             let floor = oldDay + day
             var generator = SeededGenerator(seed: 7)
             var points: [Measurement] = []
-            for (start, count) in [(oldDay + hour, 360), (floor, 240)] {
+            // Old points 7 s past every 20 s (three to a minute, none on its boundary), new ones every 30 s.
+            for (start, count, every) in [(oldDay + hour + 7_000_000_000, 540, Int64(20_000_000_000)), (floor + 10 * minute, 240, 30_000_000_000)] {
                 for step in 0..<count {
                     let values = [Double(step), Double.random(in: -5...5, using: &generator)]
-                    points.append(Measurement(tag: "aged", time: start + Int64(step) * 30_000_000_000, values: values))
+                    points.append(Measurement(tag: "aged", time: start + Int64(step) * every, values: values))
                 }
             }
             let store = BatchStore(client: client, consumerGroup: "g")
@@ -81,6 +82,27 @@ struct RetentionFloorTests {
             // The reader answers the old hours from the tier, mark or not.
             let afterDrop = try await reader.states(seriesID: series, grid: grid, logger: logger).states
             #expect(afterDrop.count == answered.count && zip(afterDrop, answered).allSatisfy { $0 == $1 }, "answered from the tier after the drop")
+
+            // As-of samples past the raw floor answer from the tiers: exact where the minute decides it (no
+            // point in it, or all at or before the instant), else the minute's first point, with its time.
+            let sampler = AsOfSampler(client: client)
+            let sampleGrid = SampleGrid(start: oldDay + hour - 5 * minute, end: floor + 40 * minute, count: 397)
+            let sampled = try await sampler.samples(seriesID: series, grid: sampleGrid, logger: logger)
+            #expect(sampled.count == 397)
+            var decidedByMinute = 0
+            for sample in sampled {
+                let minuteStart = sample.time / minute * minute
+                let inMinute = sample.time < floor ? points.filter { $0.time / minute * minute == minuteStart } : []
+                let expected: Measurement?
+                if let first = inMinute.first, let last = inMinute.last, first.time <= sample.time, last.time > sample.time {
+                    expected = first
+                } else {
+                    expected = points.last { $0.time <= sample.time }
+                    if !inMinute.isEmpty { decidedByMinute += 1 }
+                }
+                #expect(sample.measuredAt == expected?.time && sample.values == expected?.values, "at \(sample.time)")
+            }
+            #expect(decidedByMinute > 10, "the grid falls on both kinds of instants")
 
             // The refresher drops the mark below the floor and rebuilds the other from the floor on.
             let round = try await RollupRefresher(client: client).refreshAll(logger: logger)

@@ -20,6 +20,7 @@ public struct Sample: Sendable, Equatable {
 /// number of rows in the window, which is what keeps busy series fast.
 public struct AsOfSampler: Sendable {
     private let client: PostgresClient
+    private let floors = RetentionFloorCache()
 
     public init(client: PostgresClient) {
         self.client = client
@@ -66,6 +67,24 @@ public struct AsOfSampler: Sendable {
                 samples[index].values = row.values
             }
         }
+        try await answerPastRawRetention(&samples, seriesID: seriesID, logger: logger)
         return samples
+    }
+
+    /// Samples before the raw floor, and those that found no raw row (their answer, if any, lies before
+    /// the floor), answered from the tiers (`TierAsOf`).
+    private func answerPastRawRetention(_ samples: inout [Sample], seriesID: Int64, logger: Logger) async throws {
+        let floors = try await floors.floors(client, logger: logger)
+        guard let rawFloor = floors.raw, rawFloor > 0 else { return }
+        let needing = samples.indices.filter { samples[$0].time >= 0 && (samples[$0].time < rawFloor || samples[$0].values == nil) }
+        guard !needing.isEmpty else { return }
+        // A sample after the floor that found no raw row has none in [floor, time]: its answer is the
+        // newest point before the floor.
+        let times = needing.map { min(samples[$0].time, rawFloor - 1) }
+        let points = try await TierAsOf(client: client).points(seriesID: seriesID, at: times, minuteFloor: floors.minute, logger: logger)
+        for (index, point) in zip(needing, points) {
+            samples[index].measuredAt = point?.time
+            samples[index].values = point?.values
+        }
     }
 }
