@@ -1,3 +1,4 @@
+import Bridge
 import Query
 import SluiceModel
 import SluiceRuntime
@@ -23,7 +24,18 @@ import Testing
         #expect(BucketGrid.choosing(start: start, end: start + 2400 * second, maximumBuckets: 100).step == 30 * second)
         #expect(BucketGrid.choosing(start: start, end: start + 86_400 * second, maximumBuckets: 1000).step == 300 * second)
         let year = BucketGrid.choosing(start: start, end: start + 365 * 86_400 * second, maximumBuckets: 100)
-        #expect(year.step % (86_400 * second) == 0 && year.count <= 100)
+        #expect(year.step == 4 * 86_400 * second && year.count <= 100, "the fewest whole days")
+    }
+
+    /// One ladder: for windows the steps divide, `/api`'s default buckets and the bridge's grid are the same.
+    @Test func apiAndTheBridgeChooseTheSameStep() {
+        let day: Int64 = 86_400
+        for seconds in [600, 3600, day, 7 * day, 30 * day, 400 * day, 2000 * day, 3000 * day, 7001 * day] {
+            let bridge = Resolution.milliseconds(window: seconds * 1000, hint: nil) * 1_000_000
+            let api = BucketGrid.choosing(start: 0, end: seconds * second, maximumBuckets: 1000).step
+            #expect(bridge == api, "a window of \(seconds) s: bridge \(bridge), /api \(api)")
+        }
+        #expect(BucketGrid.choosing(start: 0, end: 3000 * day * second, maximumBuckets: 1000).step == 3 * day * second)
     }
 
     @Test func everyFunctionOverOneBucket() {

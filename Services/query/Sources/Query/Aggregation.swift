@@ -1,3 +1,4 @@
+import SluiceModel
 import SluiceRuntime
 
 /// What `/api?fn=` computes per bucket and value index.
@@ -29,11 +30,6 @@ public struct BucketGrid: Sendable, Equatable {
     public let step: Int64
     public let count: Int
 
-    /// The steps `/api` picks from when none is given: the smallest that gives at most `samples`
-    /// buckets; past a day, whole days.
-    public static let preferredSteps: [Int64] = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 21_600, 86_400].map { $0 * 1_000_000_000 }
-    static let day: Int64 = 86_400_000_000_000
-
     public init(first: Int64, step: Int64, count: Int) {
         self.first = first
         self.step = step
@@ -48,18 +44,16 @@ public struct BucketGrid: Sendable, Equatable {
         count = Int((end - 1) / step - start / step + 1)
     }
 
-    /// The step given, or the smallest preferred one that gives at most `maximumBuckets` buckets.
+    /// The smallest step of the ladder (`StepLadder`, the bridge's too) that gives at most
+    /// `maximumBuckets` buckets; past a day, the smallest whole number of days.
     public static func choosing(start: Int64, end: Int64, maximumBuckets: Int) -> BucketGrid {
-        for step in preferredSteps {
+        let nanosecondsPerSecond: Int64 = 1_000_000_000
+        // The window's span per bucket is a lower bound; alignment may add one bucket, so step up from there.
+        var step = StepLadder.step(atLeast: max(1, (end - start) / Int64(max(1, maximumBuckets))), unitsPerSecond: nanosecondsPerSecond)
+        while true {
             let grid = BucketGrid(start: start, end: end, step: step)
             if grid.count <= maximumBuckets { return grid }
-        }
-        var days: Int64 = 2
-        while true {
-            let grid = BucketGrid(start: start, end: end, step: days * day)
-            if grid.count <= maximumBuckets { return grid }
-            // Doubling keeps this loop short for any window; `count` falls below the limit within 64 rounds.
-            days = days * 2 <= Int64.max / day ? days * 2 : Int64.max / day
+            step = StepLadder.step(atLeast: step + 1, unitsPerSecond: nanosecondsPerSecond)
         }
     }
 
