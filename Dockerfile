@@ -22,7 +22,7 @@ RUN swift build -c release --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librdkafka1 zlib1g libsnappy1v5 ca-certificates curl tzdata \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends librdkafka1 zlib1g libsnappy1v5 ca-certificates curl tzdata libjs-dygraphs \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --no-create-home --uid 10001 sluice \
     && mkdir -p /results /keys && chown sluice /results /keys  # named volumes mounted here inherit this owner

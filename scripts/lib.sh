@@ -5,8 +5,9 @@ sluice_log() { printf '[sluice] %s\n' "$*" >&2; }
 sluice_die() { printf '[sluice] error: %s\n' "$*" >&2; exit 1; }
 
 # Installs the Debian packages Sluice needs, and any named, when one is missing (apt-get update first, once).
+# libjs-dygraphs is the charting library the bridge's chart page loads from the bridge itself.
 sluice_ensure_packages() {
-    local wanted=(librdkafka-dev zlib1g-dev libsnappy-dev postgresql pkg-config curl python3 python3-venv "$@") missing=()
+    local wanted=(librdkafka-dev zlib1g-dev libsnappy-dev postgresql pkg-config curl python3 python3-venv libjs-dygraphs "$@") missing=()
     local package
     for package in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

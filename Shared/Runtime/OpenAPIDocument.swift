@@ -60,10 +60,11 @@ public enum OpenAPIDocument {
 
     /// Every data operation sits behind the auth middleware: it names the two schemes and the answers
     /// a refusal gives. The document describes a deployment (`SLUICE_AUTH=required`); with `off` no
-    /// credentials are needed.
+    /// credentials are needed. An operation that says `"security": []` is open (a page beside an API).
     static func authenticated(_ pathItem: [String: Any]) -> [String: Any] {
         pathItem.mapValues { value in
             guard var operation = value as? [String: Any] else { return value }
+            if let security = operation["security"] as? [Any], security.isEmpty { return operation }
             var responses = operation["responses"] as? [String: Any] ?? [:]
             responses["401"] =
                 responses["401"]

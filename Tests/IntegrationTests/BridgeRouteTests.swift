@@ -133,4 +133,41 @@ struct BridgeRouteTests {
             #expect(health.status == .ok)
         }
     }
+
+    /// The chart page, its script and Debian's dygraphs are served with their types and cache headers,
+    /// open; nothing else is reachable under `/assets/`; the page's series list is the query service's.
+    @Test func thePageItsFilesAndItsSeriesListAreServedAndNothingElse() async throws {
+        try await withBridge(rows: ["cpu": [(1_700_000_000, 1)], "mem": [(1_700_000_000, 2)]]) { client in
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8" && page.headers[.cacheControl] == "no-cache")
+            #expect(String(buffer: page.body).contains(#"<script src="/assets/sluice-chart.js">"#))
+            let script = try await client.execute(uri: "/assets/sluice-chart.js", method: .get)
+            #expect(script.status == .ok && script.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(String(buffer: script.body).contains("window.sluiceChart"))
+            // Installed by the run and test commands (Debian's libjs-dygraphs).
+            let library = try await client.execute(uri: "/assets/dygraph.min.js", method: .get)
+            #expect(library.status == .ok, "install libjs-dygraphs: \(String(buffer: library.body))")
+            #expect(library.headers[.cacheControl] == "public, max-age=86400" && library.body.readableBytes > 10_000)
+            let style = try await client.execute(uri: "/assets/dygraph.min.css", method: .get)
+            #expect(style.status == .ok && style.headers[.contentType] == "text/css; charset=utf-8")
+            for outside in ["/assets/../Package.swift", "/assets/%2e%2e/%2e%2e/etc/passwd", "/assets/dygraph.js", "/assets/", "/etc/passwd"] {
+                let refused = try await client.execute(uri: outside, method: .get)
+                #expect(refused.status == .notFound, "\(outside) answered \(refused.status)")
+                #expect(!String(buffer: refused.body).contains("root:"), "\(outside)")
+            }
+
+            let series = try await client.execute(uri: "/series?domain=acme&prefix=c", method: .get, headers: Self.bearer)
+            #expect(series.status == .ok, "\(String(buffer: series.body))")
+            let listed = try #require(try JSONSerialization.jsonObject(with: Data(buffer: series.body)) as? [String: Any])
+            #expect((listed["series"] as? [[String: Any]])?.compactMap { $0["series"] as? String } == ["cpu"])
+            let elsewhere = try await client.execute(uri: "/series?domain=other", method: .get, headers: Self.bearer)
+            #expect(elsewhere.status == .forbidden)
+            #expect(try Self.error(elsewhere).forbidden_domains == ["other"])
+            let anonymous = try await client.execute(uri: "/series?domain=acme", method: .get)
+            #expect(anonymous.status == .unauthorized)
+            let badMatcher = try await client.execute(uri: "/series?domain=acme&limit=5000", method: .get, headers: Self.bearer)
+            #expect(badMatcher.status == .badRequest, "the query service's refusal passes through")
+        }
+    }
 }

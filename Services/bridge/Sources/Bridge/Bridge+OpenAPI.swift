@@ -18,14 +18,35 @@ enum BridgeOpenAPI {
         ]
     }
 
+    /// A file of the chart page, `type` its content type.
+    static func page(_ summary: String, id: String, type: String) -> [String: Any] {
+        [
+            "summary": summary,
+            "operationId": id,
+            "security": [[String: Any]](),
+            "responses": [
+                "200": ["description": summary, "content": [type: ["schema": ["type": "string"]]]] as [String: Any],
+                "404": OpenAPIDocument.errorResponse("Debian's libjs-dygraphs is not installed where the bridge runs"),
+            ],
+        ]
+    }
+
     static let document = OpenAPIDocument.json(
         title: "Sluice bridge",
         summary: "Seed 000's sliding windows, answered from a cache the writer's change feed keeps fresh.",
         paths: [
             "/v1/window": ["post": window],
-            "/": ["post": window.merging(["operationId": "windowAtRoot"]) { $1 }],
+            "/": [
+                "post": window.merging(["operationId": "windowAtRoot"]) { $1 },
+                "get": page("The chart page: find series, chart their windows, kept live", id: "chartPage", type: "text/html"),
+            ],
+            "/series": ["get": OpenAPIDocument.seriesSearch(summaryPrefix: "The query service's search, through the bridge for the chart page. ")],
+            "/assets/sluice-chart.js": ["get": page("The chart page's script", id: "chartScript", type: "text/javascript")],
+            "/assets/dygraph.min.js": ["get": page("dygraphs, from Debian's libjs-dygraphs", id: "dygraphsScript", type: "text/javascript")],
+            "/assets/dygraph.min.css": ["get": page("dygraphs' style sheet, from Debian's libjs-dygraphs", id: "dygraphsStyle", type: "text/css")],
         ],
         schemas: [
+            "SeriesPage": OpenAPIDocument.seriesPageSchema,
             "WindowRequest": [
                 "type": "object",
                 "required": ["start_time_ms"],

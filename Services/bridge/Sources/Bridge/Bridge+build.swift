@@ -66,6 +66,9 @@ public func buildBridgeApplication(
     let windows = auth.protecting(router.group())
     windows.post("/") { request, context in try await route.handle(request, context: context) }
     windows.post("/v1/window") { request, context in try await route.handle(request, context: context) }
+    let series = SeriesRoute(source: source)
+    windows.get("/series") { request, context in try await series.handle(request, context: context) }
+    PageRoutes(dygraphsDirectory: configuration.dygraphsDirectory, logger: logger).register(on: router)
 
     return ServiceAssembly.application(
         router: router, address: configuration.http, name: "sluice-bridge",

@@ -23,6 +23,8 @@ public struct BridgeConfiguration: Sendable {
     /// How often each job recomputes its whole grid, repairing any change record it never received.
     public var fullRefreshInterval: Duration
     public var auth: AuthSettings
+    /// Where Debian's `libjs-dygraphs` put the charting library the chart page (`GET /`) loads.
+    public var dygraphsDirectory: String
     /// Where the keys are read from when auth is required (one connection).
     public var postgres: PostgresSettings
 
@@ -43,6 +45,7 @@ public struct BridgeConfiguration: Sendable {
             healthCheckInterval: try environment.milliseconds("SLUICE_BRIDGE_HEALTH_CHECK_MS", default: 5_000, in: 100...3_600_000),
             fullRefreshInterval: try environment.milliseconds("SLUICE_BRIDGE_FULL_REFRESH_MS", default: 60_000, in: 1_000...86_400_000),
             auth: try AuthSettings.fromEnvironment(environment),
+            dygraphsDirectory: environment.string("SLUICE_BRIDGE_DYGRAPHS_DIR", default: "/usr/share/javascript/dygraphs"),
             postgres: try PostgresSettings.fromEnvironment(environment).limited(toConnections: 1)
         )
     }

@@ -77,6 +77,19 @@ public struct QueryServiceClient: Sendable {
         return .some(samples.first?.measuredAt)
     }
 
+    /// The query service's `GET /series` with `query` (a URL query, encoded as it came), read with the
+    /// bridge's own credentials: its status and JSON body, as they are.
+    func series(query: String) async throws -> (status: UInt, body: ByteBuffer) {
+        do {
+            var request = HTTPClientRequest(url: "\(baseURL)/series?\(query)")
+            if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+            let response = try await http.execute(request, timeout: Self.requestTimeout)
+            return (response.status.code, try await response.body.collect(upTo: Self.bodyLimit))
+        } catch {
+            throw Failure(description: "the query service at \(baseURL) did not answer: \(error)")
+        }
+    }
+
     private struct APIBody: Decodable {
         struct Sample: Decodable {
             var time: Int64

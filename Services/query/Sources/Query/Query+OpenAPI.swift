@@ -36,32 +36,7 @@ enum QueryOpenAPI {
                     ],
                 ] as [String: Any]
             ],
-            "/series": [
-                "get": [
-                    "summary": "Series of a domain found by name (exactly or by prefix) and label matchers, in pages, each with its first and last time",
-                    "operationId": "series",
-                    "parameters": [
-                        parameter("domain", required: false, ["type": "string", "default": "default"]),
-                        parameter("name", required: false, ["type": "string"], "the series' name exactly"),
-                        parameter("prefix", required: false, ["type": "string"], "names that start with this"),
-                        [
-                            "name": "match[]", "in": "query", "required": false, "style": "form", "explode": true,
-                            "schema": ["type": "array", "items": ["type": "string"]],
-                            "description":
-                                "label matchers as Prometheus writes them, all of which hold: k=v, k!=v, k=~regex, k!~regex (a missing label is empty; __name__ is the name)",
-                        ] as [String: Any],
-                        parameter("limit", required: false, ["type": "integer", "minimum": 1, "maximum": 1000, "default": 100]),
-                        parameter("after", required: false, ["type": "string"], "the previous page's next"),
-                    ],
-                    "responses": [
-                        "200": OpenAPIDocument.jsonResponse("One page of series, in a stable order", schema: ["$ref": "#/components/schemas/SeriesPage"]),
-                        "400": OpenAPIDocument.errorResponse(
-                            "A parameter is wrong: a matcher that is none of the four, a regular expression PostgreSQL cannot read, a limit out of range"),
-                        "503": OpenAPIDocument.errorResponse(
-                            "Too many requests at once, a statement outlasted its timeout, or PostgreSQL does not answer", retry: true),
-                    ],
-                ] as [String: Any]
-            ],
+            "/series": ["get": OpenAPIDocument.seriesSearch(summaryPrefix: "")],
         ].merging(kairosPaths) { first, _ in first }.merging(historyPaths) { first, _ in first },
         schemas: [
             "KairosQuery": [
@@ -202,26 +177,7 @@ enum QueryOpenAPI {
                     ]
                 ],
             ] as [String: Any],
-            "SeriesPage": [
-                "type": "object",
-                "required": ["series"],
-                "properties": [
-                    "series": [
-                        "type": "array",
-                        "items": [
-                            "type": "object", "required": ["series", "name", "labels"],
-                            "properties": [
-                                "series": ["type": "string", "description": "the text form /api and /save address it by"],
-                                "name": ["type": "string"],
-                                "labels": ["type": "object", "additionalProperties": ["type": "string"]],
-                                "first_time": ["type": "integer", "format": "int64", "nullable": true],
-                                "last_time": ["type": "integer", "format": "int64", "nullable": true],
-                            ] as [String: Any],
-                        ] as [String: Any],
-                    ],
-                    "next": ["type": "string", "nullable": true, "description": "after= for the next page; absent or null on the last"],
-                ] as [String: Any],
-            ] as [String: Any],
+            "SeriesPage": OpenAPIDocument.seriesPageSchema,
             "Samples": [
                 "type": "object",
                 "required": ["tagName", "start", "end", "samples"],

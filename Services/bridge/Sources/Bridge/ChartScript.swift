@@ -1,0 +1,159 @@
+/// The chart page's script (`GET /assets/sluice-chart.js`): finds series through the bridge's `/series`,
+/// charts each chosen one from `POST /v1/window` with dygraphs (every value index a line; points the
+/// bridge could not fill, `missing_timestamps`, drawn as gaps, never as zeros), and asks again every
+/// resolution step, never faster than once a second. A key, when the bridge requires one, is asked once
+/// and kept in `sessionStorage`; a 401 or 403 is shown, not swallowed. What it plotted stays readable in
+/// `window.sluiceChart`, so a browser test can compare it with the bridge's answer.
+enum ChartScript {
+    static let javascript = #"""
+        "use strict";
+        (function () {
+          const state = { series: {}, errors: [] };
+          window.sluiceChart = state;
+          const $ = (id) => document.getElementById(id);
+          const status = $("status");
+          const keyInput = $("key");
+          keyInput.value = sessionStorage.getItem("sluice-key") || "";
+          keyInput.addEventListener("change", () => { sessionStorage.setItem("sluice-key", keyInput.value.trim()); restart(); });
+
+          function say(text, isError) {
+            status.textContent = text;
+            status.className = isError ? "error" : "";
+            if (isError) state.errors.push(text);
+          }
+
+          async function ask(path, options) {
+            const headers = Object.assign({}, (options && options.headers) || {});
+            const key = keyInput.value.trim();
+            if (key) headers["Authorization"] = "Bearer " + key;
+            const response = await fetch(path, Object.assign({}, options, { headers }));
+            let body = null;
+            try { body = await response.json(); } catch (e) { body = null; }
+            if (response.status === 401) throw new Error("401: the bridge needs a valid key (" + ((body && body.error) || "refused") + ")");
+            if (response.status === 403) throw new Error("403: this key may not read " + ((body && body.forbidden_domains) || []).join(", "));
+            if (!response.ok) throw new Error(response.status + ": " + ((body && body.error) || response.statusText));
+            return body;
+          }
+
+          async function findSeries() {
+            const domain = $("domain").value.trim() || "default";
+            const prefix = $("prefix").value.trim();
+            const query = "domain=" + encodeURIComponent(domain) + "&limit=200" + (prefix ? "&prefix=" + encodeURIComponent(prefix) : "");
+            try {
+              const page = await ask("/series?" + query);
+              const select = $("series");
+              select.innerHTML = "";
+              for (const found of page.series) {
+                const option = document.createElement("option");
+                option.value = found.series;
+                option.textContent = found.series;
+                select.appendChild(option);
+              }
+              say(page.series.length + " series in " + domain + (page.next ? " (more: narrow the name)" : ""), false);
+            } catch (error) {
+              say(error.message, true);
+            }
+          }
+
+          /// Rows for dygraphs: each answered point, and a row of nulls at each missing timestamp (a gap).
+          function rows(answer, tag) {
+            const points = (answer.data && answer.data[tag]) || [];
+            const width = points.reduce((most, point) => Math.max(most, point[1].length), 0);
+            const byTime = new Map();
+            for (const point of points) byTime.set(point[0], point[1]);
+            for (const time of answer.missing_timestamps || []) if (!byTime.has(time)) byTime.set(time, null);
+            const times = Array.from(byTime.keys()).sort((a, b) => a - b);
+            return {
+              width: width,
+              rows: times.map((time) => {
+                const values = byTime.get(time);
+                const row = [new Date(time)];
+                for (let i = 0; i < width; i++) row.push(values && i < values.length ? values[i] : null);
+                return row;
+              }),
+            };
+          }
+
+          function chartFor(tag) {
+            if (state.series[tag]) return state.series[tag];
+            const box = document.createElement("div");
+            box.className = "chart";
+            const title = document.createElement("h2");
+            title.textContent = tag;
+            const age = document.createElement("span");
+            age.className = "age";
+            title.appendChild(age);
+            const plot = document.createElement("div");
+            plot.className = "plot";
+            const legend = document.createElement("div");
+            legend.className = "legend";
+            box.append(title, plot, legend);
+            $("charts").appendChild(box);
+            state.series[tag] = { box, plot, legend, age, graph: null, answer: null, plotted: [], timer: null };
+            return state.series[tag];
+          }
+
+          const isoTime = (ms) => new Date(ms).toISOString();
+
+          async function refresh(tag, domain, windowMs) {
+            const chart = chartFor(tag);
+            let next = 1000;
+            try {
+              const answer = await ask("/v1/window", {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ tag: tag, domain: domain, start_time_ms: -windowMs }),
+              });
+              const { width, rows: data } = rows(answer, tag);
+              chart.answer = answer;
+              chart.plotted = data.map((row) => [row[0].getTime()].concat(row.slice(1)));
+              next = Math.max(1000, answer.resolution_ms || 1000);
+              const labels = ["time"].concat(Array.from({ length: width }, (_, i) => "value " + i));
+              if (data.length === 0) {
+                chart.age.textContent = " — no measurement in this window";
+              } else {
+                const options = {
+                  labels: labels, legend: "always", labelsDiv: chart.legend, connectSeparatedPoints: false,
+                  axes: { x: { valueFormatter: isoTime } },
+                };
+                if (chart.graph && chart.graph.numColumns() === labels.length) {
+                  chart.graph.updateOptions({ file: data });
+                } else {
+                  if (chart.graph) chart.graph.destroy();
+                  chart.graph = new Dygraph(chart.plot, data, options);
+                }
+                const newest = answer.latest_result_ms;
+                chart.age.textContent = newest ? " — newest point " + ((Date.now() - newest) / 1000).toFixed(1) + " s old" : "";
+              }
+              chart.updatedAt = Date.now();
+              say("", false);
+            } catch (error) {
+              say(tag + ": " + error.message, true);
+              next = 5000;
+            }
+            chart.timer = setTimeout(() => refresh(tag, domain, windowMs), next);
+          }
+
+          function restart() {
+            for (const tag of Object.keys(state.series)) {
+              clearTimeout(state.series[tag].timer);
+              if (state.series[tag].graph) state.series[tag].graph.destroy();
+              state.series[tag].box.remove();
+              delete state.series[tag];
+            }
+            const domain = $("domain").value.trim() || "default";
+            const windowMs = Number($("window").value);
+            for (const option of $("series").selectedOptions) refresh(option.value, domain, windowMs);
+          }
+
+          $("find").addEventListener("click", findSeries);
+          $("series").addEventListener("change", restart);
+          $("window").addEventListener("change", restart);
+          if (typeof Dygraph === "undefined") {
+            say("the charting library did not load: install Debian's libjs-dygraphs where the bridge runs (SLUICE_BRIDGE_DYGRAPHS_DIR)", true);
+          }
+          findSeries();
+        })();
+
+        """#
+}
