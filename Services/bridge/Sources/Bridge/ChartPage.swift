@@ -41,6 +41,7 @@ enum ChartPage {
         </header>
         <div id="status"></div>
         <div id="charts"></div>
+        <pre id="state" hidden></pre>
         <script src="/assets/dygraph.min.js"></script>
         <script src="/assets/sluice-chart.js"></script>
         </body>

@@ -2,8 +2,9 @@
 /// charts each chosen one from `POST /v1/window` with dygraphs (every value index a line; points the
 /// bridge could not fill, `missing_timestamps`, drawn as gaps, never as zeros), and asks again every
 /// resolution step, never faster than once a second. A key, when the bridge requires one, is asked once
-/// and kept in `sessionStorage`; a 401 or 403 is shown, not swallowed. What it plotted stays readable in
-/// `window.sluiceChart`, so a browser test can compare it with the bridge's answer.
+/// and kept in `sessionStorage`; a 401 or 403 is shown, not swallowed. A link can choose what to show:
+/// `/?domain=acme&series=cpu,mem&window=3600000`. What it plotted stays readable in `window.sluiceChart`
+/// and, as JSON, in the hidden `#state` element, so a browser test can compare it with the bridge's answer.
 enum ChartScript {
     static let javascript = #"""
         "use strict";
@@ -20,6 +21,17 @@ enum ChartScript {
             status.textContent = text;
             status.className = isError ? "error" : "";
             if (isError) state.errors.push(text);
+            publish();
+          }
+
+          /// The page's own account of what it shows, for people reading the DOM and for tests.
+          function publish() {
+            const series = {};
+            for (const tag of Object.keys(state.series)) {
+              const chart = state.series[tag];
+              series[tag] = { plotted: chart.plotted, resolution_ms: chart.answer ? chart.answer.resolution_ms : null, updated_at: chart.updatedAt || null };
+            }
+            $("state").textContent = JSON.stringify({ series: series, errors: state.errors });
           }
 
           async function ask(path, options) {
@@ -152,7 +164,20 @@ enum ChartScript {
           if (typeof Dygraph === "undefined") {
             say("the charting library did not load: install Debian's libjs-dygraphs where the bridge runs (SLUICE_BRIDGE_DYGRAPHS_DIR)", true);
           }
-          findSeries();
+          // A link may choose the domain, the series and the window.
+          const link = new URLSearchParams(location.search);
+          if (link.get("domain")) $("domain").value = link.get("domain");
+          if (link.get("prefix")) $("prefix").value = link.get("prefix");
+          if (link.get("window")) $("window").value = link.get("window");
+          const linked = (link.get("series") || "").split(",").filter((tag) => tag.length > 0);
+          for (const tag of linked) {
+            const option = document.createElement("option");
+            option.value = tag;
+            option.textContent = tag;
+            option.selected = true;
+            $("series").appendChild(option);
+          }
+          if (linked.length > 0) restart(); else findSeries();
         })();
 
         """#
