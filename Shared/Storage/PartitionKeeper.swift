@@ -48,6 +48,7 @@ public struct PartitionKeeper: Sendable {
                 reports[table.tier] = try await client.withTransaction(logger: logger) { connection in
                     try await maintain(table, connection: connection, now: now, logger: logger)
                 }
+                try await Self.dropDetached(table, client: client, logger: logger)
             } catch {
                 logger.warning(
                     "partition maintenance failed; trying again next round",
@@ -129,8 +130,14 @@ public struct PartitionKeeper: Sendable {
         for slot in ahead + below {
             try await ddl.prepare(low: slot.low, high: slot.high, connection: connection, logger: logger)
         }
+        // Slots are detached here and dropped after the round commits (`dropDetached`): PostgreSQL unlinks
+        // a dropped table's files at commit while its locks, the parent's included, are still held, so a
+        // day of raw rows dropped here would stall every insert for as long as unlinking takes (scripts/
+        // bench-retention). Detaching is catalog work only. `_before` goes at once: a new one is made below.
         for partition in expired {
-            try await connection.query(PostgresQuery(unsafeSQL: "drop table \(partition.name)"), logger: logger)
+            let statement =
+                partition.name == table.beforeName ? "drop table \(partition.name)" : "alter table \(table.table) detach partition \(partition.name)"
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             report.dropped.append(partition.name)
         }
         if let floor = expired.compactMap(\.high).max() {
@@ -177,6 +184,25 @@ public struct PartitionKeeper: Sendable {
             )
         }
         return report
+    }
+
+    /// Drops the table's slots that are no longer its partitions — detached by a round, or left by a
+    /// round that stopped before dropping them — each in its own statement: a table no one else reads, so
+    /// unlinking its files holds up nothing.
+    static func dropDetached(_ table: TimePartitionedTable, client: PostgresClient, logger: Logger) async throws {
+        let rows = try await client.query(
+            """
+            select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition
+              and c.relname ~ \("^" + table.table + "_[0-9]{8}$")
+            """,
+            logger: logger
+        )
+        var detached: [String] = []
+        for try await name in rows.decode(String.self) { detached.append(name) }
+        for name in detached.sorted() {
+            try await client.query(PostgresQuery(unsafeSQL: "drop table if exists \(name)"), logger: logger)
+        }
     }
 
     /// The table's partitions, lowest first (`_before` first, `_after` last).

@@ -111,6 +111,27 @@ struct PartitionKeeperTests {
         }
     }
 
+    /// A round detaches expired slots and drops them after it commits; a slot left detached (a round that
+    /// stopped in between) is dropped by the next round, with its hash partitions, and nothing else is.
+    @Test func aSlotLeftDetachedIsDroppedByTheNextRound() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let keeper = PartitionKeeper(retention: Retention(periods: ["raw": 3 * day, "1m": 14 * day]))
+            _ = await keeper.maintain(client, now: now, logger: logger)
+            let attached = try await partitions(client, "measurements")
+            try await client.query("create table measurements_20200101 (like measurements) partition by hash (series_id)")
+            try await client.query("create table measurements_20200101_0 partition of measurements_20200101 for values with (modulus 1, remainder 0)")
+            try await client.query("create table rollups_1m_20200101 (like rollups_1m)")
+            try await client.query("create table measurements_keep (like measurements)")
+            _ = await keeper.maintain(client, now: now, logger: logger)
+            for name in ["measurements_20200101", "measurements_20200101_0", "rollups_1m_20200101"] {
+                #expect(try await client.count("select count(*)::int from pg_class where relname = '\(name)'") == 0, "\(name) dropped")
+            }
+            #expect(try await client.count("select count(*)::int from pg_class where relname = 'measurements_keep'") == 1, "not a slot's name")
+            #expect(try await partitions(client, "measurements") == attached)
+        }
+    }
+
     @Test func theTableAsItWasStaysWholeUntilItExpires() async throws {
         try await TestDatabase.with { _, client in
             let migrator = SchemaMigrator(partitionCount: 2)
