@@ -38,11 +38,6 @@ public struct ServiceAuth: Sendable {
         directory.map { [$0] } ?? []
     }
 
-    /// The directory as a group entry, when there is one.
-    public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
-        directories.map { .init(service: $0) }
-    }
-
     /// The routes of a group that need a key: the one way a service puts routes behind authentication,
     /// after whatever must see the request first (a body budget, credentials carried in the query).
     public func protecting(_ group: RouterGroup<SluiceRequestContext>) -> RouterGroup<SluiceRequestContext> {
