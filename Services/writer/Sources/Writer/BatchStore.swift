@@ -141,10 +141,10 @@ public struct BatchStore: Sendable {
             try await connection.query(
                 """
                 insert into writer_rejected_records (consumer_group, topic, partition, record_offset, record_key, record_value, reason)
-                select \(consumerGroup), t, p, o, decode(k, 'hex'), decode(v, 'hex'), r
+                select \(consumerGroup), t, p, o, k, v, r
                 from unnest(\(rejected.map(\.partition.topic))::text[], \(rejected.map(\.partition.partition))::int[],
-                            \(rejected.map(\.offset))::bigint[], \(rejected.map(\.key.hex))::text[], \(rejected.map(\.value.hex))::text[],
-                            \(rejected.map(\.reason))::text[]) as u(t, p, o, k, v, r)
+                            \(rejected.map(\.offset))::bigint[], \(rejected.map { ByteBuffer(bytes: $0.key) })::bytea[],
+                            \(rejected.map { ByteBuffer(bytes: $0.value) })::bytea[], \(rejected.map(\.reason))::text[]) as u(t, p, o, k, v, r)
                 """,
                 logger: logger
             )

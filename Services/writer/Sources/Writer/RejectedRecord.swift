@@ -21,17 +21,3 @@ public struct RejectedRecord: Sendable, Equatable {
         self.init(partition: record.topicPartition, offset: record.offset, key: record.key, value: record.value, reason: reason)
     }
 }
-
-extension [UInt8] {
-    /// Lowercase hex, which PostgreSQL's `decode(…, 'hex')` turns back into bytes.
-    var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(count * 2)
-        for byte in self {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-}
