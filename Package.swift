@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "SluiceAuth",
             dependencies: [
-                "SluiceModel", "SluiceRuntime", "SluiceSigning",
+                "SluiceModel", "SluiceRuntime", "SluiceSigning", "SluiceStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

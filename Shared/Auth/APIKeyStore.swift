@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 import Logging
-import NIOCore
 import PostgresNIO
+import SluiceStorage
 
 /// A key as PostgreSQL keeps it: everything but the secret, which is derived (`MasterKey.secret`).
 public struct APIKeyRecord: Sendable {
@@ -49,12 +49,8 @@ public struct APIKeyStore: Sendable {
     public func create(name: String, rights: Rights, master: MasterKey) async throws -> IssuedKey {
         let id = Self.newKeyID()
         let salt = Self.newSalt()
-        try await client.query(
-            """
-            insert into api_keys (id, name, rights, state, salt, master_fingerprint)
-            values (\(id), \(name), \(rights.entries), 'active', \(ByteBuffer(bytes: salt)), \(master.fingerprint))
-            """,
-            logger: logger
+        try await APIKeyRows.insert(
+            id: id, name: name, rights: rights.entries, salt: salt, masterFingerprint: master.fingerprint, client: client, logger: logger
         )
         guard let record = try await key(id) else { throw APIKeyStoreError.noSuchKey(id) }
         return IssuedKey(record: record, secret: master.secret(keyID: id, salt: salt))
@@ -66,20 +62,14 @@ public struct APIKeyStore: Sendable {
         guard let existing = try await key(id) else { throw APIKeyStoreError.noSuchKey(id) }
         guard existing.isActive else { throw APIKeyStoreError.revoked(id) }
         let salt = Self.newSalt()
-        try await client.query(
-            "update api_keys set salt = \(ByteBuffer(bytes: salt)), master_fingerprint = \(master.fingerprint), rotated_at = now() where id = \(id) and state = 'active'",
-            logger: logger
-        )
+        try await APIKeyRows.rotate(id: id, salt: salt, masterFingerprint: master.fingerprint, client: client, logger: logger)
         guard let record = try await key(id), record.isActive else { throw APIKeyStoreError.revoked(id) }
         return IssuedKey(record: record, secret: master.secret(keyID: id, salt: salt))
     }
 
     /// Revokes a key for good; revoking one already revoked changes nothing.
     public func revoke(_ id: String) async throws -> APIKeyRecord {
-        try await client.query(
-            "update api_keys set state = 'revoked', revoked_at = now() where id = \(id) and state = 'active'",
-            logger: logger
-        )
+        try await APIKeyRows.revoke(id: id, client: client, logger: logger)
         guard let record = try await key(id) else { throw APIKeyStoreError.noSuchKey(id) }
         return record
     }
@@ -94,24 +84,12 @@ public struct APIKeyStore: Sendable {
     }
 
     private func records(where id: String?) async throws -> [APIKeyRecord] {
-        let columns = "id, name, rights, state, salt, master_fingerprint, created_at, rotated_at, revoked_at"
-        let query: PostgresQuery =
-            if let id { "select \(unescaped: columns) from api_keys where id = \(id)" } else {
-                "select \(unescaped: columns) from api_keys order by created_at, id"
-            }
-        var records: [APIKeyRecord] = []
-        let rows = try await client.query(query, logger: logger)
-        for try await (id, name, rights, state, salt, fingerprint, created, rotated, revoked) in rows.decode(
-            (String, String, [String], String, ByteBuffer, String, Date, Date?, Date?).self
-        ) {
-            records.append(
-                APIKeyRecord(
-                    id: id, name: name, rights: (try? Rights(entries: rights)) ?? Rights(), isActive: state == "active",
-                    salt: Array(buffer: salt), masterFingerprint: fingerprint, createdAt: created, rotatedAt: rotated, revokedAt: revoked
-                )
+        try await APIKeyRows.select(id: id, client: client, logger: logger).map { row in
+            APIKeyRecord(
+                id: row.id, name: row.name, rights: (try? Rights(entries: row.rights)) ?? Rights(), isActive: row.isActive, salt: row.salt,
+                masterFingerprint: row.masterFingerprint, createdAt: row.createdAt, rotatedAt: row.rotatedAt, revokedAt: row.revokedAt
             )
         }
-        return records
     }
 
     /// 20 characters of base32 (100 random bits): easy to read out, never a `.` or a leading `~`.
