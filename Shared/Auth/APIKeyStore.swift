@@ -4,17 +4,34 @@ import Logging
 import PostgresNIO
 import SluiceStorage
 
-/// A key as PostgreSQL keeps it: everything but the secret, which is derived (`MasterKey.secret`).
+/// A key as PostgreSQL keeps it (`APIKeyRows.Row`: everything but the secret, which is derived by
+/// `MasterKey.secret`), with its rights read; the row's other fields read through (`record.id`).
+@dynamicMemberLookup
 public struct APIKeyRecord: Sendable {
-    public var id: String
-    public var name: String
+    public var row: APIKeyRows.Row
     public var rights: Rights
-    public var isActive: Bool
-    public var salt: [UInt8]
-    public var masterFingerprint: String
-    public var createdAt: Date
-    public var rotatedAt: Date?
-    public var revokedAt: Date?
+
+    init(row: APIKeyRows.Row) {
+        self.row = row
+        // Stored entries were checked when the key was made; an entry this version cannot read grants nothing.
+        rights = (try? Rights(entries: row.rights)) ?? Rights()
+    }
+
+    /// A key made in memory (tests, `FixedKeys`).
+    init(
+        id: String, name: String, rights: Rights, isActive: Bool, salt: [UInt8], masterFingerprint: String, createdAt: Date, rotatedAt: Date?,
+        revokedAt: Date?
+    ) {
+        row = APIKeyRows.Row(
+            id: id, name: name, rights: rights.entries, isActive: isActive, salt: salt, masterFingerprint: masterFingerprint, createdAt: createdAt,
+            rotatedAt: rotatedAt, revokedAt: revokedAt
+        )
+        self.rights = rights
+    }
+
+    public subscript<Value>(dynamicMember field: KeyPath<APIKeyRows.Row, Value>) -> Value {
+        row[keyPath: field]
+    }
 }
 
 /// A key created or rotated just now, with the secret that is shown this once.
@@ -84,12 +101,7 @@ public struct APIKeyStore: Sendable {
     }
 
     private func records(where id: String?) async throws -> [APIKeyRecord] {
-        try await APIKeyRows.select(id: id, client: client, logger: logger).map { row in
-            APIKeyRecord(
-                id: row.id, name: row.name, rights: (try? Rights(entries: row.rights)) ?? Rights(), isActive: row.isActive, salt: row.salt,
-                masterFingerprint: row.masterFingerprint, createdAt: row.createdAt, rotatedAt: row.rotatedAt, revokedAt: row.revokedAt
-            )
-        }
+        try await APIKeyRows.select(id: id, client: client, logger: logger).map(APIKeyRecord.init(row:))
     }
 
     /// 20 characters of base32 (100 random bits): easy to read out, never a `.` or a leading `~`.

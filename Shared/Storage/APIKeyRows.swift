@@ -17,6 +17,21 @@ public enum APIKeyRows {
         public var createdAt: Date
         public var rotatedAt: Date?
         public var revokedAt: Date?
+
+        public init(
+            id: String, name: String, rights: [String], isActive: Bool, salt: [UInt8], masterFingerprint: String, createdAt: Date, rotatedAt: Date?,
+            revokedAt: Date?
+        ) {
+            self.id = id
+            self.name = name
+            self.rights = rights
+            self.isActive = isActive
+            self.salt = salt
+            self.masterFingerprint = masterFingerprint
+            self.createdAt = createdAt
+            self.rotatedAt = rotatedAt
+            self.revokedAt = revokedAt
+        }
     }
 
     public static func insert(
