@@ -52,8 +52,10 @@ public struct BucketGrid: Sendable, Equatable {
         var step = StepLadder.step(atLeast: max(1, (end - start) / Int64(max(1, maximumBuckets))), unitsPerSecond: nanosecondsPerSecond)
         while true {
             let grid = BucketGrid(start: start, end: end, step: step)
-            if grid.count <= maximumBuckets { return grid }
-            step = StepLadder.step(atLeast: step + 1, unitsPerSecond: nanosecondsPerSecond)
+            // The largest step the ladder has covers every representable time in at most two buckets.
+            let next = StepLadder.step(atLeast: step + 1, unitsPerSecond: nanosecondsPerSecond)
+            if grid.count <= maximumBuckets || next <= step { return grid }
+            step = next
         }
     }
 
