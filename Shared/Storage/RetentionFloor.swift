@@ -10,7 +10,6 @@ import PostgresNIO
 /// shared for its transaction and reads the floor inside it, so no drop lands between reading the floor
 /// and reading the rows above it.
 public enum RetentionFloor {
-    public static let table = "retention_floors"
     static let lockKey: Int64 = SchemaMigrator.advisoryLockKey + 2
 
     /// Waits until no drop is under way and keeps drops out until the transaction ends.

@@ -23,14 +23,12 @@ struct TierAsOf {
 
     /// The floors as PostgreSQL holds them now.
     static func floors(_ client: PostgresClient, logger: Logger) async throws -> Floors {
-        var floors = Floors()
-        let rows = try await client.query(
-            "select tier, dropped_before from \(unescaped: RetentionFloor.table) where tier in ('raw', \(RollupTier.minute.name))", logger: logger
-        )
-        for try await (tier, floor) in rows.decode((String, Int64).self) {
-            if tier == "raw" { floors.raw = floor } else { floors.minute = floor }
+        try await client.withConnection { connection in
+            Floors(
+                raw: try await RetentionFloor.floor(of: .raw, on: connection, logger: logger),
+                minute: try await RetentionFloor.floor(of: .minute, on: connection, logger: logger)
+            )
         }
-        return floors
     }
 
     /// For each time (none negative), the newest point at or before it that the tiers know, or nil when they
