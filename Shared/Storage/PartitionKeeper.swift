@@ -131,9 +131,10 @@ public struct PartitionKeeper: Sendable {
             try await ddl.prepare(low: slot.low, high: slot.high, connection: connection, logger: logger)
         }
         // Slots are detached here and dropped after the round commits (`dropDetached`): PostgreSQL unlinks
-        // a dropped table's files at commit while its locks, the parent's included, are still held, so a
-        // day of raw rows dropped here would stall every insert for as long as unlinking takes (scripts/
-        // bench-retention). Detaching is catalog work only. `_before` goes at once: a new one is made below.
+        // a dropped table's files at commit while its locks, the parent's included, are still held, so
+        // dropping here would hold inserts for as long as unlinking takes. At the day sizes scripts/
+        // bench-retention can load that is not measurable; it is for larger days (BENCHMARKS, "Aging").
+        // Detaching is catalog work only. `_before` goes at once: a new one is made below.
         for partition in expired {
             let statement =
                 partition.name == table.beforeName ? "drop table \(partition.name)" : "alter table \(table.table) detach partition \(partition.name)"

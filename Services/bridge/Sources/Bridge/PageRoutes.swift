@@ -15,6 +15,10 @@ struct PageRoutes: Sendable {
     }
 
     let assets: [String: Asset]
+    /// The files of Debian's libjs-dygraphs the page loads, and their content types.
+    static let dygraphsFiles = [("dygraph.min.js", "text/javascript; charset=utf-8"), ("dygraph.min.css", "text/css; charset=utf-8")]
+    /// Every path served, installed or not (a missing library answers 404 saying what to install).
+    static let paths = ["/", "/assets/sluice-chart.js"] + dygraphsFiles.map { "/assets/" + $0.0 }
 
     init(dygraphsDirectory: String, logger: Logger) {
         var assets: [String: Asset] = [
@@ -23,7 +27,7 @@ struct PageRoutes: Sendable {
                 body: ByteBuffer(string: ChartScript.javascript), contentType: "text/javascript; charset=utf-8", cacheControl: "no-cache"
             ),
         ]
-        for (file, type) in [("dygraph.min.js", "text/javascript; charset=utf-8"), ("dygraph.min.css", "text/css; charset=utf-8")] {
+        for (file, type) in Self.dygraphsFiles {
             let path = (dygraphsDirectory as NSString).appendingPathComponent(file)
             guard let data = FileManager.default.contents(atPath: path) else {
                 logger.warning("the chart page's library is missing; install Debian's libjs-dygraphs", metadata: ["path": "\(path)"])
@@ -36,7 +40,7 @@ struct PageRoutes: Sendable {
     }
 
     func register(on router: Router<SluiceRequestContext>) {
-        for path in ["/", "/assets/sluice-chart.js", "/assets/dygraph.min.js", "/assets/dygraph.min.css"] {
+        for path in Self.paths {
             router.get(RouterPath(path)) { _, _ in try self.answer(path) }
         }
     }
