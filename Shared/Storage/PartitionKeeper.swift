@@ -9,10 +9,12 @@ import PostgresNIO
 /// with `drop table`. The catch-alls make this safe to run late: an insert for a time with no slot lands in
 /// `_before` or `_after`, and a round moves `_after`'s rows into the slots it makes.
 public struct PartitionKeeper: Sendable {
-    /// Slots are made this far ahead of now.
-    public static let ahead: Int64 = 2 * 86_400_000_000_000
-    /// At most this many slots are made below the oldest one in a round (a new install with a long retention).
-    static let mostSlotsBack: Int64 = 62
+    /// Slots are made this many periods ahead of now's slot.
+    public static let slotsAhead: Int64 = 2
+    /// Slots are made at most this many periods below now's (a new install with a long retention; rows
+    /// older go to `_before`). Counted from now, not from the lowest slot, so later rounds do not walk on
+    /// down toward the retention's start, a period at a time, under short periods.
+    public static let mostSlotsBack: Int64 = 62
     /// Its own key: the refresher's (`RollupRefresher.lockKey`) was once this one's by accident, and the two
     /// need not wait for each other — drops and rebuilds meet at `RetentionFloor`'s lock instead.
     static let advisoryLockKey: Int64 = SchemaMigrator.advisoryLockKey + 3
@@ -34,16 +36,18 @@ public struct PartitionKeeper: Sendable {
     }
 
     public let retention: Retention
+    public let periods: PartitionPeriods
 
-    public init(retention: Retention) {
+    public init(retention: Retention, periods: PartitionPeriods = .defaults) {
         self.retention = retention
+        self.periods = periods
     }
 
     /// One round over every table.
     /// - Returns: per tier name, what the round did; a table whose round failed (lock timeout) is logged and left out.
     public func maintain(_ client: PostgresClient, now: Int64, logger: Logger) async -> [String: Report] {
         var reports: [String: Report] = [:]
-        for table in TimePartitionedTable.all {
+        for table in periods.tables {
             do {
                 reports[table.tier] = try await client.withTransaction(logger: logger) { connection in
                     try await maintain(table, connection: connection, now: now, logger: logger)
@@ -93,32 +97,43 @@ public struct PartitionKeeper: Sendable {
             }
         }
 
-        // Ahead: the slots `_after` covers up to two days from now. Slots wholly past retention are one gap
-        // partition instead (dropped by the next round), so a long stop costs one table.
-        let wanted = table.slotStart(of: now + Self.ahead) + table.width
+        // Ahead: the slots `_after` covers up to two periods past now's. Slots wholly past retention are one
+        // gap partition instead (dropped by the next round), so a long stop costs one table. Each slot ends
+        // at the next multiple of the period, so one made under another period is followed by a short one.
+        let wanted = table.slotStart(of: now) + (Self.slotsAhead + 1) * table.width
+        // With no slot at all (a new install) and both catch-alls empty, `_after` may begin past `wanted` —
+        // migration 7 starts it at the next day, far off under a short period: it moves down to `wanted`, so
+        // now's rows get slots of the period rather than `_before`.
+        var afterStart = afterLow
+        if afterLow > wanted, beforeIsEmpty, !partitions.contains(where: { $0.low != nil && $0.name != table.afterName }),
+            try await Self.isEmpty(after.name, connection: connection, logger: logger)
+        {
+            afterStart = wanted
+        }
         var ahead: [(low: Int64, high: Int64)] = []
-        var low = afterLow
+        var low = afterStart
         if low < wanted, let cutoff, table.slotStart(of: cutoff) > low {
             ahead.append((low, table.slotStart(of: cutoff)))
             low = table.slotStart(of: cutoff)
         }
-        while low < wanted {
-            ahead.append((low, low + table.width))
-            low += table.width
-        }
+        ahead += table.slots(from: low, to: wanted)
 
         // Below: a `_before` holding nothing is replaced by slots down to the retention's start (a new install
         // gets its slots at once); one holding rows (the table as it was before time partitions) stays whole
         // until it expires. Kept forever: slots from now's on (older rows, a backfill, go to `_before`).
-        let lowestSlot = partitions.first { $0.low != nil && $0.name != table.afterName }?.low ?? afterLow
+        let lowestSlot = partitions.first { $0.low != nil && $0.name != table.afterName }?.low ?? afterStart
         var below: [(low: Int64, high: Int64)] = []
         var newBefore: Int64?
         if beforeIsEmpty {
-            let target = cutoff.map { max(table.slotStart(of: $0), lowestSlot - Self.mostSlotsBack * table.width) } ?? table.slotStart(of: now)
+            // Never below what this round expires: a slot dropped here may reach past the cutoff's slot start
+            // when it was made under a shorter period.
+            let expiredEnd = expired.compactMap(\.high).max() ?? .min
+            let target =
+                cutoff.map { max(table.slotStart(of: $0), table.slotStart(of: now) - Self.mostSlotsBack * table.width, expiredEnd) } ?? table.slotStart(of: now)
             let newLow = min(target, lowestSlot)
             if before == nil || newLow < lowestSlot {
                 newBefore = newLow
-                below = stride(from: newLow, to: lowestSlot, by: Int(table.width)).map { ($0, $0 + table.width) }
+                below = table.slots(from: newLow, to: lowestSlot)
             }
             report.oldestKept = newLow
         }
@@ -144,7 +159,11 @@ public struct PartitionKeeper: Sendable {
         if let floor = expired.compactMap(\.high).max() {
             try await RetentionFloor.raise(table, to: floor, on: connection, logger: logger)
         }
-        if !ahead.isEmpty {
+        // An empty `_before` goes before `_after` moves: a lowered `_after` overlaps it.
+        if newBefore != nil, let before {
+            try await connection.query(PostgresQuery(unsafeSQL: "drop table \(before.name)"), logger: logger)
+        }
+        if !ahead.isEmpty || afterStart != afterLow {
             try await connection.query(PostgresQuery(unsafeSQL: "alter table \(table.table) detach partition \(table.afterName)"), logger: logger)
             for slot in ahead {
                 try await ddl.attach(low: slot.low, high: slot.high, connection: connection, logger: logger)
@@ -166,9 +185,6 @@ public struct PartitionKeeper: Sendable {
             )
         }
         if let newBefore {
-            if let before {
-                try await connection.query(PostgresQuery(unsafeSQL: "drop table \(before.name)"), logger: logger)
-            }
             for slot in below {
                 try await ddl.attach(low: slot.low, high: slot.high, connection: connection, logger: logger)
                 report.created.append(table.slotName(start: slot.low))
@@ -195,7 +211,7 @@ public struct PartitionKeeper: Sendable {
             """
             select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
             where n.nspname = current_schema() and c.relkind in ('r', 'p') and not c.relispartition
-              and c.relname ~ \("^" + table.table + "_[0-9]{8}$")
+              and c.relname ~ \(table.slotNamePattern)
             """,
             logger: logger
         )

@@ -29,7 +29,7 @@ public struct Retention: Sendable, Equatable {
         for finer in TimePartitionedTable.all {
             guard let own = periods[finer.tier] else { return nil }  // a finer tier kept forever
             kept = max(kept, own)
-            if finer == table { break }
+            if finer.tier == table.tier { break }
         }
         return kept
     }
@@ -61,27 +61,17 @@ public struct Retention: Sendable, Equatable {
 
     /// `7d`, `36h`, `90m`, `2w`, or `forever` (nil).
     public static func parse(_ text: String) throws(RetentionError) -> Int64? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if trimmed == "forever" { return nil }
-        let units: [Character: Int64] = ["m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
-        guard let unit = trimmed.last, let seconds = units[unit], let count = Int64(trimmed.dropLast()), count > 0,
-            count <= 100 * 366 * 86_400 / seconds
-        else {
+        if text.trimmingCharacters(in: .whitespaces).lowercased() == "forever" { return nil }
+        guard let period = DurationText.nanoseconds(text) else {
             throw RetentionError("'\(text)' is not a retention: give a whole number with m, h, d or w (for example 7d), or 'forever'")
         }
-        let period = count * seconds * 1_000_000_000
         guard period >= minimum else { throw RetentionError("'\(text)' is shorter than the least a tier keeps, 1h") }
         return period
     }
 
     /// The shortest of `parse`'s forms that says `period`.
     public static func format(_ period: Int64?) -> String {
-        guard let period else { return "forever" }
-        let seconds = period / 1_000_000_000
-        for (unit, size) in [("d", Int64(86_400)), ("h", 3_600), ("m", 60)] where seconds % size == 0 {
-            return "\(seconds / size)\(unit)"
-        }
-        return "\(seconds)s"
+        period.map(DurationText.format) ?? "forever"
     }
 }
 

@@ -47,10 +47,39 @@ public struct TimePartitionedTable: Sendable, Equatable {
         return remainder < 0 ? time - remainder - width : time - remainder
     }
 
-    /// `measurements_20261126`: the table and the UTC date of the slot's start, so names sort by time.
-    public func slotName(start: Int64) -> String {
-        "\(table)_\(Self.utcDate(nanoseconds: start))"
+    /// Slots covering `low..<high` end to end, each ending at the next multiple of `width` (or at `high`):
+    /// bounds made under another width are met with one short slot, never an overlap.
+    func slots(from low: Int64, to high: Int64) -> [(low: Int64, high: Int64)] {
+        var slots: [(low: Int64, high: Int64)] = []
+        var start = low
+        while start < high {
+            let end = min(slotStart(of: start) + width, high)
+            slots.append((start, end))
+            start = end
+        }
+        return slots
     }
+
+    /// This table with slots of `width` nanoseconds (the writer's `SLUICE_PARTITION_PERIOD_*`).
+    public func withWidth(_ width: Int64) -> TimePartitionedTable {
+        var table = self
+        table.width = width
+        return table
+    }
+
+    /// `measurements_20261126` for a slot starting at midnight UTC, `measurements_20261126_143000` for one
+    /// starting within the day (periods shorter than a day): the table and the slot's start, so names sort
+    /// by time.
+    public func slotName(start: Int64) -> String {
+        let remainder = start % Self.day
+        guard remainder != 0 else { return "\(table)_\(Self.utcDate(nanoseconds: start))" }
+        let seconds = (remainder < 0 ? remainder + Self.day : remainder) / 1_000_000_000
+        let time = [seconds / 3600, seconds / 60 % 60, seconds % 60].map { $0 < 10 ? "0\($0)" : "\($0)" }.joined()
+        return "\(table)_\(Self.utcDate(nanoseconds: start))_\(time)"
+    }
+
+    /// Matches `slotName`'s names for this table and nothing else (not the hash partitions inside a slot).
+    var slotNamePattern: String { "^\(table)_[0-9]{8}(_[0-9]{6})?$" }
 
     public var beforeName: String { "\(table)_before" }
     public var afterName: String { "\(table)_after" }

@@ -87,6 +87,68 @@ struct RetentionEndToEndTests {
     }
 }
 
+/// Partition boundaries passing under load: with raw partitions of 5 s (`SLUICE_PARTITION_PERIOD_RAW`)
+/// the writer makes a slot every few seconds while points arrive for the current time; every point is
+/// stored once, each in its own time's slot, none in the catch-alls, and no round fails.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct PartitionBoundariesUnderLoadTests {
+    @Test func writesKeepLandingWhileSlotsAreMadeUnderThem() async throws {
+        try await TestDatabase.with { database, client in
+            let stack = try await SluiceStack(
+                database: database, extraEnvironment: ["SLUICE_PARTITION_PERIOD_RAW": "5s", "SLUICE_PARTITION_CHECK_S": "1"]
+            )
+            let tags = (0..<10).map { "edge\($0)" }
+            var sent = 0
+            var refused: [String] = []
+            let stopAt = ContinuousClock.now + .seconds(16)
+            // Bounded in count and time: 100 points every 50 ms for 16 s at most.
+            for _ in 0..<400 where ContinuousClock.now < stopAt {
+                let base = nowNanoseconds()
+                let items = (0..<100).map { index in
+                    #"{"tag":"\#(tags[index % 10])","time":\#(base + Int64(index / 10)),"values":[\#(index)]}"#
+                }
+                let reply = try await HTTP.post(stack.ingestURL + "/save", body: Data(("[" + items.joined(separator: ",") + "]").utf8))
+                if reply.status == 202 { sent += items.count } else { refused.append("\(reply.status) \(reply.text)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(refused.isEmpty, "\(refused.prefix(3))")
+            let deadline = ContinuousClock.now + .seconds(30)
+            var stored = 0
+            while stored < sent, ContinuousClock.now < deadline {
+                stored = try await client.count("select count(*)::int from measurements")
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(stored == sent, "every accepted point stored once")
+            #expect(try await client.count("select count(*)::int from measurements_before") == 0)
+            #expect(try await client.count("select count(*)::int from measurements_after") == 0)
+            // Each row sits in the slot for its own time (a slot's leaves are its hash partitions).
+            let slotsWithRows = try await client.count(
+                """
+                select count(distinct i.inhparent)::int from measurements m join pg_inherits i on i.inhrelid = m.tableoid
+                """
+            )
+            #expect(slotsWithRows >= 3, "rows across \(slotsWithRows) slots")
+            #expect(
+                try await client.count(
+                    """
+                    select count(*)::int from measurements m join pg_inherits i on i.inhrelid = m.tableoid
+                      join pg_inherits s on s.inhrelid = i.inhparent join pg_class c on c.oid = s.inhrelid
+                    where m.ts < (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''?(-?[0-9]+)'))[1]::int8
+                       or m.ts >= (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''?(-?[0-9]+)'))[1]::int8
+                    """
+                ) == 0
+            )
+            // `retention show` reports the period the newest partition was made with.
+            let show = try await stack.admin(["retention", "show"])
+            let rawLine = show.output.split(separator: "\n").first { $0.hasPrefix("raw ") }.map(String.init) ?? show.output
+            #expect(rawLine.split(separator: " ").contains("5s"), "\(show.output)\(show.errors)")
+            let failures = try await HTTP.metric(stack.writerURL, #"sluice_writer_partition_maintenance_failures_total{tier="raw"}"#)
+            #expect((failures ?? 0) == 0, "no round failed: \(stack.logs.suffix(4000))")
+            await stack.stop()
+        }
+    }
+}
+
 /// As-of answers that reach past the day before the window: the bounded searches `/api` makes first must
 /// still find a row days older (through the hour tier), one in an hour never closed (a series that
 /// stopped), and nothing for a series younger than the window.

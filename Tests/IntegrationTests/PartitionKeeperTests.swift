@@ -40,7 +40,7 @@ struct PartitionKeeperTests {
             expectContiguous(measurements, raw)
             let slots = measurements.dropFirst().dropLast().compactMap(\.low)
             #expect(slots.first == raw.slotStart(of: now - 3 * day))
-            #expect(slots.last == raw.slotStart(of: now + PartitionKeeper.ahead))
+            #expect(slots.last == raw.slotStart(of: now) + PartitionKeeper.slotsAhead * day)
             #expect(slots.count == 6)
             #expect(reports["raw"]?.created.count == 6)
             #expect(reports["raw"]?.oldestKept == raw.slotStart(of: now - 3 * day))
@@ -160,6 +160,77 @@ struct PartitionKeeperTests {
             #expect(report["raw"]?.dropped.first == "measurements_before")
             #expect(try await client.count("select count(*)::int from measurements") == 1)
             expectContiguous(try await partitions(client, "measurements"), raw)
+        }
+    }
+
+    /// `SLUICE_PARTITION_PERIOD_RAW` shorter than a day, then changed twice on a running system: every
+    /// round succeeds, the bounds stay end to end, no row moves or goes missing, and expiry drops the short
+    /// slots whole (their detached tables gone too).
+    @Test func shortPeriodsAndChangedPeriodsKeepEveryTimeCoveredOnce() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let hour: Int64 = 3_600_000_000_000
+            let retention = Retention(periods: ["raw": 3 * day, "1m": 14 * day])
+            func round(_ at: Int64, rawPeriod: Int64) async throws -> [String: PartitionKeeper.Report] {
+                let periods = PartitionPeriods(widths: ["raw": rawPeriod, "1m": 7 * day, "1h": 30 * day])
+                let reports = await PartitionKeeper(retention: retention, periods: periods).maintain(client, now: at, logger: logger)
+                #expect(Set(reports.keys) == ["raw", "1m", "1h"], "every table's round succeeded")
+                let measurements = try await partitions(client, "measurements")
+                expectContiguous(measurements, raw)
+                let slots = measurements.dropFirst().dropLast()
+                #expect(slots.allSatisfy { ($0.high ?? 0) - ($0.low ?? 0) <= max(rawPeriod, day) })
+                #expect(slots.contains { ($0.low ?? .max) <= at && at < ($0.high ?? .min) }, "now has a slot")
+                #expect(slots.last.flatMap(\.high).map { $0 >= at + 2 * rawPeriod } == true, "two periods made ahead")
+                return reports
+            }
+
+            let first = try await round(now, rawPeriod: hour)
+            let hourly = try await partitions(client, "measurements").dropFirst().dropLast().filter { ($0.high ?? 0) - ($0.low ?? 0) == hour }
+            #expect(hourly.count >= 60, "an hour's slots back toward the retention: \(hourly.count)")
+            #expect(hourly.contains { $0.name.hasSuffix("_010000") })
+            #expect(first["raw"]?.created.count == (try await partitions(client, "measurements")).count - 2)
+            try await client.query(
+                "insert into measurements (series_id, ts, vals) select 1, \(now) - g * 600000000000, array[g::float8] from generate_series(0, 143) g"
+            )
+
+            _ = try await round(now + 5 * hour, rawPeriod: 7 * hour)
+            _ = try await round(now + 2 * day, rawPeriod: day)
+            #expect(try await client.count("select count(*)::int from measurements") == 144)
+            #expect(try await client.count("select count(*)::int from measurements_before") == 0)
+
+            // Past retention the hourly slots go whole, and so do their detached tables.
+            let late = try await round(now + 5 * day, rawPeriod: day)
+            let dropped = late["raw"]?.dropped ?? []
+            #expect(dropped.contains { $0.hasSuffix("_010000") }, "\(dropped)")
+            let names = dropped.filter { $0 != raw.beforeName }.map { "'\($0)'" }.joined(separator: ",")
+            #expect(try await client.count("select count(*)::int from pg_class where relname in (\(names))") == 0)
+            #expect(try await client.count("select count(*)::int from measurements where ts < \(now + 2 * day)") == 0)
+        }
+    }
+
+    /// A new install with a period of seconds: migration 7 leaves `_after` starting at the next day, so the
+    /// first round moves it down, and now's rows land in slots of the period, not in `_before`.
+    @Test func aNewInstallWithAPeriodOfSecondsGetsSlotsAroundNow() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let second: Int64 = 1_000_000_000
+            let periods = PartitionPeriods(widths: ["raw": 5 * second, "1m": 7 * day, "1h": 30 * day])
+            let keeper = PartitionKeeper(retention: .defaults, periods: periods)
+            let report = await keeper.maintain(client, now: now, logger: logger)
+            let measurements = try await partitions(client, "measurements")
+            expectContiguous(measurements, raw.withWidth(5 * second))
+            let fiveSeconds = raw.withWidth(5 * second)
+            #expect(measurements.last?.low == fiveSeconds.slotStart(of: now) + 15 * second, "_after begins two periods past now's slot")
+            #expect(report["raw"]?.created.count == Int(PartitionKeeper.mostSlotsBack) + 1 + Int(PartitionKeeper.slotsAhead), "back, now's, ahead")
+            try await client.query("insert into measurements (series_id, ts, vals) values (1, \(now), '{1}'), (1, \(now + 9 * second), '{2}')")
+            #expect(try await client.count("select count(*)::int from measurements_before") == 0)
+            #expect(try await client.count("select count(*)::int from measurements_after") == 0)
+            #expect(try await client.count("select count(*)::int from \(fiveSeconds.slotName(start: fiveSeconds.slotStart(of: now)))") == 1)
+
+            // A round 12 s later makes what is now two periods ahead and moves nothing.
+            let next = await keeper.maintain(client, now: now + 12 * second, logger: logger)
+            #expect((next["raw"]?.created.count ?? 0) >= 2 && next["raw"]?.movedRows == 0)
+            expectContiguous(try await partitions(client, "measurements"), fiveSeconds)
         }
     }
 }

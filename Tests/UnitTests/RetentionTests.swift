@@ -63,5 +63,24 @@ struct RetentionTests {
         let week = TimePartitionedTable.minute
         #expect(week.slotStart(of: noon) % (7 * day) == 0 && noon - week.slotStart(of: noon) < 7 * day)
         #expect(TimePartitionedTable.named("1h") == .hour && TimePartitionedTable.named("2h") == nil)
+        // Slots that start within a day carry the time too, so short periods never share a name.
+        let quarter = raw.withWidth(15 * 60_000_000_000)
+        #expect(quarter.slotName(start: quarter.slotStart(of: noon + 20 * 60_000_000_000)) == "measurements_20261126_121500")
+        #expect(quarter.slotName(start: -15 * 60_000_000_000) == "measurements_19691231_234500")
+        #expect(quarter.slotName(start: noon - 12 * hour) == "measurements_20261126")
+    }
+
+    @Test func partitionPeriodsComeFromTheEnvironmentOverTheDefaults() throws {
+        let defaults = PartitionPeriods.defaults
+        #expect(defaults.tables.map(\.width) == [day, 7 * day, 30 * day])
+        let set = try PartitionPeriods.fromEnvironment(EnvironmentReader(["SLUICE_PARTITION_PERIOD_RAW": "6h", "SLUICE_PARTITION_PERIOD_1H": "2w"]))
+        #expect(set.tables.map(\.width) == [6 * hour, 7 * day, 14 * day])
+        #expect(set.narrowest == 6 * hour)
+        #expect(try PartitionPeriods.fromEnvironment(EnvironmentReader(["SLUICE_PARTITION_PERIOD_RAW": "5s"])).narrowest == 5_000_000_000)
+        for bad in ["0s", "1.5h", "day", "400d", "-1d"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try PartitionPeriods.fromEnvironment(EnvironmentReader(["SLUICE_PARTITION_PERIOD_1M": bad]))
+            }
+        }
     }
 }

@@ -12,8 +12,8 @@ struct RetentionCommand: AsyncParsableCommand {
         discussion: """
             A value set here is kept in the database and wins over the writers' SLUICE_RETENTION_RAW, _1M and _1H; \
             writers apply it at their next partition round (SLUICE_PARTITION_CHECK_S), or now with 'apply'. \
-            Data goes a whole partition at a time (raw: a day, 1m: 7 days, 1h: 30 days) once all of it is older \
-            than the retention. A coarser tier keeps at least as long as a finer one.
+            Data goes a whole partition at a time (by default raw: a day, 1m: 7 days, 1h: 30 days; \
+            SLUICE_PARTITION_PERIOD_RAW, _1M, _1H) once all of it is older than the retention. A coarser tier keeps at least as long as a finer one.
             """,
         subcommands: [Show.self, Set.self, Unset.self, Apply.self]
     )
@@ -38,18 +38,24 @@ struct RetentionCommand: AsyncParsableCommand {
                 try await client.withConnection { connection in
                     let stored = try await RetentionSettings.stored(connection, logger: logger)
                     let retention = try await RetentionCommand.effective(connection, logger: logger)
-                    print("tier  keeps     set by                          partitions  oldest slot  newest slot")
+                    print("tier  keeps     set by                          partitions  period  oldest slot      newest slot")
                     for table in TimePartitionedTable.all {
                         let source = stored[table.tier] != nil ? "sluice-admin retention set" : "\(Retention.environmentVariable(table)) or default"
                         let slots = try await PartitionKeeper.partitions(of: table.table, connection: connection, logger: logger)
-                            .compactMap { $0.low == nil || $0.high == nil ? nil : $0.low }
+                            .filter { $0.low != nil && $0.high != nil }
+                        // The newest slot's span: the period the writers make slots with now.
+                        let period = slots.last.flatMap { slot in slot.high.flatMap { high in slot.low.map { high - $0 } } }
+                        let start = { (slot: PartitionKeeper.Partition?) in
+                            slot?.low.map { String(table.slotName(start: $0).dropFirst(table.table.count + 1)) } ?? "-"
+                        }
                         let line = [
                             table.tier.padding(toLength: 5, withPad: " ", startingAt: 0),
                             Retention.format(retention.effective(table)).padding(toLength: 9, withPad: " ", startingAt: 0),
                             source.padding(toLength: 31, withPad: " ", startingAt: 0),
                             String(slots.count).padding(toLength: 11, withPad: " ", startingAt: 0),
-                            (slots.first.map { TimePartitionedTable.utcDate(nanoseconds: $0) } ?? "-").padding(toLength: 12, withPad: " ", startingAt: 0),
-                            slots.last.map { TimePartitionedTable.utcDate(nanoseconds: $0) } ?? "-",
+                            (period.map(Retention.format) ?? "-").padding(toLength: 7, withPad: " ", startingAt: 0),
+                            start(slots.first).padding(toLength: 16, withPad: " ", startingAt: 0),
+                            start(slots.last),
                         ]
                         print(line.joined(separator: " "))
                     }
@@ -115,7 +121,8 @@ struct RetentionCommand: AsyncParsableCommand {
         func run() async throws {
             try await AdminEnvironment.withDatabase { client, logger in
                 let retention = try await client.withConnection { try await RetentionCommand.effective($0, logger: logger) }
-                let reports = await PartitionKeeper(retention: retention).maintain(client, now: WallClock.nowNanoseconds(), logger: logger)
+                let periods = try PartitionPeriods.fromEnvironment(EnvironmentReader())
+                let reports = await PartitionKeeper(retention: retention, periods: periods).maintain(client, now: WallClock.nowNanoseconds(), logger: logger)
                 for table in TimePartitionedTable.all {
                     guard let report = reports[table.tier] else {
                         throw AdminFailure("\(table.table): the round failed (another round holding its lock, or a long query); try again")

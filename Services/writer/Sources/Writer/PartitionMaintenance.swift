@@ -34,6 +34,7 @@ public final class RawRetentionWindow: Sendable {
 struct PartitionMaintenance: Service {
     let client: PostgresClient
     let environmentRetention: Retention
+    let periods: PartitionPeriods
     let interval: Duration
     let rawRetention: RawRetentionWindow
     let schemaReady: ReadySignal
@@ -57,7 +58,7 @@ struct PartitionMaintenance: Service {
             logger.warning("could not read the stored retention; using the environment's", metadata: ["error": "\(String(reflecting: error))"])
         }
         rawRetention.update(retention.effective(.raw))
-        let reports = await PartitionKeeper(retention: retention).maintain(client, now: WallClock.nowNanoseconds(), logger: logger)
+        let reports = await PartitionKeeper(retention: retention, periods: periods).maintain(client, now: WallClock.nowNanoseconds(), logger: logger)
         for table in TimePartitionedTable.all {
             guard let report = reports[table.tier] else {
                 PartitionMetrics.failures(table.tier).increment()

@@ -22,7 +22,8 @@ public func buildWriter(
     let refresherReady = ReadySignal()
     let rawRetention = RawRetentionWindow(period: configuration.retention.effective(.raw))
     let maintenance = PartitionMaintenance(
-        client: postgres, environmentRetention: configuration.retention, interval: configuration.partitionCheckInterval,
+        client: postgres, environmentRetention: configuration.retention, periods: configuration.partitionPeriods,
+        interval: configuration.partitionCheckInterval,
         rawRetention: rawRetention, schemaReady: partitionsReady, logger: logger
     )
     let refresher = RollupRefreshService(

@@ -21,7 +21,10 @@ public struct WriterConfiguration: Sendable {
     public var partitionCount: Int
     /// `SLUICE_RETENTION_RAW`, `_1M`, `_1H`: what each tier keeps unless `sluice-admin retention set` says otherwise.
     public var retention: Retention
-    /// `SLUICE_PARTITION_CHECK_S`: how often partitions are made ahead and expired ones dropped.
+    /// `SLUICE_PARTITION_PERIOD_RAW`, `_1M`, `_1H`: how much time each partition of a tier spans.
+    public var partitionPeriods: PartitionPeriods
+    /// `SLUICE_PARTITION_CHECK_S`: how often partitions are made ahead and expired ones dropped; never
+    /// less often than half the narrowest partition period, so the slots made ahead cannot run out.
     public var partitionCheckInterval: Duration
     /// `SLUICE_ROLLUPS` (`on`, the default, or `off`): whether the writer folds the rollup tiers. Off, it
     /// still marks minutes it must not leave stale, and `/api` reads raw rows past each series' last tier
@@ -38,6 +41,8 @@ public struct WriterConfiguration: Sendable {
         guard rollups == "on" || rollups == "off" else {
             throw ConfigurationError(variable: "SLUICE_ROLLUPS", reason: "'\(rollups)' is neither 'on' nor 'off'")
         }
+        let partitionPeriods = try PartitionPeriods.fromEnvironment(environment)
+        let partitionCheck = Duration.seconds(try environment.int("SLUICE_PARTITION_CHECK_S", default: 300, in: 1...86_400))
         return WriterConfiguration(
             kafka: KafkaConfiguration(
                 bootstrapServers: shared.kafkaBootstrap,
@@ -52,7 +57,8 @@ public struct WriterConfiguration: Sendable {
             dataLossAlert: .seconds(try environment.int("SLUICE_WRITER_DATA_LOSS_ALERT_S", default: 900, in: 0...604_800)),
             partitionCount: shared.measurementPartitions,
             retention: try Retention.fromEnvironment(environment),
-            partitionCheckInterval: .seconds(try environment.int("SLUICE_PARTITION_CHECK_S", default: 300, in: 1...86_400)),
+            partitionPeriods: partitionPeriods,
+            partitionCheckInterval: min(partitionCheck, .nanoseconds(partitionPeriods.narrowest / 2)),
             rollups: rollups == "on",
             rollupRefreshInterval: try environment.milliseconds("SLUICE_ROLLUP_REFRESH_MS", default: 1000, in: 10...600_000),
             postgres: try PostgresSettings.fromEnvironment(environment),
