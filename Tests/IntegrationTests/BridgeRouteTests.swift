@@ -19,18 +19,15 @@ import Testing
 /// local broker. What needs processes (signals, restarts, the pipeline) stays in EndToEndTests.
 @Suite(.timeLimit(.minutes(1)))
 struct BridgeRouteTests {
-    static let master = try! MasterKey(Array("a master key of at least thirty-two bytes".utf8))
-    static let salt: [UInt8] = Array(repeating: 5, count: 32)
     static let second: Int64 = 1_000_000_000
 
     /// Key READER may read `acme` only.
-    static let keys = FixedKeys([
-        APIKeyRecord(
-            id: "READER", name: "reader", rights: (try? Rights.parse("acme:r")) ?? Rights(), isActive: true, salt: salt,
-            masterFingerprint: master.fingerprint, createdAt: Date(), rotatedAt: nil, revokedAt: nil
-        )
-    ])
-    static let bearer: HTTPFields = [.authorization: "Bearer READER.\(master.secret(keyID: "READER", salt: salt))", .contentType: "application/json"]
+    static let keys = RouteTestKeys.keys(["READER": "acme:r"])
+    static let bearer: HTTPFields = {
+        var fields = RouteTestKeys.bearer("READER")
+        fields[.contentType] = "application/json"
+        return fields
+    }()
 
     /// Runs `body` against the bridge application, whose jobs read from a live query application on a fresh
     /// database holding `rows` (tag → (unix seconds, value)) in domain `acme`, both with keys required.
@@ -39,7 +36,7 @@ struct BridgeRouteTests {
         let broker = try await LocalBroker(settings: settings, topics: ["sluice.changes": 1])
         defer { Task { await broker.stop() } }
         try await TestDatabase.with { database, postgres in
-            let auth = AuthSettings(mode: .required, masterKey: Self.master, requestsPerSecondPerKey: 1000, replayCacheLimit: 1000)
+            let auth = RouteTestKeys.required
             var queryConfiguration = try QueryConfiguration.fromEnvironment(EnvironmentReader(database.serviceEnvironment))
             queryConfiguration.auth = auth
             queryConfiguration.http = ServiceAddress(host: "127.0.0.1", port: 0)
@@ -70,25 +67,13 @@ struct BridgeRouteTests {
                 )
                 try await bridge.test(.router) { client in
                     // The directory reads its keys as the application starts; a request before that is told to wait.
-                    for _ in 0..<50 {
-                        let probe = try await client.execute(uri: "/v1/window", method: .post, headers: Self.bearer, body: ByteBuffer(string: "{}"))
-                        if probe.status != .serviceUnavailable { break }
-                        try await Task.sleep(for: .milliseconds(20))
+                    try await RouteTestKeys.waitForKeys {
+                        try await client.execute(uri: "/v1/window", method: .post, headers: Self.bearer, body: ByteBuffer(string: "{}"))
                     }
                     try await body(client)
                 }
             }
         }
-    }
-
-    struct ErrorBody: Decodable {
-        var error: String
-        var forbidden_domains: [String]?
-        var unknown_tags: [String]?
-    }
-
-    static func error(_ response: TestResponse) throws -> ErrorBody {
-        try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
     }
 
     static func post(_ client: any TestClientProtocol, _ json: String, headers: HTTPFields = bearer) async throws -> TestResponse {
@@ -116,19 +101,19 @@ struct BridgeRouteTests {
 
             let anonymous = try await client.execute(uri: "/v1/window", method: .post, body: ByteBuffer(string: #"{"tag": "cpu", "start_time_ms": -60000}"#))
             #expect(anonymous.status == .unauthorized)
-            #expect(try Self.error(anonymous).error.isEmpty == false)
+            #expect(try RouteErrorBody(anonymous).error.isEmpty == false)
             let elsewhere = try await Self.post(client, #"{"tag": "cpu", "domain": "other", "start_time_ms": -60000}"#)
             #expect(elsewhere.status == .forbidden)
-            #expect(try Self.error(elsewhere).forbidden_domains == ["other"])
+            #expect(try RouteErrorBody(elsewhere).forbidden_domains == ["other"])
             let unknown = try await Self.post(client, #"{"tags": ["cpu", "nothing-here"], "domain": "acme", "start_time_ms": -60000}"#)
             #expect(unknown.status == .notFound)
-            #expect(try Self.error(unknown).unknown_tags == ["nothing-here"])
+            #expect(try RouteErrorBody(unknown).unknown_tags == ["nothing-here"])
             let malformed = try await Self.post(client, #"{"tag": "cpu", "domain": "acme"}"#)
             #expect(malformed.status == .badRequest)
-            #expect(try Self.error(malformed).error.contains("start_time_ms is required"))
+            #expect(try RouteErrorBody(malformed).error.contains("start_time_ms is required"))
             let notJSON = try await Self.post(client, "tag=cpu")
             #expect(notJSON.status == .badRequest)
-            #expect(try Self.error(notJSON).error.contains("JSON object"))
+            #expect(try RouteErrorBody(notJSON).error.contains("JSON object"))
             let health = try await client.execute(uri: "/health", method: .get)
             #expect(health.status == .ok)
         }
@@ -163,7 +148,7 @@ struct BridgeRouteTests {
             #expect((listed["series"] as? [[String: Any]])?.compactMap { $0["series"] as? String } == ["cpu"])
             let elsewhere = try await client.execute(uri: "/series?domain=other", method: .get, headers: Self.bearer)
             #expect(elsewhere.status == .forbidden)
-            #expect(try Self.error(elsewhere).forbidden_domains == ["other"])
+            #expect(try RouteErrorBody(elsewhere).forbidden_domains == ["other"])
             let anonymous = try await client.execute(uri: "/series?domain=acme", method: .get)
             #expect(anonymous.status == .unauthorized)
             let badMatcher = try await client.execute(uri: "/series?domain=acme&limit=5000", method: .get, headers: Self.bearer)

@@ -21,22 +21,10 @@ import Testing
 /// of a query.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct HistoryRouteTests {
-    static let master = try! MasterKey(Array("a master key of at least thirty-two bytes".utf8))
-    static let salt: [UInt8] = Array(repeating: 5, count: 32)
-
-    static func record(_ id: String, _ rights: String) -> APIKeyRecord {
-        APIKeyRecord(
-            id: id, name: id.lowercased(), rights: (try? Rights.parse(rights)) ?? Rights(), isActive: true, salt: salt,
-            masterFingerprint: master.fingerprint, createdAt: Date(), rotatedAt: nil, revokedAt: nil
-        )
-    }
-
     /// ACME reads `acme`; OTHER reads `other`; ALL reads every domain.
-    static let keys = FixedKeys([record("ACME", "acme:r"), record("OTHER", "other:r"), record("ALL", "*:r")])
+    static let keys = RouteTestKeys.keys(["ACME": "acme:r", "OTHER": "other:r", "ALL": "*:r"])
 
-    static func bearer(_ id: String) -> HTTPFields {
-        [.authorization: "Bearer \(id).\(master.secret(keyID: id, salt: salt))"]
-    }
+    static func bearer(_ id: String) -> HTTPFields { RouteTestKeys.bearer(id) }
 
     /// Runs `body` against the query application on `database` (migrated before `body` runs).
     func withQuery(
@@ -47,7 +35,7 @@ struct HistoryRouteTests {
         configuration.history.sweepInterval = .milliseconds(100)
         configure(&configuration.history)
         if auth {
-            configuration.auth = AuthSettings(mode: .required, masterKey: Self.master, requestsPerSecondPerKey: 1000, replayCacheLimit: 1000)
+            configuration.auth = RouteTestKeys.required
         }
         let app = buildQueryApplication(
             configuration: configuration, registry: PrometheusCollectorRegistry(), keys: Self.keys, logger: Logger(label: "history-test"))

@@ -21,18 +21,15 @@ import Testing
 /// the agents' own clients) stays in EndToEndTests.
 @Suite(.timeLimit(.minutes(1)))
 struct IngestRouteTests {
-    static let master = try! MasterKey(Array("a master key of at least thirty-two bytes".utf8))
-    static let salt: [UInt8] = Array(repeating: 7, count: 32)
     static let topic = "sluice.measurements"
 
     /// Key WRITER may write `acme` only.
-    static let keys = FixedKeys([
-        APIKeyRecord(
-            id: "WRITER", name: "writer", rights: (try? Rights.parse("acme:w")) ?? Rights(), isActive: true, salt: salt,
-            masterFingerprint: master.fingerprint, createdAt: Date(), rotatedAt: nil, revokedAt: nil
-        )
-    ])
-    static let bearer: HTTPFields = [.authorization: "Bearer WRITER.\(master.secret(keyID: "WRITER", salt: salt))", .contentType: "application/json"]
+    static let keys = RouteTestKeys.keys(["WRITER": "acme:w"])
+    static let bearer: HTTPFields = {
+        var fields = RouteTestKeys.bearer("WRITER")
+        fields[.contentType] = "application/json"
+        return fields
+    }()
 
     /// Runs `body` against the ingest application with keys required; `consumer` reads what it published.
     func withIngest(_ body: @Sendable (any TestClientProtocol, KafkaConsumer) async throws -> Void) async throws {
@@ -45,17 +42,15 @@ struct IngestRouteTests {
             var environment = database.serviceEnvironment
             environment["SLUICE_KAFKA_BOOTSTRAP"] = broker.bootstrap
             var configuration = try IngestConfiguration.fromEnvironment(EnvironmentReader(environment))
-            configuration.auth = AuthSettings(mode: .required, masterKey: Self.master, requestsPerSecondPerKey: 1000, replayCacheLimit: 1000)
+            configuration.auth = RouteTestKeys.required
             let app = try buildIngestApplication(configuration: configuration, registry: PrometheusCollectorRegistry(), keys: Self.keys, logger: logger)
             let consumer = try KafkaConsumer(
                 configuration: KafkaConfiguration(bootstrapServers: broker.bootstrap), groupID: "ingest-route-test", logger: logger)
             try await consumer.assign([TopicPartition(topic: Self.topic, partition: 0): .beginning])
             try await app.test(.router) { client in
                 // The directory reads its keys as the application starts; a request before that is told to wait.
-                for _ in 0..<50 {
-                    let probe = try await client.execute(uri: "/save", method: .post, headers: Self.bearer, body: ByteBuffer(string: "[]"))
-                    if probe.status != .serviceUnavailable { break }
-                    try await Task.sleep(for: .milliseconds(20))
+                try await RouteTestKeys.waitForKeys {
+                    try await client.execute(uri: "/save", method: .post, headers: Self.bearer, body: ByteBuffer(string: "[]"))
                 }
                 try await body(client, consumer)
             }
@@ -75,15 +70,6 @@ struct IngestRouteTests {
             }
         }
         return measurements
-    }
-
-    struct ErrorBody: Decodable {
-        var error: String
-        var forbidden_domains: [String]?
-    }
-
-    static func error(_ response: TestResponse) throws -> ErrorBody {
-        try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
     }
 
     @Test func acceptedMeasurementsReachKafkaAndRefusalsAreJSON() async throws {
@@ -114,10 +100,10 @@ struct IngestRouteTests {
                 uri: "/save", method: .post, headers: Self.bearer, body: ByteBuffer(string: #"[{"tag":"cpu","domain":"other","time":1,"values":[1]}]"#)
             )
             #expect(elsewhere.status == .forbidden)
-            #expect(try Self.error(elsewhere).forbidden_domains == ["other"])
+            #expect(try RouteErrorBody(elsewhere).forbidden_domains == ["other"])
             let malformed = try await client.execute(uri: "/save", method: .post, headers: Self.bearer, body: ByteBuffer(string: #"[{"tag":"cpu"}]"#))
             #expect(malformed.status == .badRequest)
-            #expect(try Self.error(malformed).error.isEmpty == false)
+            #expect(try RouteErrorBody(malformed).error.isEmpty == false)
             let ping = try await client.execute(uri: "/ping", method: .get)
             #expect(ping.status == .noContent)
             // Nothing refused reached Kafka.

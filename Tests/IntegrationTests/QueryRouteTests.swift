@@ -17,17 +17,9 @@ import Testing
 /// processes (signals, restarts, the pipeline) stays in EndToEndTests.
 @Suite(.timeLimit(.minutes(1)))
 struct QueryRouteTests {
-    static let master = try! MasterKey(Array("a master key of at least thirty-two bytes".utf8))
-    static let salt: [UInt8] = Array(repeating: 3, count: 32)
-
     /// Key READER may read `acme` only.
-    static let keys = FixedKeys([
-        APIKeyRecord(
-            id: "READER", name: "reader", rights: (try? Rights.parse("acme:r")) ?? Rights(), isActive: true, salt: salt,
-            masterFingerprint: master.fingerprint, createdAt: Date(), rotatedAt: nil, revokedAt: nil
-        )
-    ])
-    static let bearer: HTTPFields = [.authorization: "Bearer READER.\(master.secret(keyID: "READER", salt: salt))"]
+    static let keys = RouteTestKeys.keys(["READER": "acme:r"])
+    static let bearer = RouteTestKeys.bearer("READER")
 
     /// Runs `body` against the query application on a fresh database (migrated, and with auth its keys
     /// read, before `body` runs), with a client of that database to put rows in.
@@ -35,42 +27,31 @@ struct QueryRouteTests {
         try await TestDatabase.with { database, postgres in
             var configuration = try QueryConfiguration.fromEnvironment(EnvironmentReader(database.serviceEnvironment))
             if auth {
-                configuration.auth = AuthSettings(mode: .required, masterKey: Self.master, requestsPerSecondPerKey: 1000, replayCacheLimit: 1000)
+                configuration.auth = RouteTestKeys.required
             }
             let app = buildQueryApplication(
                 configuration: configuration, registry: PrometheusCollectorRegistry(), keys: Self.keys, logger: Logger(label: "query-route-test")
             )
             try await app.test(.router) { client in
                 // The directory reads its keys as the application starts; a request before that is told to wait.
-                for _ in 0..<50 where auth {
-                    let probe = try await client.execute(uri: "/api?tag=t&domain=acme&start=-3600000000000", method: .get, headers: Self.bearer)
-                    if probe.status != .serviceUnavailable { break }
-                    try await Task.sleep(for: .milliseconds(20))
+                if auth {
+                    try await RouteTestKeys.waitForKeys {
+                        try await client.execute(uri: "/api?tag=t&domain=acme&start=-3600000000000", method: .get, headers: Self.bearer)
+                    }
                 }
                 try await body(client, postgres)
             }
         }
     }
 
-    /// The JSON error body every refusal carries.
-    struct ErrorBody: Decodable {
-        var error: String
-        var forbidden_domains: [String]?
-        var reason: String?
-    }
-
-    static func error(_ response: TestResponse) throws -> ErrorBody {
-        try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: response.body))
-    }
-
     @Test func badParametersAndUnknownSeriesAnswerJSONErrors() async throws {
         try await withQuery(auth: false) { client, _ in
             let missing = try await client.execute(uri: "/api?start=-3600000000000", method: .get)
             #expect(missing.status == .badRequest)
-            #expect(try Self.error(missing).error.contains("tag"))
+            #expect(try RouteErrorBody(missing).error.contains("tag"))
             let unknown = try await client.execute(uri: "/api?tag=nothing-here&start=-3600000000000", method: .get)
             #expect(unknown.status == .notFound)
-            #expect(try Self.error(unknown).error.contains("nothing-here"))
+            #expect(try RouteErrorBody(unknown).error.contains("nothing-here"))
             let health = try await client.execute(uri: "/health", method: .get)
             #expect(health.status == .ok)
         }
@@ -80,10 +61,10 @@ struct QueryRouteTests {
         try await withQuery(auth: true) { client, _ in
             let anonymous = try await client.execute(uri: "/api?tag=t&start=-3600000000000", method: .get)
             #expect(anonymous.status == .unauthorized)
-            #expect(try Self.error(anonymous).reason == "missing")
+            #expect(try RouteErrorBody(anonymous).reason == "missing")
             let other = try await client.execute(uri: "/api?tag=t&domain=other&start=-3600000000000", method: .get, headers: Self.bearer)
             #expect(other.status == .forbidden)
-            #expect(try Self.error(other).forbidden_domains == ["other"])
+            #expect(try RouteErrorBody(other).forbidden_domains == ["other"])
             // Its own domain: past auth, to the lookup (no such series).
             let own = try await client.execute(uri: "/api?tag=t&domain=acme&start=-3600000000000", method: .get, headers: Self.bearer)
             #expect(own.status == .notFound)
