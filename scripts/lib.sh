@@ -22,8 +22,8 @@ sluice_ensure_packages() {
 
 # sluice_agents_venv: a venv in .build/agents-venv with the agents' client libraries the tests drive
 # (the official InfluxDB Python clients; kairosdb-python, with the httpx and pandas it imports but does
-# not declare), made once; prints its python.
-SLUICE_AGENTS_PACKAGES=("influxdb-client==1.50.0" "influxdb==5.3.2" "kairosdb-python==0.0.1" "httpx==0.29.0" "pandas==3.1.1")
+# not declare; websocket-client for scripts/page-driver.py), made once; prints its python.
+SLUICE_AGENTS_PACKAGES=("influxdb-client==1.50.0" "influxdb==5.3.2" "kairosdb-python==0.0.1" "httpx==0.29.0" "pandas==3.1.1" "websocket-client==1.9.2")
 sluice_agents_venv() {
     local venv=.build/agents-venv stamp
     stamp="${SLUICE_AGENTS_PACKAGES[*]}"

@@ -94,6 +94,121 @@ struct ChartPageTests {
         }
     }
 
+    /// Runs `scripts/agents/page-driver.py` (Chromium over its DevTools protocol, in real time) on `url`
+    /// with `steps`; its results, one per step.
+    func drive(_ url: String, _ steps: [[String: Any]]) async throws -> [Any] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestSettings.agentsPython())
+        process.arguments = [root.appendingPathComponent("scripts/agents/page-driver.py").path, url]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: steps))
+        try input.fileHandleForWriting.close()
+        let reading = Task { output.fileHandleForReading.readDataToEndOfFile() }
+        let readingErrors = Task { errors.fileHandleForReading.readDataToEndOfFile() }
+        let deadline = ContinuousClock.now + .seconds(90)
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        if process.isRunning { process.terminate() }
+        let text = String(decoding: await reading.value, as: UTF8.self)
+        let why = String(decoding: await readingErrors.value, as: UTF8.self)
+        try #require(process.terminationReason == .exit && process.terminationStatus == 0, "the page driver failed: \(why)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any], "\(text)")
+    }
+
+    /// The page's state, as a JavaScript expression for the driver.
+    static let state = "JSON.parse(document.getElementById('state').textContent || '{}')"
+
+    @Test func aBadKeyIsShownAndAGoodOneListsChartsAndZoomsTheSeries() async throws {
+        try await TestDatabase.with { database, _ in
+            let stack = try await SluiceStack(database: database, withBridge: true, requireKeys: true)
+            let key = try await stack.createKey(name: "chart page", rights: "default:rw")
+            try await stack.waitUntilIngestKnows(key)
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            var sent: [Posted] = [Posted(tag: "chart-other", time: now, values: [1])]
+            for index in 0..<60 {
+                let time: Int64 = now - Int64(600 - 10 * index) * 1_000_000_000
+                let values: [Double] = [Double(index) + 0.5, Double(index % 7)]
+                sent.append(Posted(tag: "chart-k", time: time, values: values))
+            }
+            let posted = try await HTTP.send("POST", stack.ingestURL + "/save", body: Posted.array(sent), credentials: .bearer(key))
+            #expect(posted.status == 202, "\(posted.text)")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                let reply = try await HTTP.send(
+                    "POST", stack.bridgeURL + "/v1/window", body: Data(#"{"tag":"chart-k","start_time_ms":-900000}"#.utf8), credentials: .bearer(key)
+                )
+                if reply.status == 200, reply.text.contains("59.5") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+
+            let state = Self.state
+            let results = try await drive(
+                stack.bridgeURL + "/?domain=default&series=chart-k&window=900000",
+                [
+                    ["wait": "(\(state).errors || []).some((e) => e.includes('401') && e.includes('no credentials'))"],
+                    ["type": ["#key", key.keyID + ".not-its-secret"]],
+                    ["wait": "(\(state).errors || []).some((e) => e.includes('401') && e.includes('not valid'))"],
+                    ["eval": "document.getElementById('status').className"],
+                    ["type": ["#key", key.token]],
+                    ["wait": "(\(state).series['chart-k'] || {plotted: []}).plotted.length > 0 && document.querySelectorAll('#series option').length >= 2"],
+                    ["eval": "Array.from(document.querySelectorAll('#series option')).map((o) => o.value + (o.selected ? '*' : ''))"],
+                    ["eval": "JSON.stringify(\(state).series['chart-k'])"],
+                    // Drag across the middle of the plot: that range is fetched anew.
+                    [
+                        "drag": """
+                        (() => { const r = document.querySelector('.plot').getBoundingClientRect();
+                                 return [r.x + r.width * 0.3, r.y + r.height / 2, r.x + r.width * 0.7, r.y + r.height / 2]; })()
+                        """
+                    ],
+                    [
+                        "wait":
+                            "(() => { const s = \(state); return s.range && (s.series['chart-k'] || {plotted: []}).plotted.length > 0 && JSON.stringify(s); })()"
+                    ],
+                ]
+            )
+            #expect(results.count == 10)
+            #expect(results[3] as? String == "error", "a refused key is shown as an error")
+            // A new key lists the series again; the linked one stays chosen.
+            #expect((results[6] as? [String]).map { Set($0) } == ["chart-k*", "chart-other"], "\(results[6])")
+            // In real time the page's clock runs: how long drawing took is on record (the figure is the benchmark's).
+            let live = try #require(try JSONSerialization.jsonObject(with: Data(((results[7] as? String) ?? "{}").utf8)) as? [String: Any])
+            #expect(live["render_ms"] is NSNumber, "\(live)")
+
+            let zoomed = try #require(try JSONSerialization.jsonObject(with: Data(((results[9] as? String) ?? "{}").utf8)) as? [String: Any])
+            let range = try #require(zoomed["range"] as? [String: Any])
+            let start = try #require((range["start"] as? NSNumber)?.int64Value)
+            let end = try #require((range["end"] as? NSNumber)?.int64Value)
+            let nowMs = now / 1_000_000
+            #expect(start > nowMs - 900_000 && end < nowMs + 60_000 && end - start < 700_000, "a part of the 15 minutes: \(range)")
+            let plotted = try #require(((zoomed["series"] as? [String: Any])?["chart-k"] as? [String: Any])?["plotted"] as? [[Any]])
+            let reply = try await HTTP.send(
+                "POST", stack.bridgeURL + "/v1/window", body: Data(#"{"tag":"chart-k","start_time_ms":\#(start),"end_time_ms":\#(end)}"#.utf8),
+                credentials: .bearer(key)
+            )
+            let answer = try #require(try reply.json() as? [String: Any], "\(reply.text)")
+            let data = try #require((answer["data"] as? [String: Any])?["chart-k"] as? [[Any]])
+            let bridge = data.compactMap { point -> (Int64, [Double])? in
+                guard let time = (point[0] as? NSNumber)?.int64Value, let values = point[1] as? [Double] else { return nil }
+                return (time, values)
+            }
+            let shown = plotted.compactMap { row -> (Int64, [Double])? in
+                guard let time = (row.first as? NSNumber)?.int64Value else { return nil }
+                let values = row.dropFirst().compactMap { ($0 as? NSNumber)?.doubleValue }
+                return values.isEmpty ? nil : (time, values)
+            }
+            #expect(!bridge.isEmpty && shown.map(\.0) == bridge.map(\.0), "the dragged range's points are the bridge's for it")
+            #expect(shown.map(\.1) == bridge.map(\.1))
+            #expect(shown.allSatisfy { $0.0 >= start && $0.0 <= end })
+            await stack.stop()
+        }
+    }
+
     @Test func withKeysRequiredAndNoKeyThePageShowsThe401() async throws {
         try await TestDatabase.with { database, _ in
             let stack = try await SluiceStack(database: database, withBridge: true, requireKeys: true)

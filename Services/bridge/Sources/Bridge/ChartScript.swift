@@ -1,8 +1,10 @@
 /// The chart page's script (`GET /assets/sluice-chart.js`): finds series through the bridge's `/series`,
 /// charts each chosen one from `POST /v1/window` with dygraphs (every value index a line; points the
 /// bridge could not fill, `missing_timestamps`, drawn as gaps, never as zeros), and asks again every
-/// resolution step, never faster than once a second. A key, when the bridge requires one, is asked once
-/// and kept in `sessionStorage`; a 401 or 403 is shown, not swallowed. A link can choose what to show:
+/// resolution step, never faster than once a second. A range dragged on a chart is fetched for every chart
+/// at the bridge's resolution for it (choosing a window goes live again). A key, when the bridge requires
+/// one, is asked once and kept in `sessionStorage`; a 401 or 403 is shown, not swallowed, and a new key
+/// lists the series again. A link can choose what to show:
 /// `/?domain=acme&series=cpu,mem&window=3600000`. What it plotted stays readable in `window.sluiceChart`
 /// and, as JSON, in the hidden `#state` element, so a browser test can compare it with the bridge's answer.
 enum ChartScript {
@@ -10,12 +12,18 @@ enum ChartScript {
         "use strict";
         (function () {
           const state = { series: {}, errors: [] };
+          /// A dragged range, {start, end} in ms, or null: the live window.
+          let range = null;
           window.sluiceChart = state;
           const $ = (id) => document.getElementById(id);
           const status = $("status");
           const keyInput = $("key");
           keyInput.value = sessionStorage.getItem("sluice-key") || "";
-          keyInput.addEventListener("change", () => { sessionStorage.setItem("sluice-key", keyInput.value.trim()); restart(); });
+          keyInput.addEventListener("change", () => {
+            sessionStorage.setItem("sluice-key", keyInput.value.trim());
+            restart();
+            findSeries();
+          });
 
           function say(text, isError) {
             status.textContent = text;
@@ -34,7 +42,7 @@ enum ChartScript {
                 updated_at: chart.updatedAt || null, render_ms: chart.renderMs === undefined ? null : chart.renderMs,
               };
             }
-            $("state").textContent = JSON.stringify({ series: series, errors: state.errors });
+            $("state").textContent = JSON.stringify({ series: series, errors: state.errors, range: range });
           }
 
           async function ask(path, options) {
@@ -57,11 +65,15 @@ enum ChartScript {
             try {
               const page = await ask("/series?" + query);
               const select = $("series");
+              // What is chosen stays chosen (and listed) when the list is asked again, after a new key.
+              const chosen = Array.from(select.selectedOptions).map((option) => option.value);
               select.innerHTML = "";
-              for (const found of page.series) {
+              const names = page.series.map((found) => found.series);
+              for (const name of chosen.filter((name) => !names.includes(name)).concat(names)) {
                 const option = document.createElement("option");
-                option.value = found.series;
-                option.textContent = found.series;
+                option.value = name;
+                option.textContent = name;
+                option.selected = chosen.includes(name);
                 select.appendChild(option);
               }
               say(page.series.length + " series in " + domain + (page.next ? " (more: narrow the name)" : ""), false);
@@ -113,11 +125,14 @@ enum ChartScript {
           async function refresh(tag, domain, windowMs) {
             const chart = chartFor(tag);
             let next = 1000;
+            let failed = false;
             try {
               const answer = await ask("/v1/window", {
                 method: "POST",
                 headers: { "Content-Type": "application/json" },
-                body: JSON.stringify({ tag: tag, domain: domain, start_time_ms: -windowMs }),
+                body: JSON.stringify(
+                  range ? { tag: tag, domain: domain, start_time_ms: range.start, end_time_ms: range.end }
+                        : { tag: tag, domain: domain, start_time_ms: -windowMs }),
               });
               const { width, rows: data } = rows(answer, tag);
               chart.answer = answer;
@@ -130,6 +145,12 @@ enum ChartScript {
                 const options = {
                   labels: labels, legend: "always", labelsDiv: chart.legend, connectSeparatedPoints: false,
                   axes: { x: { valueFormatter: isoTime } },
+                  // A dragged range is fetched anew, at the resolution the bridge chooses for it.
+                  zoomCallback: function (low, high) {
+                    if (!this.isZoomed("x")) return;
+                    range = { start: Math.floor(low), end: Math.ceil(high) };
+                    setTimeout(restart, 0);
+                  },
                 };
                 // From the answer in hand to the chart drawn: the page's own cost (target ≤ 300 ms for 1000 × 10).
                 const began = performance.now();
@@ -144,12 +165,14 @@ enum ChartScript {
                 chart.age.textContent = newest ? " — newest point " + ((Date.now() - newest) / 1000).toFixed(1) + " s old" : "";
               }
               chart.updatedAt = Date.now();
-              say("", false);
+              say(range ? "from " + isoTime(range.start) + " to " + isoTime(range.end) + " (choose a window to go live again)" : "", false);
             } catch (error) {
               say(tag + ": " + error.message, true);
               next = 5000;
+              failed = true;
             }
-            chart.timer = setTimeout(() => refresh(tag, domain, windowMs), next);
+            // A dragged range lies in the past: asked once. The live window is asked again every step.
+            if (!range || failed) chart.timer = setTimeout(() => refresh(tag, domain, windowMs), next);
           }
 
           function restart() {
@@ -166,7 +189,7 @@ enum ChartScript {
 
           $("find").addEventListener("click", findSeries);
           $("series").addEventListener("change", restart);
-          $("window").addEventListener("change", restart);
+          $("window").addEventListener("change", () => { range = null; restart(); });
           if (typeof Dygraph === "undefined") {
             say("the charting library did not load: install Debian's libjs-dygraphs where the bridge runs (SLUICE_BRIDGE_DYGRAPHS_DIR)", true);
           }
