@@ -172,8 +172,13 @@ import Testing
     @Test func anAggregateRequestNamesItsBuckets() throws {
         let now: Int64 = 1_800_000_000 * second
         let request = try SampleRequest.parse(["tag": "cpu", "start": "-3600000000000", "fn": "max", "samples": "100"], now: now, minimumWindow: 600 * second)
-        #expect(request.function == .max && request.fill == .null)
-        #expect(request.buckets?.step == 60 * second)
-        #expect(try SampleRequest.parse(["tag": "cpu", "start": "-3600000000000"], now: now, minimumWindow: 600 * second).buckets == nil)
+        guard case .aggregate(let aggregate) = request.reading else {
+            Issue.record("fn=max read as \(request.reading)")
+            return
+        }
+        #expect(aggregate.function == .max && aggregate.fill == .null)
+        #expect(aggregate.buckets.step == 60 * second)
+        let asOf = try SampleRequest.parse(["tag": "cpu", "start": "-3600000000000"], now: now, minimumWindow: 600 * second)
+        #expect(asOf.reading == .asOf(SampleGrid(start: now - 3_600_000_000_000, end: now, count: 1000)))
     }
 }

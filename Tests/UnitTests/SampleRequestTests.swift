@@ -24,15 +24,15 @@ import Testing
     @Test func absoluteWindowWithDefaults() throws {
         let request = try parse(["tag": "cpu", "start": "1000", "end": "\(1000 + tenMinutes)"])
         #expect(request.series == SeriesKey(domain: "default", tag: "cpu"))
-        #expect(request.grid == SampleGrid(start: 1000, end: 1000 + tenMinutes, count: 1000))
+        #expect(request.reading == .asOf(SampleGrid(start: 1000, end: 1000 + tenMinutes, count: 1000)))
     }
 
     @Test func negativeTimesCountBackFromNowAndEndDefaultsToNow() throws {
         let request = try parse(["tag": "cpu", "start": "-3600000000000", "samples": "10", "domain": "ops"])
-        #expect(request.grid == SampleGrid(start: now - 3_600_000_000_000, end: now, count: 10))
+        #expect(request.reading == .asOf(SampleGrid(start: now - 3_600_000_000_000, end: now, count: 10)))
         #expect(request.series.domain == "ops")
         let relativeEnd = try parse(["tag": "cpu", "start": "-7200000000000", "end": "-3600000000000"])
-        #expect(relativeEnd.grid.end == now - 3_600_000_000_000)
+        #expect(relativeEnd.end == now - 3_600_000_000_000)
     }
 
     @Test func everyBadParameterIsNamed() {

@@ -23,4 +23,18 @@ import Testing
         #expect(
             body == #"{"tagName":"a","domain":"ops","start":0,"end":20,"samples":[{"time":10,"values":null},{"time":20,"measuredAt":15,"values":[1.5,-2.0]}]}"#)
     }
+
+    @Test func anAggregateAddsItsFunctionStepFillAndSource() throws {
+        let request = try SampleRequest.parse(["tag": "a", "start": "0", "end": "20", "fn": "avg", "step": "10", "fill": "linear"], now: 100, minimumWindow: 0)
+        guard case .aggregate(let aggregate) = request.reading else {
+            Issue.record("fn=avg read as \(request.reading)")
+            return
+        }
+        let buckets: [(time: Int64, values: [Double?]?)] = [(0, nil), (10, [2.5, nil])]
+        let body = String(buffer: SampleResponse.body(for: request, aggregate: aggregate, tier: nil, buckets: buckets))
+        #expect(
+            body
+                == #"{"tagName":"a","start":0,"end":20,"fn":"avg","step":10,"fill":"linear","source":"raw","samples":[{"time":0,"values":null},{"time":10,"values":[2.5,null]}]}"#
+        )
+    }
 }

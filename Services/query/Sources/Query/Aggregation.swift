@@ -1,15 +1,6 @@
 import SluiceModel
 import SluiceRuntime
 
-/// What `/api?fn=` computes per bucket and value index.
-public enum AggregateFunction: String, Sendable, CaseIterable {
-    /// The value as of each sample time: seed 003's `/api`, no buckets.
-    case asof
-    case last, first, min, max, avg, sum, count
-    /// Per second: the bucket's increase (a decrease is a counter reset) over the step.
-    case rate
-}
-
 /// How `/api` answers a bucket that holds no measurement.
 public enum Fill: String, Sendable, CaseIterable {
     /// `"values": null`.

@@ -133,7 +133,7 @@ extension BucketState {
         counts.indices.map { index -> Double? in
             guard counts[index] > 0 else { return nil }
             switch function {
-            case .asof, .last: return lasts[index]
+            case .last: return lasts[index]
             case .first: return firsts[index]
             case .min: return minimums[index]
             case .max: return maximums[index]

@@ -1,3 +1,4 @@
+import SluiceModel
 import SluiceRuntime
 
 /// The query service's contract, served at `GET /openapi.json` (README, "query").
@@ -18,7 +19,7 @@ enum QueryOpenAPI {
                         parameter("domain", required: false, ["type": "string", "default": "default"]),
                         parameter("measured_at", required: false, ["type": "boolean", "default": false], "also name each sample's measurement time"),
                         parameter(
-                            "fn", required: false, ["type": "string", "enum": AggregateFunction.allCases.map(\.rawValue), "default": "asof"],
+                            "fn", required: false, ["type": "string", "enum": AggregateFunction.names, "default": AggregateFunction.asOfName],
                             "asof: the value as of each sample time; otherwise the aggregate per bucket [b, b+step) and value index"),
                         parameter(
                             "step", required: false, ["type": "integer", "format": "int64", "minimum": 1],

@@ -7,16 +7,28 @@ public struct SampleRequest: Sendable, Equatable {
     public static let sampleLimit = 1...10_000
 
     public var series: SeriesKey
-    public var grid: SampleGrid
+    /// The window `[start, end)`, in ns.
+    public var start: Int64
+    public var end: Int64
     /// `measured_at=true`: each sample also names the time of the measurement it carries, so clients can
     /// tell how fresh the data is. Off by default to keep seed 003's shape.
     public var includesMeasuredAt = false
-    /// `fn=`: as-of samples (the default), or an aggregate per bucket.
-    public var function: AggregateFunction = .asof
-    /// `fill=`, for aggregates.
-    public var fill: Fill = .null
-    /// The buckets an aggregate is computed over; nil for `fn=asof`.
-    public var buckets: BucketGrid?
+    public var reading: Reading
+
+    /// What each sample holds: `fn=asof` (the default) or an aggregate, each with the one grid it uses.
+    public enum Reading: Sendable, Equatable {
+        /// The value as of each of the grid's sample times: seed 003's `/api`.
+        case asOf(SampleGrid)
+        /// `fn=avg`, …: one value per bucket.
+        case aggregate(Aggregate)
+    }
+
+    /// An aggregate per bucket, and how a bucket without measurements is answered (`fill`).
+    public struct Aggregate: Sendable, Equatable {
+        public var function: AggregateFunction
+        public var buckets: BucketGrid
+        public var fill: Fill
+    }
 
     /// Reads and checks the query parameters.
     /// - Parameters:
@@ -53,47 +65,43 @@ public struct SampleRequest: Sendable, Equatable {
             }
             includesMeasuredAt = flag
         }
-        var request = SampleRequest(
-            series: SeriesKey(domain: domain, tag: tag),
-            grid: SampleGrid(start: start, end: end, count: samples),
-            includesMeasuredAt: includesMeasuredAt
+        return SampleRequest(
+            series: SeriesKey(domain: domain, tag: tag), start: start, end: end, includesMeasuredAt: includesMeasuredAt,
+            reading: try reading(parameters, start: start, end: end, samples: samples)
         )
-        try request.readAggregation(parameters, maximumBuckets: samples)
-        return request
     }
 
     /// `fn`, `step` and `fill`: each is checked against the others, so a parameter that would be
     /// ignored is refused instead.
-    private mutating func readAggregation(_ parameters: [String: String], maximumBuckets: Int) throws(APIError) {
-        if let raw = parameters["fn"] {
-            guard let function = AggregateFunction(rawValue: raw) else {
-                throw Self.bad("fn must be one of \(AggregateFunction.allCases.map(\.rawValue).joined(separator: ", ")); got '\(raw)'")
-            }
-            self.function = function
+    private static func reading(_ parameters: [String: String], start: Int64, end: Int64, samples: Int) throws(APIError) -> Reading {
+        let chosen: AggregateFunction?
+        switch AggregateFunction.reading(parameters["fn"] ?? AggregateFunction.asOfName) {
+        case .success(let function): chosen = function
+        case .failure(let unknown): throw bad(unknown.description)
         }
-        guard function != .asof else {
-            if parameters["step"] != nil { throw Self.bad("step applies to aggregates (fn=avg, …), not to fn=asof") }
-            if parameters["fill"] != nil { throw Self.bad("fill applies to aggregates (fn=avg, …), not to fn=asof") }
-            return
+        guard let function = chosen else {
+            if parameters["step"] != nil { throw bad("step applies to aggregates (fn=avg, …), not to fn=asof") }
+            if parameters["fill"] != nil { throw bad("fill applies to aggregates (fn=avg, …), not to fn=asof") }
+            return .asOf(SampleGrid(start: start, end: end, count: samples))
         }
+        var fill = Fill.null
         if let raw = parameters["fill"] {
-            guard let fill = Fill(rawValue: raw) else {
-                throw Self.bad("fill must be one of \(Fill.allCases.map(\.rawValue).joined(separator: ", ")); got '\(raw)'")
+            guard let chosen = Fill(rawValue: raw) else {
+                throw bad("fill must be one of \(Fill.allCases.map(\.rawValue).joined(separator: ", ")); got '\(raw)'")
             }
-            self.fill = fill
+            fill = chosen
         }
         guard let raw = parameters["step"] else {
-            buckets = BucketGrid.choosing(start: grid.start, end: grid.end, maximumBuckets: maximumBuckets)
-            return
+            return .aggregate(Aggregate(function: function, buckets: BucketGrid.choosing(start: start, end: end, maximumBuckets: samples), fill: fill))
         }
-        guard let step = Int64(raw), step > 0 else { throw Self.bad("step must be a positive whole number of nanoseconds; got '\(raw)'") }
-        let buckets = BucketGrid(start: grid.start, end: grid.end, step: step)
-        guard buckets.count <= Self.sampleLimit.upperBound else {
-            throw Self.bad(
-                "step \(step) ns cuts this window into \(buckets.count) buckets; at most \(Self.sampleLimit.upperBound) are answered, so use a step of at least \((grid.end - grid.start) / Int64(Self.sampleLimit.upperBound - 1)) ns"
+        guard let step = Int64(raw), step > 0 else { throw bad("step must be a positive whole number of nanoseconds; got '\(raw)'") }
+        let buckets = BucketGrid(start: start, end: end, step: step)
+        guard buckets.count <= sampleLimit.upperBound else {
+            throw bad(
+                "step \(step) ns cuts this window into \(buckets.count) buckets; at most \(sampleLimit.upperBound) are answered, so use a step of at least \((end - start) / Int64(sampleLimit.upperBound - 1)) ns"
             )
         }
-        self.buckets = buckets
+        return .aggregate(Aggregate(function: function, buckets: buckets, fill: fill))
     }
 
     private static func integer(_ raw: String, name: String) throws(APIError) -> Int64 {

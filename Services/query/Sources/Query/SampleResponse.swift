@@ -1,46 +1,82 @@
 import NIOCore
 import SluiceModel
 import SluiceRuntime
+import SluiceStorage
 
-/// Writes seed 003's response shape, `{"tagName", "start", "end", "samples": [{"time", "values"}]}`,
-/// by hand: 1000 samples of 10 values each is the hot path of every `/api` call.
+/// Writes `/api`'s answers by hand — 1000 samples of 10 values each is the hot path of every call:
+/// seed 003's shape, `{"tagName", "start", "end", "samples": [{"time", "values"}]}`, and for an aggregate
+/// the same with `fn`, `step`, `fill` and `source` (the rollup tier the closed buckets were read from, or
+/// `raw`), one sample per bucket labelled by its start.
 public enum SampleResponse {
     public static func body(for request: SampleRequest, samples: [Sample]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(64 + samples.count * 220)
-        writeOpening(for: request, to: &buffer)
+        var buffer = opening(for: request, capacity: 64 + samples.count * 220)
         buffer.writeString(#","samples":["#)
         for (index, sample) in samples.enumerated() {
-            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            buffer.writeString(#"{"time":\#(sample.time)"#)
-            if request.includesMeasuredAt, let measuredAt = sample.measuredAt {
-                buffer.writeString(#","measuredAt":\#(measuredAt)"#)
-            }
-            buffer.writeString(#","values":"#)
-            if let values = sample.values {
-                buffer.writeInteger(UInt8(ascii: "["))
-                for (position, value) in values.enumerated() {
-                    if position > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-                    buffer.writeString(JSONText.number(value))
-                }
-                buffer.writeInteger(UInt8(ascii: "]"))
-            } else {
-                buffer.writeString("null")
-            }
-            buffer.writeInteger(UInt8(ascii: "}"))
+            let measuredAt = request.includesMeasuredAt ? sample.measuredAt : nil
+            write(time: sample.time, measuredAt: measuredAt, values: sample.values, after: index > 0, to: &buffer)
+        }
+        buffer.writeString("]}")
+        return buffer
+    }
+
+    /// A value index without a value (a `linear` fill between rows of different lengths) is `null`.
+    public static func body(
+        for request: SampleRequest, aggregate: SampleRequest.Aggregate, tier: RollupTier?, buckets: [(time: Int64, values: [Double?]?)]
+    ) -> ByteBuffer {
+        var buffer = opening(for: request, capacity: 96 + buckets.count * 200)
+        buffer.writeString(
+            #","fn":"\#(aggregate.function.rawValue)","step":\#(aggregate.buckets.step),"fill":"\#(aggregate.fill.rawValue)","source":"\#(tier?.name ?? "raw")","samples":["#
+        )
+        for (index, bucket) in buckets.enumerated() {
+            write(time: bucket.time, measuredAt: nil, values: bucket.values, after: index > 0, to: &buffer)
         }
         buffer.writeString("]}")
         return buffer
     }
 
     /// `{"tagName", ["domain",] "start", "end"`: how every `/api` answer begins, as-of or aggregate.
-    static func writeOpening(for request: SampleRequest, to buffer: inout ByteBuffer) {
+    private static func opening(for request: SampleRequest, capacity: Int) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(capacity)
         buffer.writeString(#"{"tagName":"#)
         buffer.writeString(JSONText.quoted(request.series.tag))
         if request.series.domain != Measurement.defaultDomain {
             buffer.writeString(#","domain":"#)
             buffer.writeString(JSONText.quoted(request.series.domain))
         }
-        buffer.writeString(#","start":\#(request.grid.start),"end":\#(request.grid.end)"#)
+        buffer.writeString(#","start":\#(request.start),"end":\#(request.end)"#)
+        return buffer
     }
+
+    /// `{"time":…[,"measuredAt":…],"values":[…] or null}`, after a comma unless it is the first.
+    private static func write<Value: SampleValue>(time: Int64, measuredAt: Int64?, values: [Value]?, after: Bool, to buffer: inout ByteBuffer) {
+        if after { buffer.writeInteger(UInt8(ascii: ",")) }
+        buffer.writeString(#"{"time":\#(time)"#)
+        if let measuredAt { buffer.writeString(#","measuredAt":\#(measuredAt)"#) }
+        buffer.writeString(#","values":"#)
+        if let values {
+            buffer.writeInteger(UInt8(ascii: "["))
+            for (position, value) in values.enumerated() {
+                if position > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+                buffer.writeString(value.jsonText)
+            }
+            buffer.writeInteger(UInt8(ascii: "]"))
+        } else {
+            buffer.writeString("null")
+        }
+        buffer.writeInteger(UInt8(ascii: "}"))
+    }
+}
+
+/// A value as `/api` writes it: a number, or `null` for a value index without one.
+private protocol SampleValue {
+    var jsonText: String { get }
+}
+
+extension Double: SampleValue {
+    fileprivate var jsonText: String { JSONText.number(self) }
+}
+
+extension Optional: SampleValue where Wrapped == Double {
+    fileprivate var jsonText: String { map(JSONText.number) ?? "null" }
 }

@@ -45,12 +45,15 @@ struct SampleRoute: Sendable {
                     "no measurements were ever stored for tag \(JSONText.quoted(request.series.tag)) in domain \(JSONText.quoted(request.series.domain))"
                 )
             }
-            if let grid = request.buckets {
-                let (tier, buckets) = try await aggregates.buckets(seriesID: seriesID, grid: grid, function: request.function, logger: logger)
-                return AggregateResponse.body(for: request, grid: grid, tier: tier, buckets: BucketFill.apply(request.fill, to: buckets, grid: grid))
+            switch request.reading {
+            case .asOf(let grid):
+                let samples = try await sampler.samples(seriesID: seriesID, grid: grid, logger: logger)
+                return SampleResponse.body(for: request, samples: samples)
+            case .aggregate(let aggregate):
+                let grid = aggregate.buckets
+                let (tier, buckets) = try await aggregates.buckets(seriesID: seriesID, grid: grid, function: aggregate.function, logger: logger)
+                return SampleResponse.body(for: request, aggregate: aggregate, tier: tier, buckets: BucketFill.apply(aggregate.fill, to: buckets, grid: grid))
             }
-            let samples = try await sampler.samples(seriesID: seriesID, grid: request.grid, logger: logger)
-            return SampleResponse.body(for: request, samples: samples)
         }
     }
 }

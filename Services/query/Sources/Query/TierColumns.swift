@@ -1,3 +1,5 @@
+import SluiceModel
+
 /// The per-index arrays of a rollup row that an answer needs. A tier row holds nine arrays, and
 /// producing them (`array_send`) is most of PostgreSQL's work for a day of minute rows: `fn=avg` needs
 /// only counts and sums, so it asks for those and the rest stay in the table.
@@ -20,7 +22,7 @@ struct TierColumns: OptionSet, Sendable {
     /// Counts, first and last times always come: they are small, and every function needs the counts.
     init(answering function: AggregateFunction) {
         switch function {
-        case .asof, .last: self = .lasts
+        case .last: self = .lasts
         case .first: self = .firsts
         case .min: self = .minimums
         case .max: self = .maximums
