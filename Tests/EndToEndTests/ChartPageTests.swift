@@ -39,6 +39,25 @@ struct ChartPageTests {
         return try #require(object as? [String: Any], "\(text)")
     }
 
+    /// Compares what the page plotted with the bridge's answer to `body` (asked now, with no key): every
+    /// point both hold must agree exactly. Returns how many were compared and how many the bridge answered.
+    func compare(_ plotted: [[Any]], withTheBridgeOf stack: SluiceStack, body: String) async throws -> (compared: Int, answered: Int) {
+        let reply = try await HTTP.post(stack.bridgeURL + "/v1/window", body: Data(body.utf8))
+        let answer = try #require(try reply.json() as? [String: Any], "\(reply.text)")
+        let data = try #require((answer["data"] as? [String: Any])?.values.first as? [[Any]], "\(answer)")
+        var bridge: [Int64: [Double]] = [:]
+        for point in data {
+            if let time = (point[0] as? NSNumber)?.int64Value, let values = point[1] as? [Double] { bridge[time] = values }
+        }
+        var compared = 0
+        for row in plotted {
+            guard let time = (row.first as? NSNumber)?.int64Value, let expected = bridge[time] else { continue }
+            #expect(row.dropFirst().compactMap { ($0 as? NSNumber)?.doubleValue } == expected, "at \(time)")
+            compared += 1
+        }
+        return (compared, bridge.count)
+    }
+
     @Test func thePagePlotsExactlyWhatTheBridgeAnswers() async throws {
         try await TestDatabase.with { database, _ in
             let stack = try await SluiceStack(database: database, withBridge: true)
@@ -65,21 +84,18 @@ struct ChartPageTests {
             let chart = try #require((state["series"] as? [String: Any])?["chart-a"] as? [String: Any], "\(state)")
             let plotted = try #require(chart["plotted"] as? [[Any]])
             // The bridge's answer for the same window, asked now: every point both hold agrees exactly.
-            let reply = try await HTTP.post(stack.bridgeURL + "/v1/window", body: Data(#"{"tag":"chart-a","start_time_ms":-900000}"#.utf8))
-            let answer = try #require(try reply.json() as? [String: Any])
-            let data = try #require((answer["data"] as? [String: Any])?["chart-a"] as? [[Any]])
-            var bridge: [Int64: [Double]] = [:]
-            for point in data {
-                if let time = (point[0] as? NSNumber)?.int64Value, let values = point[1] as? [Double] { bridge[time] = values }
-            }
-            var compared = 0
-            for row in plotted {
-                guard let time = (row.first as? NSNumber)?.int64Value, let expected = bridge[time] else { continue }
-                #expect(row.dropFirst().compactMap { ($0 as? NSNumber)?.doubleValue } == expected, "at \(time)")
-                compared += 1
-            }
-            #expect(compared > 200 && compared >= bridge.count - 10, "compared \(compared) of the bridge's \(bridge.count) points")
+            let (compared, answered) = try await compare(plotted, withTheBridgeOf: stack, body: #"{"tag":"chart-a","start_time_ms":-900000}"#)
+            #expect(compared > 200 && compared >= answered - 10, "compared \(compared) of the bridge's \(answered) points")
             #expect(plotted.contains { ($0.dropFirst().first as? NSNumber)?.doubleValue == 9.25 }, "the newest value is plotted")
+
+            // The maximum per step, chosen by the link: what the bridge answers for fn=max.
+            let maxima = try pageState(try await chromium(url + "&fn=max", ["--dump-dom"]))
+            #expect(maxima["fn"] as? String == "max" && (maxima["errors"] as? [Any])?.isEmpty == true, "\(maxima)")
+            let plottedMaxima = try #require(((maxima["series"] as? [String: Any])?["chart-a"] as? [String: Any])?["plotted"] as? [[Any]])
+            let (comparedMaxima, answeredMaxima) = try await compare(
+                plottedMaxima, withTheBridgeOf: stack, body: #"{"tag":"chart-a","start_time_ms":-900000,"fn":"max"}"#
+            )
+            #expect(answeredMaxima >= 9 && comparedMaxima >= answeredMaxima - 1, "compared \(comparedMaxima) of the bridge's \(answeredMaxima) maxima")
             // `render_ms` is not read here: under --virtual-time-budget the page's clock stands still.
 
             // A screenshot for people to look at.

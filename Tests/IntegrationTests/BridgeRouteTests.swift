@@ -99,6 +99,33 @@ struct BridgeRouteTests {
                 #expect(values == [asOf.1, -asOf.1], "at \(time)")
             }
 
+            // An aggregate: each grid time t answers the rows in [t − step, t), as /api's buckets hold them.
+            let averaged = try await Self.post(
+                client, #"{"tag": "cpu", "domain": "acme", "start_time_ms": -300000, "resolution_hint_ms": 30000, "fn": "avg"}"#
+            )
+            #expect(averaged.status == .ok, "\(String(buffer: averaged.body))")
+            let averages = try #require(try JSONSerialization.jsonObject(with: Data(buffer: averaged.body)) as? [String: Any])
+            #expect(averages["fn"] as? String == "avg")
+            let step = try #require((averages["resolution_ms"] as? NSNumber)?.int64Value)
+            let buckets = try #require((averages["data"] as? [String: Any])?["cpu"] as? [[Any]])
+            #expect(buckets.count >= 300_000 / Int(step) - 2, "\(buckets.count) buckets of \(step) ms")
+            for entry in buckets {
+                let time = try #require((entry[0] as? NSNumber)?.int64Value)
+                let values = try #require((entry[1] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue })
+                let inside = points.filter { $0.0 * 1000 >= time - step && $0.0 * 1000 < time }.map(\.1)
+                let mean = inside.reduce(0, +) / Double(inside.count)
+                #expect(!inside.isEmpty && values == [mean, -mean], "at \(time): \(values) from \(inside)")
+            }
+            let counted = try await Self.post(
+                client, #"{"tag": "cpu", "domain": "acme", "start_time_ms": -300000, "resolution_hint_ms": 30000, "fn": "count"}"#)
+            let counts = try #require(try JSONSerialization.jsonObject(with: Data(buffer: counted.body)) as? [String: Any])
+            let countRows = try #require((counts["data"] as? [String: Any])?["cpu"] as? [[Any]])
+            #expect(
+                countRows.allSatisfy { ($0[1] as? [Any])?.compactMap { ($0 as? NSNumber)?.doubleValue } == Array(repeating: Double(step / 10_000), count: 2) })
+            let unknownFunction = try await Self.post(client, #"{"tag": "cpu", "domain": "acme", "start_time_ms": -60000, "fn": "median"}"#)
+            #expect(unknownFunction.status == .badRequest)
+            #expect(try RouteErrorBody(unknownFunction).error.hasPrefix("fn must be one of asof, last"))
+
             let anonymous = try await client.execute(uri: "/v1/window", method: .post, body: ByteBuffer(string: #"{"tag": "cpu", "start_time_ms": -60000}"#))
             #expect(anonymous.status == .unauthorized)
             #expect(try RouteErrorBody(anonymous).error.isEmpty == false)

@@ -20,7 +20,9 @@ import Testing
             }
         }
 
-        func values(of series: SeriesKey, first: Int64, last: Int64, resolutionMilliseconds: Int64) async throws -> [PointValues?]? {
+        func values(of series: SeriesKey, function: AggregateFunction?, first: Int64, last: Int64, resolutionMilliseconds: Int64) async throws
+            -> [PointValues?]?
+        {
             valueRequests.add(1, ordering: .relaxed)
             return (first...last).map { asOf($0 * resolutionMilliseconds * 1_000_000) }
         }

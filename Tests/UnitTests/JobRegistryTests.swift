@@ -13,7 +13,9 @@ import Testing
     /// A source that has never stored anything, counting what it is asked.
     final class EmptySource: GridSource {
         let asked = Atomic<Int>(0)
-        func values(of series: SeriesKey, first: Int64, last: Int64, resolutionMilliseconds: Int64) async throws -> [PointValues?]? {
+        func values(of series: SeriesKey, function: AggregateFunction?, first: Int64, last: Int64, resolutionMilliseconds: Int64) async throws
+            -> [PointValues?]?
+        {
             asked.add(1, ordering: .relaxed)
             return nil
         }

@@ -263,7 +263,9 @@ actor BackingJob {
                     guard let newest = try await source.newestMeasurement(of: key.series) else { throw UnknownSeriesFound() }
                     if generation == probeGeneration { probedNewest = .some(newest) }
                 }
-                values = try await source.values(of: key.series, first: from, last: to, resolutionMilliseconds: key.resolutionMilliseconds)
+                values = try await source.values(
+                    of: key.series, function: key.function, first: from, last: to, resolutionMilliseconds: key.resolutionMilliseconds
+                )
             } catch is UnknownSeriesFound {
                 unknownSince = ContinuousClock.now
                 retryAt = ContinuousClock.now + settings.unknownSeriesRecheck

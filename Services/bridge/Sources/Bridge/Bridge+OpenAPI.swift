@@ -1,3 +1,4 @@
+import SluiceModel
 import SluiceRuntime
 
 /// The bridge's contract, served at `GET /openapi.json` (README, "bridge").
@@ -59,6 +60,10 @@ enum BridgeOpenAPI {
                         "type": "integer", "format": "int64", "nullable": true, "description": "ms since the epoch (default now); negative: before now",
                     ],
                     "resolution_hint_ms": ["type": "integer", "format": "int64", "minimum": 1, "nullable": true],
+                    "fn": [
+                        "type": "string", "enum": AggregateFunction.names, "default": AggregateFunction.asOfName, "nullable": true,
+                        "description": "asof: the value as of each grid point; otherwise the aggregate over the step that ends at each point",
+                    ],
                 ] as [String: Any],
                 "description": "Exactly one of tag and tags (null counts as absent).",
                 "anyOf": [["required": ["tag"]], ["required": ["tags"]]],
@@ -72,6 +77,7 @@ enum BridgeOpenAPI {
                     "earliest_result_ms": ["type": "integer", "format": "int64", "nullable": true],
                     "latest_result_ms": ["type": "integer", "format": "int64", "nullable": true],
                     "resolution_ms": ["type": "integer", "format": "int64"],
+                    "fn": ["type": "string", "enum": AggregateFunction.allCases.map(\.rawValue), "description": "present for aggregates"],
                     "metadata": [
                         "type": "object",
                         "additionalProperties": [

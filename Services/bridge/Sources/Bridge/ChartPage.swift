@@ -37,6 +37,15 @@ enum ChartPage {
               <option value="86400000">24 h</option><option value="604800000">7 d</option>
             </select>
           </label>
+          <label>values
+            <select id="fn">
+              <option value="asof" selected>as of each step</option><option value="avg">average per step</option>
+              <option value="min">minimum per step</option><option value="max">maximum per step</option>
+              <option value="sum">sum per step</option><option value="count">count per step</option>
+              <option value="first">first per step</option><option value="last">last per step</option>
+              <option value="rate">rate per second</option>
+            </select>
+          </label>
           <label>key (when the bridge asks for one) <input id="key" type="password" size="24" placeholder="key_id.secret"></label>
         </header>
         <div id="status"></div>

@@ -26,4 +26,10 @@ struct PointValues: Sendable, Equatable {
         count = values.count
         json = Array(("[" + values.map(JSONText.number).joined(separator: ",") + "]").utf8)
     }
+
+    /// An aggregate's values: an index without a value in the step is `null`.
+    init(_ values: [Double?]) {
+        count = values.count
+        json = Array(("[" + values.map { $0.map(JSONText.number) ?? "null" }.joined(separator: ",") + "]").utf8)
+    }
 }

@@ -3,7 +3,7 @@ import ServiceLifecycle
 import SluiceModel
 import Synchronization
 
-/// The backing jobs, one per series and resolution.
+/// The backing jobs, one per series, resolution and reading.
 ///
 /// Getting a job and creating it happen under one lock, which is what makes "one job however many
 /// callers arrive at once" hold; SignalVortex claimed jobs in two steps and raced. A sweeper expires idle
@@ -24,7 +24,7 @@ final class JobRegistry: Service, Sendable {
         var unknownSeriesCount = 100_000
     }
 
-    private let jobs = Mutex<[SeriesKey: [Int64: BackingJob]]>([:])
+    private let jobs = Mutex<[SeriesKey: [JobKey: BackingJob]]>([:])
     private let unknown = Mutex(UnknownSeries())
     /// The jobs' refreshes and timers, run as children of `run()`.
     let work = BackgroundWork()
@@ -45,13 +45,13 @@ final class JobRegistry: Service, Sendable {
     func job(for key: JobKey) -> BackingJob {
         let now = MonotonicClock.milliseconds()
         let (job, created, count) = jobs.withLock { jobs -> (BackingJob, Bool, Int) in
-            if let existing = jobs[key.series]?[key.resolutionMilliseconds] {
+            if let existing = jobs[key.series]?[key] {
                 existing.lastAsked.store(now, ordering: .relaxed)
                 return (existing, false, 0)
             }
             let job = makeJob(key, work)
             job.lastAsked.store(now, ordering: .relaxed)
-            jobs[key.series, default: [:]][key.resolutionMilliseconds] = job
+            jobs[key.series, default: [:]][key] = job
             return (job, true, jobs.values.reduce(0) { $0 + $1.count })
         }
         if created {
@@ -71,7 +71,7 @@ final class JobRegistry: Service, Sendable {
         let answer = await job.window(first: first, last: last, fillTimeout: fillTimeout)
         if case .unknownSeries = answer {
             let removed = jobs.withLock { jobs in
-                guard jobs[key.series]?[key.resolutionMilliseconds] === job else { return false }
+                guard jobs[key.series]?[key] === job else { return false }
                 Self.remove(job, from: &jobs)
                 return true
             }
@@ -158,8 +158,8 @@ final class JobRegistry: Service, Sendable {
         jobs.withLock { $0.values.flatMap(\.values) }
     }
 
-    private static func remove(_ job: BackingJob, from jobs: inout [SeriesKey: [Int64: BackingJob]]) {
-        jobs[job.key.series]?[job.key.resolutionMilliseconds] = nil
+    private static func remove(_ job: BackingJob, from jobs: inout [SeriesKey: [JobKey: BackingJob]]) {
+        jobs[job.key.series]?[job.key] = nil
         if jobs[job.key.series]?.isEmpty == true { jobs[job.key.series] = nil }
     }
 }

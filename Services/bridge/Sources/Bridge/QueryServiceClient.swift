@@ -32,9 +32,13 @@ public struct QueryServiceClient: Sendable {
         self.http = http
     }
 
-    /// The as-of values at grid points `first…last` (nil where the series has nothing that early).
+    /// The values at grid points `first…last`: as of each point (nil where the series has nothing that
+    /// early), or with `function` the aggregate over the step ending at each point (nil where it holds
+    /// no measurement).
     /// - Returns: nil when the query service has never stored this series.
-    func values(of series: SeriesKey, first: Int64, last: Int64, resolutionMilliseconds resolution: Int64) async throws -> [PointValues?]? {
+    func values(of series: SeriesKey, function: AggregateFunction?, first: Int64, last: Int64, resolutionMilliseconds resolution: Int64)
+        async throws -> [PointValues?]?
+    {
         precondition(first <= last && first >= 1, "a fill needs a non-empty range of grid points")
         // /api refuses windows under its minimum: a short chunk asks for a longer window ending at the same
         // point, and the extra points at its front are dropped.
@@ -43,7 +47,7 @@ public struct QueryServiceClient: Sendable {
         let pointWindow = max(minimumWindowMilliseconds, resolution)
         var values: [PointValues?] = []
         values.reserveCapacity(Int(count))
-        if count < minimumPoints, count <= Self.pointByPointLimit, first * resolution >= pointWindow {
+        if function == nil, count < minimumPoints, count <= Self.pointByPointLimit, first * resolution >= pointWindow {
             // A refresh of the newest few points, the steady state: one sample per request, at the end of a
             // window of the minimum length.
             for index in first...last {
@@ -59,8 +63,15 @@ public struct QueryServiceClient: Sendable {
             let chunkLast = min(last, chunkFirst + Self.samplesPerRequest - 1)
             let askedFirst = max(1, min(chunkFirst, chunkLast - minimumPoints + 1))
             let nanoseconds = resolution * 1_000_000
-            let grid = SampleGrid(start: (askedFirst - 1) * nanoseconds, end: chunkLast * nanoseconds, count: Int(chunkLast - askedFirst + 1))
-            guard let chunk = try await fetch(series, grid: grid) else { return nil }
+            let (start, end) = ((askedFirst - 1) * nanoseconds, chunkLast * nanoseconds)
+            let fetched =
+                if let function {
+                    // The buckets [t − step, t) of /api, labelled by their starts: grid point t is the bucket before it.
+                    try await fetchBuckets(series, function: function, start: start, end: end, step: nanoseconds)
+                } else {
+                    try await fetch(series, grid: SampleGrid(start: start, end: end, count: Int(chunkLast - askedFirst + 1)))
+                }
+            guard let chunk = fetched else { return nil }
             values.append(contentsOf: chunk[Int(chunkFirst - askedFirst)...])
             chunkFirst = chunkLast + 1
         }
@@ -99,6 +110,29 @@ public struct QueryServiceClient: Sendable {
         var samples: [Sample]
     }
 
+    private struct BucketsBody: Decodable {
+        struct Bucket: Decodable {
+            var time: Int64
+            var values: [Double?]?
+        }
+        var samples: [Bucket]
+    }
+
+    /// `/api`'s `function` per bucket `[start + k × step, start + (k + 1) × step)` up to `end`, empty
+    /// buckets null.
+    private func fetchBuckets(_ series: SeriesKey, function: AggregateFunction, start: Int64, end: Int64, step: Int64) async throws -> [PointValues?]? {
+        let query = "start=\(start)&end=\(end)&fn=\(function.rawValue)&step=\(step)&fill=null"
+        guard let decoded: BucketsBody = try await get(series, query: query) else { return nil }
+        let count = Int((end - start) / step)
+        guard decoded.samples.count == count else {
+            throw Failure(description: "the query service returned \(decoded.samples.count) buckets; \(count) were asked for")
+        }
+        for (offset, bucket) in decoded.samples.enumerated() where bucket.time != start + Int64(offset) * step {
+            throw Failure(description: "the query service's bucket \(offset + 1) starts at \(bucket.time), not at \(start + Int64(offset) * step)")
+        }
+        return decoded.samples.map { $0.values.map(PointValues.init) }
+    }
+
     /// `/api`'s values on `grid`.
     private func fetch(_ series: SeriesKey, grid: SampleGrid) async throws -> [PointValues?]? {
         try await fetchSamples(series, grid: grid, measuredAt: false).map { samples in samples.map { $0.values.map(PointValues.init) } }
@@ -106,9 +140,20 @@ public struct QueryServiceClient: Sendable {
 
     /// `/api`'s samples on `grid`, checked to stand exactly where the grid says.
     private func fetchSamples(_ series: SeriesKey, grid: SampleGrid, measuredAt: Bool) async throws -> [APIBody.Sample]? {
-        let url =
-            "\(baseURL)/api?domain=\(CanonicalQuery.percentEncode(series.domain))&tag=\(CanonicalQuery.percentEncode(series.tag))&start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)"
-            + (measuredAt ? "&measured_at=true" : "")
+        let query = "start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)" + (measuredAt ? "&measured_at=true" : "")
+        guard let decoded: APIBody = try await get(series, query: query) else { return nil }
+        guard decoded.samples.count == grid.count else {
+            throw Failure(description: "the query service returned \(decoded.samples.count) samples; \(grid.count) were asked for")
+        }
+        for (offset, sample) in decoded.samples.enumerated() where sample.time != grid.time(ofSample: offset + 1) {
+            throw Failure(description: "the query service's sample \(offset + 1) is at \(sample.time), not on the grid at \(grid.time(ofSample: offset + 1))")
+        }
+        return decoded.samples
+    }
+
+    /// `/api` for the series with `query` after its domain and tag, decoded; nil on 404 (never stored).
+    private func get<Body: Decodable>(_ series: SeriesKey, query: String) async throws -> Body? {
+        let url = "\(baseURL)/api?domain=\(CanonicalQuery.percentEncode(series.domain))&tag=\(CanonicalQuery.percentEncode(series.tag))&" + query
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
@@ -125,18 +170,10 @@ public struct QueryServiceClient: Sendable {
         default:
             throw Failure(description: "the query service answered \(response.status.code): \(String(buffer: body).prefix(300))")
         }
-        let decoded: APIBody
         do {
-            decoded = try JSONDecoder().decode(APIBody.self, from: body)
+            return try JSONDecoder().decode(Body.self, from: body)
         } catch {
             throw Failure(description: "the query service's answer could not be read: \(error)")
         }
-        guard decoded.samples.count == grid.count else {
-            throw Failure(description: "the query service returned \(decoded.samples.count) samples; \(grid.count) were asked for")
-        }
-        for (offset, sample) in decoded.samples.enumerated() where sample.time != grid.time(ofSample: offset + 1) {
-            throw Failure(description: "the query service's sample \(offset + 1) is at \(sample.time), not on the grid at \(grid.time(ofSample: offset + 1))")
-        }
-        return decoded.samples
     }
 }

@@ -16,6 +16,9 @@ public struct WindowRequest: Sendable, Equatable {
     /// empty when `lastIndex < firstIndex`.
     public var firstIndex: Int64
     public var lastIndex: Int64
+    /// `fn`: nil (`asof`, the default) for the value as of each grid point; otherwise the aggregate over
+    /// the step that ends at each point, `(t − resolution, t]` in `/api`'s buckets `[t − resolution, t)`.
+    public var function: AggregateFunction?
 
     /// The body as sent; every field optional so that what is missing can be named.
     private struct Body: Decodable {
@@ -25,6 +28,7 @@ public struct WindowRequest: Sendable, Equatable {
         var start_time_ms: Int64?
         var end_time_ms: Int64?
         var resolution_hint_ms: Int64?
+        var fn: String?
     }
 
     /// Reads and checks a request body.
@@ -63,6 +67,11 @@ public struct WindowRequest: Sendable, Equatable {
             throw bad("resolution_hint_ms must be from 1 to \(366 * 86_400_000) (a year)")
         }
         let resolution = Resolution.milliseconds(window: end - start, hint: fields.resolution_hint_ms)
+        let function: AggregateFunction?
+        switch AggregateFunction.reading(fields.fn ?? AggregateFunction.asOfName) {
+        case .success(let chosen): function = chosen
+        case .failure(let unknown): throw bad(unknown.description)
+        }
         return WindowRequest(
             series: tags.map { SeriesKey(domain: domain, tag: $0) },
             startMilliseconds: start,
@@ -70,7 +79,8 @@ public struct WindowRequest: Sendable, Equatable {
             resolutionMilliseconds: resolution,
             // Index 0 (the epoch itself) is left out: /api cannot sample a window that begins before it.
             firstIndex: max(1, Resolution.firstPoint(atOrAfter: start, step: resolution)),
-            lastIndex: min(end, now) / resolution
+            lastIndex: min(end, now) / resolution,
+            function: function
         )
     }
 

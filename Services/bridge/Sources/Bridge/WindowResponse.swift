@@ -56,7 +56,9 @@ enum WindowResponse {
         buffer.writeString(#"{"start_time_ms":\#(request.startMilliseconds),"end_time_ms":\#(request.endMilliseconds)"#)
         buffer.writeString(#","earliest_result_ms":\#(earliest == .max ? "null" : String(earliest))"#)
         buffer.writeString(#","latest_result_ms":\#(latest == .min ? "null" : String(latest))"#)
-        buffer.writeString(#","resolution_ms":\#(resolution),"metadata":{"#)
+        buffer.writeString(#","resolution_ms":\#(resolution)"#)
+        if let function = request.function { buffer.writeString(#","fn":"\#(function.rawValue)""#) }
+        buffer.writeString(#","metadata":{"#)
         buffer.writeBuffer(&metadata)
         buffer.writeString(#"},"data":{"#)
         buffer.writeBuffer(&data)

@@ -40,7 +40,7 @@ struct WindowRoute: Sendable {
         let (jobs, fillTimeout) = (self.jobs, self.fillTimeout)
         @Sendable func ask(_ series: SeriesKey) async -> JobAnswer {
             await jobs.window(
-                for: JobKey(series: series, resolutionMilliseconds: window.resolutionMilliseconds),
+                for: JobKey(series: series, resolutionMilliseconds: window.resolutionMilliseconds, function: window.function),
                 first: window.firstIndex, last: window.lastIndex, fillTimeout: fillTimeout
             )
         }
