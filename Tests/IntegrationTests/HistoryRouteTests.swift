@@ -71,6 +71,12 @@ struct HistoryRouteTests {
         )
     }
 
+    /// Every value in a cell, arrays opened, as text.
+    static func leaves(_ value: Any) -> [String] {
+        if let array = value as? [Any] { return array.flatMap(leaves) }
+        return ["\(value)"]
+    }
+
     static func object(_ response: TestResponse) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any], "\(String(buffer: response.body))")
     }
@@ -231,8 +237,11 @@ struct HistoryRouteTests {
                         #expect(done["state"] as? String == "FAILED", "\(sql): \(done)")
                         continue
                     }
-                    let text = try await rows(client, id, key: "ACME").map { "\($0)" }.joined(separator: "\n")
-                    #expect(!text.contains("999") && !text.contains("other") && !text.contains("\"b\""), "\(sql) read another domain: \(text)")
+                    let found = try await rows(client, id, key: "ACME")
+                    let text = found.map { "\($0)" }.joined(separator: "\n")
+                    // Cell by cell, not as text: a catalog name such as pg_toast_49995 holds "999" by chance.
+                    let cells = found.flatMap { $0.flatMap(Self.leaves) }
+                    #expect(!cells.contains { $0 == "other" || $0 == "b" || Double($0) == 999 }, "\(sql) read another domain: \(text)")
                     // Counts over `other` count nothing.
                     if sql.contains("count(*)") { #expect(text.contains(", 0]") || text.contains(",0]") || text.contains(" 0)"), "\(sql): \(text)") }
                 }
