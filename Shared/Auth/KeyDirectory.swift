@@ -122,7 +122,7 @@ public final class KeyDirectory: Service, Sendable {
                 warnedStale = true
             }
             if let loaded = loadedAt.withLock({ $0 }) {
-                ageGauge.record((ContinuousClock.now - loaded).wholeSeconds)
+                ageGauge.record((ContinuousClock.now - loaded).components.seconds)
             }
             try? await cancelWhenGracefulShutdown { [refreshInterval] in try await Task.sleep(for: refreshInterval) }
         }
@@ -156,8 +156,4 @@ public final class KeyDirectory: Service, Sendable {
     }
 
     static let readEverything: Rights = (try? Rights(entries: ["*:r"])) ?? Rights()
-}
-
-extension Duration {
-    fileprivate var wholeSeconds: Int64 { components.seconds }
 }

@@ -1,3 +1,4 @@
+import SluiceModel
 import Synchronization
 
 /// A token bucket per key: each key may make `rate` requests a second of one process on average, in
@@ -20,8 +21,7 @@ public final class KeyRateLimiter: Sendable {
         buckets.withLock { buckets in
             var bucket = buckets[keyID] ?? Bucket(tokens: rate, updated: now)
             let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(rate, bucket.tokens + max(0, seconds) * rate)
+            bucket.tokens = min(rate, bucket.tokens + max(0, elapsed.fractionalSeconds) * rate)
             bucket.updated = now
             defer { buckets[keyID] = bucket }
             guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up))) }

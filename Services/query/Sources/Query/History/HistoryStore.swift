@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SluiceModel
 import SluiceStorage
 
 /// History queries, their states and their results in PostgreSQL (`HistorySchema`), over the query
@@ -234,7 +235,7 @@ struct HistoryStore: Sendable {
     /// stopped without saying so), and stops their statements.
     func failOrphans(silentFor silence: Duration, reason: String, logger: Logger) async throws {
         var binds = PostgresBindings()
-        binds.append(Double(silence.components.seconds) + Double(silence.components.attoseconds) / 1e18)
+        binds.append(silence.fractionalSeconds)
         try await failRunning(
             where: "not exists (select 1 from hist_runners r where r.instance = runner and r.seen_at > now() - $1 * interval '1 second')",
             binds: binds, reason: reason, logger: logger
