@@ -89,11 +89,21 @@ public struct BodyFuzzer {
             "\"values\":" + space() + values(),
         ]
         if random.next() % 3 == 0 { fields.append("\"domain\":" + space() + (rarely() ? pick(Self.strings) : "\"d-1\"")) }
+        if random.next() % 4 == 0 { fields.append("\"labels\":" + space() + labels()) }
         if random.next() % 20 == 0 { fields.append(pick(fields)) }  // a repeated key
         if random.next() % 20 == 0 { fields.append("\"" + pick(["x", "Time", "time ", "t\\u0069me"]) + "\":1") }
         fields.shuffle(using: &random)
         if random.next() % 20 == 0 { fields.removeLast() }
         return "{" + space() + fields.joined(separator: space() + "," + space()) + space() + "}"
+    }
+
+    /// A labels object: usually a few plain pairs (names may repeat), sometimes an edge case.
+    private mutating func labels() -> String {
+        if rarely() { return pick(Self.labelObjects) }
+        let pairs = (0..<Int(random.next() % 4)).map { _ in
+            "\"" + pick(["host", "dc", "role", "le", "Host"]) + "\":" + space() + "\"" + pick(["a", "b-1", "x y", "é", ""]) + "\""
+        }
+        return "{" + space() + pairs.joined(separator: space() + "," + space()) + space() + "}"
     }
 
     private mutating func values() -> String {
@@ -136,6 +146,12 @@ public struct BodyFuzzer {
     private mutating func pick<T>(_ choices: [T]) -> T {
         choices[Int(random.next() % UInt64(choices.count))]
     }
+
+    private static let labelObjects = [
+        "{}", "[]", "null", #"{"host":1}"#, #"{"host":"a","host":"b"}"#, #"{"ho\u0073t":"a"}"#, #"{"host":"a\"b"}"#,
+        #"{"__name__":"x"}"#, #"{"":"a"}"#, #"{"9x":"a"}"#, #"{"host":"a",}"#, #"{"host" "a"}"#,
+        "{" + (0..<40).map { #""k\#($0)":"v""# }.joined(separator: ",") + "}",
+    ]
 
     private static let times = [
         "0", "1", "-1", "1795500000000000000", "9223372036854775807", "-9223372036854775808", "9223372036854775808",

@@ -28,10 +28,15 @@ struct Case {
 }
 
 let batch = messages(count: 100, seed: 1)
+/// The same messages with labels, as the Prometheus-style agents' series carry them.
+let labelled = batch.enumerated().map { index, message in
+    String(message.dropLast()) + #","labels":{"host":"h-\#(index % 20)","dc":"eu-1","role":"db"}}"#
+}
 let cases = [
     Case(name: "array of 100", body: Array(("[" + batch.joined(separator: ",") + "]").utf8), messages: 100, ndjson: false),
     Case(name: "NDJSON of 100", body: Array(batch.joined(separator: "\n").utf8), messages: 100, ndjson: true),
     Case(name: "one message", body: Array(batch[0].utf8), messages: 1, ndjson: false),
+    Case(name: "labelled, 100", body: Array(("[" + labelled.joined(separator: ",") + "]").utf8), messages: 100, ndjson: false),
 ]
 
 /// Decodes `body` until 200,000 messages or 3 seconds, whichever comes first; returns µs per message.

@@ -45,7 +45,9 @@ import Testing
             let numbers = values.map(\.description).joined(separator: index % 2 == 0 ? "," : " , ")
             let time = Int64.random(in: 0...Int64.max, using: &generator)
             let tag = ["cpu", "tag-\(index)", "disk/sda1 ü", "温度", "a b\u{7F}"][index % 5]
-            let fields = [#""time":\#(time)"#, #""tag":"\#(tag)""#, #""values":[\#(numbers)]"#] + (index % 3 == 0 ? [#""domain":"d-\#(index)""#] : [])
+            let labels = index % 5 == 1 ? [#""labels":{"host":"h-\#(index % 7)", "dc":"eu"}"#] : index % 10 == 3 ? [#""labels":{}"#] : []
+            let fields =
+                [#""time":\#(time)"#, #""tag":"\#(tag)""#, #""values":[\#(numbers)]"#] + (index % 3 == 0 ? [#""domain":"d-\#(index)""#] : []) + labels
             let ordered = index % 4 == 0 ? fields.reversed() : fields
             messages.append("{" + ordered.joined(separator: index % 2 == 0 ? "," : " ,\t") + "}")
         }
@@ -97,6 +99,12 @@ import Testing
         #"{}"#,
         #"{"tag":5,"time":1,"values":[1]}"#,
         "{\"time\":1,\"tag\":\"a\tb\",\"values\":[1]}",
+        #"{"time":1,"tag":"t","values":[1],"labels":{"host":"a","host":"b"}}"#,
+        #"{"time":1,"tag":"t","values":[1],"labels":{"ho\u0073t":"a"}}"#,
+        #"{"time":1,"tag":"t","values":[1],"labels":{"host":1}}"#,
+        #"{"time":1,"tag":"t","values":[1],"labels":{"":"a"}}"#,
+        #"{"time":1,"tag":"t{a=\"b\"}","values":[1],"labels":{"host":"a"}}"#,
+        #"{"time":1,"tag":"t","values":[1],"labels":null}"#,
     ])
     func declinesWhatItIsNotSureOf(body: String) {
         #expect(scanned(body, layout: .object) == nil)

@@ -5,7 +5,9 @@ import SluiceModel
 ///
 /// Foundation's `JSONDecoder` was a third of ingest's CPU (BENCHMARKS.md: generic metadata lookups and a
 /// container per value). This scanner handles only what it can read with certainty: objects holding
-/// `time`, `tag`, `values` and optionally `domain`, strings without escapes, plain JSON numbers. On
+/// `time`, `tag`, `values` and optionally `domain` and `labels` (an object of strings, valid and for a
+/// tag without braces: the series is then named as the general decoder names it), strings without
+/// escapes, plain JSON numbers. On
 /// anything else — an escape, an unknown or repeated key, a missing field, a number it cannot represent,
 /// a syntax error — it gives up and the general decoder reads the whole body, so every error message
 /// and edge case behaves as before.
@@ -97,6 +99,7 @@ struct MessageScanner {
         var tag: String?
         var values: [Double]?
         var domain: String?
+        var labels: [String: String]?
         repeat {
             skipWhitespace()
             guard let key = key() else { return nil }
@@ -118,16 +121,25 @@ struct MessageScanner {
             case .domain where domain == nil:
                 guard let read = string() else { return nil }
                 domain = read
+            case .labels where labels == nil:
+                guard let read = stringObject() else { return nil }
+                labels = read
             default: return nil  // a repeated key
             }
             skipWhitespace()
         } while take(UInt8(ascii: ","))
         guard take(UInt8(ascii: "}")), let time, let tag, let values else { return nil }
-        return SluiceModel.Measurement(domain: domain ?? SluiceModel.Measurement.defaultDomain, tag: tag, time: time, values: values)
+        var series = tag
+        if let labels, !labels.isEmpty {
+            // Labels the general decoder would refuse, it reads and explains.
+            guard MeasurementLimits.problem(withLabels: labels) == nil, !tag.contains("{") else { return nil }
+            series = SeriesName(name: tag, labels: labels).canonical
+        }
+        return SluiceModel.Measurement(domain: domain ?? SluiceModel.Measurement.defaultDomain, tag: series, time: time, values: values)
     }
 
     private enum Key: CaseIterable {
-        case time, tag, values, domain
+        case time, tag, values, domain, labels
 
         var utf8: [UInt8] {
             switch self {
@@ -135,6 +147,7 @@ struct MessageScanner {
             case .tag: Array("tag".utf8)
             case .values: Array("values".utf8)
             case .domain: Array("domain".utf8)
+            case .labels: Array("labels".utf8)
             }
         }
 
@@ -143,7 +156,7 @@ struct MessageScanner {
 
     // MARK: - Values
 
-    /// One of the four keys, written without escapes; nil for anything else.
+    /// One of the five keys, written without escapes; nil for anything else.
     private mutating func key() -> Key? {
         guard let range = plainStringRange() else { return nil }
         return Key.spellings.first { $0.1.elementsEqual(bytes[range]) }?.0
@@ -152,6 +165,24 @@ struct MessageScanner {
     private mutating func string() -> String? {
         guard let range = plainStringRange() else { return nil }
         return String(validating: bytes[range], as: UTF8.self)
+    }
+
+    /// `{"name": "value", …}` of plain strings; nil for anything else, a repeated name included.
+    private mutating func stringObject() -> [String: String]? {
+        guard take(UInt8(ascii: "{")) else { return nil }
+        var object: [String: String] = [:]
+        skipWhitespace()
+        if take(UInt8(ascii: "}")) { return object }
+        repeat {
+            skipWhitespace()
+            guard let name = string() else { return nil }
+            skipWhitespace()
+            guard take(UInt8(ascii: ":")) else { return nil }
+            skipWhitespace()
+            guard let value = string(), object.updateValue(value, forKey: name) == nil else { return nil }
+            skipWhitespace()
+        } while take(UInt8(ascii: ","))
+        return take(UInt8(ascii: "}")) ? object : nil
     }
 
     /// The contents of a string without escapes or raw control characters (which JSON forbids).
