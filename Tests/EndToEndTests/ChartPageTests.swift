@@ -96,6 +96,19 @@ struct ChartPageTests {
                 plottedMaxima, withTheBridgeOf: stack, body: #"{"tag":"chart-a","start_time_ms":-900000,"fn":"max"}"#
             )
             #expect(answeredMaxima >= 9 && comparedMaxima >= answeredMaxima - 1, "compared \(comparedMaxima) of the bridge's \(answeredMaxima) maxima")
+
+            // Found by a label matcher: the page lists what the query service's search selects, nothing else.
+            let labelled =
+                #"[{"tag":"chart-l","labels":{"host":"a"},"time":\#(now),"values":[1]},{"tag":"chart-l","labels":{"host":"b"},"time":\#(now),"values":[2]}]"#
+            #expect(try await HTTP.post(stack.ingestURL + "/save", body: Data(labelled.utf8)).status == 202)
+            let listedBy = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < listedBy,
+                try await HTTP.get(stack.bridgeURL + "/series?domain=default&prefix=chart-l").text.contains("host=\\\"b") == false
+            {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let found = try pageState(try await chromium(stack.bridgeURL + "/?domain=default&prefix=chart&labels=host%3D%22a%22", ["--dump-dom"]))
+            #expect(found["listed"] as? [String] == [#"chart-l{host="a"}"#], "\(found)")
             // `render_ms` is not read here: under --virtual-time-budget the page's clock stands still.
 
             // A screenshot for people to look at.

@@ -173,6 +173,13 @@ struct BridgeRouteTests {
             #expect(series.status == .ok, "\(String(buffer: series.body))")
             let listed = try #require(try JSONSerialization.jsonObject(with: Data(buffer: series.body)) as? [String: Any])
             #expect((listed["series"] as? [[String: Any]])?.compactMap { $0["series"] as? String } == ["cpu"])
+            // A matcher under `match[]` written as browsers send it, brackets and all, reaches the search intact.
+            for name in ["match[]", "match%5B%5D"] {
+                let matched = try await client.execute(uri: "/series?domain=acme&\(name)=__name__%3D%22mem%22", method: .get, headers: Self.bearer)
+                let found = try #require(
+                    try JSONSerialization.jsonObject(with: Data(buffer: matched.body)) as? [String: Any], "\(String(buffer: matched.body))")
+                #expect((found["series"] as? [[String: Any]])?.compactMap { $0["series"] as? String } == ["mem"], "\(name): \(found)")
+            }
             let elsewhere = try await client.execute(uri: "/series?domain=other", method: .get, headers: Self.bearer)
             #expect(elsewhere.status == .forbidden)
             #expect(try RouteErrorBody(elsewhere).forbidden_domains == ["other"])

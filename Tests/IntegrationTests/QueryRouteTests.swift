@@ -118,6 +118,8 @@ struct QueryRouteTests {
 
             #expect(try await names("domain=acme&name=cpu") == [#"cpu{host="a",dc="x"}"#, #"cpu{host="b",dc="y"}"#, #"cpu{host="c"}"#])
             #expect(try await names("domain=acme&prefix=cpu&match[]=host%3D%22a%22") == [#"cpu{host="a",dc="x"}"#])
+            // The name percent-encoded, as browsers and Prometheus' tools send it.
+            #expect(try await names("domain=acme&prefix=cpu&match%5B%5D=host%3D%22a%22") == [#"cpu{host="a",dc="x"}"#])
             // A missing label is empty: != keeps the series without it, = with an empty value finds it.
             #expect(try await names("domain=acme&name=cpu&match[]=dc!=x") == [#"cpu{host="b",dc="y"}"#, #"cpu{host="c"}"#])
             #expect(try await names("domain=acme&name=cpu&match[]=dc=") == [#"cpu{host="c"}"#])

@@ -28,6 +28,7 @@ enum ChartPage {
         <header>
           <label>domain <input id="domain" value="default" size="12"></label>
           <label>name starts with <input id="prefix" size="16" placeholder="any"></label>
+          <label>labels <input id="labels" size="22" placeholder='host="a", dc=~"eu.*"'></label>
           <button id="find">Find series</button>
           <label>series (pick one or more) <select id="series" multiple size="6"></select></label>
           <label>window

@@ -1,5 +1,6 @@
 /// The chart page's script (`GET /assets/sluice-chart.js`): finds series through the bridge's `/series`,
-/// charts each chosen one from `POST /v1/window` with dygraphs (every value index a line; points the
+/// by domain, name prefix and label matchers (`host="a", dc=~"eu.*"`, as Prometheus writes them), charts
+/// each chosen one from `POST /v1/window` with dygraphs (every value index a line; points the
 /// bridge could not fill, `missing_timestamps`, drawn as gaps, never as zeros), and asks again every
 /// resolution step, never faster than once a second. A range dragged on a chart is fetched for every chart
 /// at the bridge's resolution for it (choosing a window goes live again). A key, when the bridge requires
@@ -44,7 +45,8 @@ enum ChartScript {
                 first_render_ms: chart.firstRenderMs === undefined ? null : chart.firstRenderMs,
               };
             }
-            $("state").textContent = JSON.stringify({ series: series, errors: state.errors, range: range, fn: $("fn").value });
+            const listed = Array.from($("series").options).map((option) => option.value);
+            $("state").textContent = JSON.stringify({ series: series, errors: state.errors, range: range, fn: $("fn").value, listed: listed });
           }
 
           async function ask(path, options) {
@@ -60,10 +62,25 @@ enum ChartScript {
             return body;
           }
 
+          /// `host="a", dc=~"x,y"` → ['host="a"', 'dc=~"x,y"']: split at commas outside double quotes.
+          function matchers(text) {
+            const found = [];
+            let current = "", quoted = false;
+            for (let i = 0; i < text.length; i++) {
+              const c = text[i];
+              if (c === "\\" && quoted && i + 1 < text.length) { current += c + text[++i]; continue; }
+              if (c === '"') quoted = !quoted;
+              if (c === "," && !quoted) { found.push(current); current = ""; } else { current += c; }
+            }
+            found.push(current);
+            return found.map((m) => m.trim()).filter((m) => m.length > 0);
+          }
+
           async function findSeries() {
             const domain = $("domain").value.trim() || "default";
             const prefix = $("prefix").value.trim();
-            const query = "domain=" + encodeURIComponent(domain) + "&limit=200" + (prefix ? "&prefix=" + encodeURIComponent(prefix) : "");
+            const query = "domain=" + encodeURIComponent(domain) + "&limit=200" + (prefix ? "&prefix=" + encodeURIComponent(prefix) : "")
+              + matchers($("labels").value).map((m) => "&match[]=" + encodeURIComponent(m)).join("");
             try {
               const page = await ask("/series?" + query);
               const select = $("series");
@@ -204,6 +221,7 @@ enum ChartScript {
           const link = new URLSearchParams(location.search);
           if (link.get("domain")) $("domain").value = link.get("domain");
           if (link.get("prefix")) $("prefix").value = link.get("prefix");
+          if (link.get("labels")) $("labels").value = link.get("labels");
           const linkedWindow = Number(link.get("window"));
           if (linkedWindow > 0) {
             // A window the list does not offer is added to it, so the link shows what it names.

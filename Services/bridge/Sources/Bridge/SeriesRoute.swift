@@ -2,6 +2,7 @@ import Hummingbird
 import SluiceAuth
 import SluiceModel
 import SluiceRuntime
+import SluiceSigning
 
 /// `GET /series` on the bridge: the query service's series search, so the chart page finds series on the
 /// origin it was served from. The caller's read right on the domain is checked here (as for windows);
@@ -14,7 +15,10 @@ struct SeriesRoute: Sendable {
         try context.access.require(.read, domain: domain)
         let answer: (status: UInt, body: ByteBuffer)
         do {
-            answer = try await source.series(query: request.uri.query ?? "")
+            // Encoded again from the decoded parameters: passed on as it came, a name with brackets
+            // (`match[]`, as browsers send it) made the HTTP client escape the whole query a second time.
+            let query = request.decodedQueryParameters.map { CanonicalQuery.percentEncode($0.0) + "=" + CanonicalQuery.percentEncode($0.1) }
+            answer = try await source.series(query: query.joined(separator: "&"))
         } catch {
             throw APIError(.serviceUnavailable, "\(error); try again", headers: [.retryAfter: "1"])
         }

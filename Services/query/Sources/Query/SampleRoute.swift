@@ -20,7 +20,7 @@ struct SampleRoute: Sendable {
 
     func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let started = ContinuousClock.now
-        let parameters = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { first, _ in first }
+        let parameters = Dictionary(request.decodedQueryParameters) { first, _ in first }
         let sampleRequest = try SampleRequest.parse(
             parameters,
             now: WallClock.nowNanoseconds(),

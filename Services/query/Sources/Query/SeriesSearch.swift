@@ -168,7 +168,7 @@ struct SeriesRoute: Sendable {
     let limit: InFlightLimit
 
     func handle(_ request: Request, context: SluiceRequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        let parameters = request.decodedQueryParameters
         let searchRequest = try SeriesSearchRequest.parse(parameters)
         try context.access.require(.read, domain: searchRequest.domain)
         let page = try await answeringDatabaseFailures("the search", advice: "narrow it", logger: context.logger) {
