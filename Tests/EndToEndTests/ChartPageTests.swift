@@ -188,6 +188,16 @@ struct ChartPageTests {
                     ["wait": "(\(state).series['chart-k'] || {plotted: []}).plotted.length > 0 && document.querySelectorAll('#series option').length >= 2"],
                     ["eval": "Array.from(document.querySelectorAll('#series option')).map((o) => o.value + (o.selected ? '*' : ''))"],
                     ["eval": "JSON.stringify(\(state).series['chart-k'])"],
+                    // Five restarts at once (the values selector flicked), then four seconds: one chart refreshing
+                    // once a second, however many refreshes were in flight when it restarted.
+                    [
+                        "eval": """
+                        (() => { const f = document.getElementById('fn');
+                                 for (let i = 0; i < 5; i++) { f.value = i % 2 ? 'max' : 'asof'; f.dispatchEvent(new Event('change')); }
+                                 return window.sluiceChart.asked; })()
+                        """
+                    ],
+                    ["eval": "new Promise((done) => setTimeout(() => done(window.sluiceChart.asked), 4000))"],
                     // Drag across the middle of the plot: that range is fetched anew.
                     [
                         "drag": """
@@ -201,7 +211,7 @@ struct ChartPageTests {
                     ],
                 ]
             )
-            #expect(results.count == 10)
+            #expect(results.count == 12)
             #expect(results[3] as? String == "error", "a refused key is shown as an error")
             // A new key lists the series again; the linked one stays chosen.
             #expect((results[6] as? [String]).map { Set($0) } == ["chart-k*", "chart-other"], "\(results[6])")
@@ -209,7 +219,10 @@ struct ChartPageTests {
             let live = try #require(try JSONSerialization.jsonObject(with: Data(((results[7] as? String) ?? "{}").utf8)) as? [String: Any])
             #expect(live["render_ms"] is NSNumber, "\(live)")
 
-            let zoomed = try #require(try JSONSerialization.jsonObject(with: Data(((results[9] as? String) ?? "{}").utf8)) as? [String: Any])
+            let asked = ((results[9] as? NSNumber)?.intValue ?? 0) - ((results[8] as? NSNumber)?.intValue ?? 0)
+            #expect((2...7).contains(asked), "\(asked) window requests in 4 s for one chart refreshed each second")
+
+            let zoomed = try #require(try JSONSerialization.jsonObject(with: Data(((results[11] as? String) ?? "{}").utf8)) as? [String: Any])
             let range = try #require(zoomed["range"] as? [String: Any])
             let start = try #require((range["start"] as? NSNumber)?.int64Value)
             let end = try #require((range["end"] as? NSNumber)?.int64Value)

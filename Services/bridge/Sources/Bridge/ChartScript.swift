@@ -13,9 +13,13 @@ enum ChartScript {
     static let javascript = #"""
         "use strict";
         (function () {
-          const state = { series: {}, errors: [] };
+          /// `asked`: window requests sent, so a test can tell how many refresh loops run.
+          const state = { series: {}, errors: [], asked: 0 };
           /// A dragged range, {start, end} in ms, or null: the live window.
           let range = null;
+          /// Counts restarts: a refresh begun before the last one drops its answer and stops, so no
+          /// refresh loop outlives the charts it was for.
+          let generation = 0;
           window.sluiceChart = state;
           const $ = (id) => document.getElementById(id);
           const status = $("status");
@@ -141,10 +145,12 @@ enum ChartScript {
 
           const isoTime = (ms) => new Date(ms).toISOString();
 
-          async function refresh(tag, domain, windowMs, fn) {
+          async function refresh(tag, domain, windowMs, fn, run) {
+            if (run !== generation) return;
             const chart = chartFor(tag);
             let next = 1000;
             let failed = false;
+            state.asked += 1;
             try {
               const answer = await ask("/v1/window", {
                 method: "POST",
@@ -154,6 +160,7 @@ enum ChartScript {
                         : { tag: tag, domain: domain, start_time_ms: -windowMs },
                   fn === "asof" ? {} : { fn: fn })),
               });
+              if (run !== generation) return;
               // From the answer in hand (parsed) to the chart drawn: the page's own cost, the rows built for
               // dygraphs included (issue 18's target: ≤ 300 ms for 1000 points × 10 values).
               const began = performance.now();
@@ -189,15 +196,17 @@ enum ChartScript {
               chart.updatedAt = Date.now();
               say(range ? "from " + isoTime(range.start) + " to " + isoTime(range.end) + " (choose a window to go live again)" : "", false);
             } catch (error) {
+              if (run !== generation) return;
               say(tag + ": " + error.message, true);
               next = 5000;
               failed = true;
             }
             // A dragged range lies in the past: asked once. The live window is asked again every step.
-            if (!range || failed) chart.timer = setTimeout(() => refresh(tag, domain, windowMs, fn), next);
+            if (!range || failed) chart.timer = setTimeout(() => refresh(tag, domain, windowMs, fn, run), next);
           }
 
           function restart() {
+            generation += 1;
             for (const tag of Object.keys(state.series)) {
               clearTimeout(state.series[tag].timer);
               if (state.series[tag].graph) state.series[tag].graph.destroy();
@@ -207,7 +216,7 @@ enum ChartScript {
             const domain = $("domain").value.trim() || "default";
             const windowMs = Number($("window").value);
             const fn = $("fn").value;
-            for (const option of $("series").selectedOptions) refresh(option.value, domain, windowMs, fn);
+            for (const option of $("series").selectedOptions) refresh(option.value, domain, windowMs, fn, generation);
           }
 
           $("find").addEventListener("click", findSeries);
