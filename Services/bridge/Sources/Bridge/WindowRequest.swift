@@ -16,8 +16,8 @@ public struct WindowRequest: Sendable, Equatable {
     /// empty when `lastIndex < firstIndex`.
     public var firstIndex: Int64
     public var lastIndex: Int64
-    /// `fn`: nil (`asof`, the default) for the value as of each grid point; otherwise the aggregate over
-    /// the step that ends at each point, `(t − resolution, t]` in `/api`'s buckets `[t − resolution, t)`.
+    /// `fn`: nil (`asof`, the default) for the value as of each grid point t; otherwise the aggregate over
+    /// the step that ends at t, `/api`'s bucket `[t − resolution, t)`.
     public var function: AggregateFunction?
 
     /// The body as sent; every field optional so that what is missing can be named.

@@ -86,10 +86,10 @@ public struct SampleRequest: Sendable, Equatable {
         }
         var fill = Fill.null
         if let raw = parameters["fill"] {
-            guard let chosen = Fill(rawValue: raw) else {
+            guard let named = Fill(rawValue: raw) else {
                 throw bad("fill must be one of \(Fill.allCases.map(\.rawValue).joined(separator: ", ")); got '\(raw)'")
             }
-            fill = chosen
+            fill = named
         }
         guard let raw = parameters["step"] else {
             return .aggregate(Aggregate(function: function, buckets: BucketGrid.choosing(start: start, end: end, maximumBuckets: samples), fill: fill))

@@ -23,8 +23,8 @@ public struct WriterConfiguration: Sendable {
     public var retention: Retention
     /// `SLUICE_PARTITION_PERIOD_RAW`, `_1M`, `_1H`: how much time each partition of a tier spans.
     public var partitionPeriods: PartitionPeriods
-    /// `SLUICE_PARTITION_CHECK_S`: how often partitions are made ahead and expired ones dropped; never
-    /// less often than half the narrowest partition period, so the slots made ahead cannot run out.
+    /// `SLUICE_PARTITION_CHECK_S`: how often partitions are made ahead and expired ones dropped; rounds
+    /// are at most half the narrowest partition period apart, so the slots made ahead cannot run out.
     public var partitionCheckInterval: Duration
     /// `SLUICE_ROLLUPS` (`on`, the default, or `off`): whether the writer folds the rollup tiers. Off, it
     /// still marks minutes it must not leave stale, and `/api` reads raw rows past each series' last tier
