@@ -52,7 +52,7 @@ func measure(_ decoder: IngestBodyDecoder, _ test: Case) -> Double {
     }
     precondition(decoded == rounds * test.messages, "\(test.name) did not decode")
     let elapsed = clock.now - started
-    return (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(decoded)
+    return elapsed.fractionalSeconds * 1e6 / Double(decoded)
 }
 
 print("body            scanner µs/msg  JSONDecoder µs/msg  speed-up")

@@ -77,7 +77,7 @@ func run(total: Int, tags: Int, batchSize: Int) {
         marks += batchMarks.count
     }
 
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.fractionalSeconds
     print("points \(tally.points) (\(tags) tags, batches of \(batchSize)): \(String(format: "%.1f", seconds * 1e9 / Double(tally.points))) ns per point")
     print("  in order \(tally.inOrder), placed \(tally.placed), unseen \(tally.unseen), late into closed minutes \(tally.closed), seen before \(tally.stored)")
     print("  minutes closed \(closedMinutes), hour ranges \(hourRanges), marks \(marks)")

@@ -63,14 +63,16 @@ public final class ClientRun: Sendable {
             let latency = LatencySummary(statistics.api.latency)
             let lag = LatencySummary(statistics.lag)
             if latency.count == 0 { failures.append("no /api request succeeded") }
-            if latency.p99 > configuration.maxP99.seconds * 1000 { failures.append("/api latency p99 \(latency.p99) ms > \(configuration.maxP99)") }
-            if lag.count > 0, lag.p99 > configuration.maxLagP99.seconds * 1000 { failures.append("lag p99 \(lag.p99) ms > \(configuration.maxLagP99)") }
+            if latency.p99 > configuration.maxP99.fractionalSeconds * 1000 { failures.append("/api latency p99 \(latency.p99) ms > \(configuration.maxP99)") }
+            if lag.count > 0, lag.p99 > configuration.maxLagP99.fractionalSeconds * 1000 {
+                failures.append("lag p99 \(lag.p99) ms > \(configuration.maxLagP99)")
+            }
             if statistics.api.errors > 0 { failures.append("\(statistics.api.errors) /api requests failed") }
         }
         if configuration.target.asksBridge {
             let latency = LatencySummary(statistics.bridge.latency)
             if latency.count == 0 { failures.append("no bridge request succeeded") }
-            if latency.p99 > configuration.maxBridgeP99.seconds * 1000 {
+            if latency.p99 > configuration.maxBridgeP99.fractionalSeconds * 1000 {
                 failures.append("bridge latency p99 \(latency.p99) ms > \(configuration.maxBridgeP99)")
             }
             if statistics.bridge.errors > 0 { failures.append("\(statistics.bridge.errors) bridge requests failed") }
@@ -98,7 +100,7 @@ public final class ClientRun: Sendable {
     /// Asks the bridge once for each top tag's longest window (the run's window when it is fixed), a few
     /// at a time, without recording anything.
     private func warmUp() async {
-        let window = Int64(configuration.longestWindow.seconds * 1_000_000_000)
+        let window = Int64(configuration.longestWindow.fractionalSeconds * 1_000_000_000)
         await withDiscardingTaskGroup { group in
             for lane in 0..<min(8, configuration.topTags) {
                 group.addTask {
@@ -124,8 +126,8 @@ public final class ClientRun: Sendable {
 
     private func readOnce(using generator: inout SeededGenerator) async {
         let tag = TagPopularity.name(ofTag: 1 + Int(generator.next() % UInt64(configuration.topTags)))
-        let shortest = configuration.shortestWindow.seconds
-        let longest = configuration.longestWindow.seconds
+        let shortest = configuration.shortestWindow.fractionalSeconds
+        let longest = configuration.longestWindow.fractionalSeconds
         let window = Int64((shortest + generator.unit() * (longest - shortest)) * 1_000_000_000)
         let end = WallClock.nowNanoseconds()
         if configuration.target.asksBridge {
@@ -150,7 +152,7 @@ public final class ClientRun: Sendable {
         do {
             let response = try await client.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 64 << 20)
-            let micros = UInt64(max(1, (ContinuousClock.now - started).seconds * 1_000_000))
+            let micros = UInt64(max(1, (ContinuousClock.now - started).fractionalSeconds * 1_000_000))
             let status = Int(response.status.code)
             statistics.withLock { stats in
                 stats[keyPath: endpoint].statuses[status, default: 0] += 1

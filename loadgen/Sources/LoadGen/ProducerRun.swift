@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import SluiceModel
 import Synchronization
 
 /// An open-loop producer: it offers messages at the schedule's rate whatever the responses take, up to
@@ -51,9 +52,9 @@ public final class ProducerRun: Sendable {
                 let now = ContinuousClock.now
                 if now >= nextProgress {
                     let snapshot = statistics.withLock { ($0.due, $0.offered, $0.accepted, $0.retries, $0.rejected, $0.failed) }
-                    let seconds = (now - lastProgress.at).seconds
+                    let seconds = (now - lastProgress.at).fractionalSeconds
                     print(
-                        "[producer] \(Int((now - started).seconds))s target \(Int(configuration.schedule.rate(at: now - started))) msg/s"
+                        "[producer] \(Int((now - started).fractionalSeconds))s target \(Int(configuration.schedule.rate(at: now - started))) msg/s"
                             + "  offered \(Int(Double(snapshot.1 - lastProgress.offered) / seconds)) msg/s"
                             + "  accepted \(Int(Double(snapshot.2 - lastProgress.accepted) / seconds)) msg/s"
                             + "  behind \(snapshot.0 - snapshot.1)  in flight \(inFlight.load(ordering: .relaxed))"
@@ -81,7 +82,7 @@ public final class ProducerRun: Sendable {
             do {
                 let response = try await client.execute(request, timeout: .seconds(30))
                 _ = try await response.body.collect(upTo: 1 << 20)
-                let micros = UInt64(max(1, (ContinuousClock.now - started).seconds * 1_000_000))
+                let micros = UInt64(max(1, (ContinuousClock.now - started).fractionalSeconds * 1_000_000))
                 let status = Int(response.status.code)
                 let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
                 let settled = statistics.withLock { stats -> Bool in

@@ -1,3 +1,5 @@
+import SluiceModel
+
 /// How many messages per second to offer over time: a list of (rate, duration) segments, repeated.
 public struct RateSchedule: Sendable, Equatable, CustomStringConvertible {
     public struct Segment: Sendable, Equatable {
@@ -43,13 +45,13 @@ public struct RateSchedule: Sendable, Equatable, CustomStringConvertible {
 
     /// Messages that should have been offered in the first `elapsed` of the run (the integral of the rate).
     public func messagesDue(after elapsed: Duration) -> Int {
-        let periodSeconds = period.seconds
-        let elapsedSeconds = elapsed.seconds
+        let periodSeconds = period.fractionalSeconds
+        let elapsedSeconds = elapsed.fractionalSeconds
         let wholePeriods = (elapsedSeconds / periodSeconds).rounded(.down)
-        var total = wholePeriods * segments.reduce(0) { $0 + $1.rate * $1.duration.seconds }
+        var total = wholePeriods * segments.reduce(0) { $0 + $1.rate * $1.duration.fractionalSeconds }
         var remaining = elapsedSeconds - wholePeriods * periodSeconds
         for segment in segments where remaining > 0 {
-            let span = min(remaining, segment.duration.seconds)
+            let span = min(remaining, segment.duration.fractionalSeconds)
             total += segment.rate * span
             remaining -= span
         }
@@ -58,22 +60,15 @@ public struct RateSchedule: Sendable, Equatable, CustomStringConvertible {
 
     /// The rate in force at `elapsed`.
     public func rate(at elapsed: Duration) -> Double {
-        var position = elapsed.seconds.truncatingRemainder(dividingBy: period.seconds)
+        var position = elapsed.fractionalSeconds.truncatingRemainder(dividingBy: period.fractionalSeconds)
         for segment in segments {
-            if position < segment.duration.seconds { return segment.rate }
-            position -= segment.duration.seconds
+            if position < segment.duration.fractionalSeconds { return segment.rate }
+            position -= segment.duration.fractionalSeconds
         }
         return segments[segments.count - 1].rate
     }
 
     public var description: String {
-        segments.map { "\(Int($0.rate))@\($0.duration.seconds)s" }.joined(separator: ",")
-    }
-}
-
-extension Duration {
-    /// This duration in seconds, as a double.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+        segments.map { "\(Int($0.rate))@\($0.duration.fractionalSeconds)s" }.joined(separator: ",")
     }
 }

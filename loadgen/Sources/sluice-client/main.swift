@@ -1,9 +1,10 @@
-// sluice-client: seed 003's readers; measures /api (and optionally bridge) latency and data lag, and fails
-// the run past its thresholds.
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import LoadGen
+// sluice-client: seed 003's readers; measures /api (and optionally bridge) latency and data lag, and fails
+// the run past its thresholds.
+import SluiceModel
 
 extension ClientConfiguration.Target: ExpressibleByArgument {}
 
@@ -61,11 +62,11 @@ struct ClientCommand: AsyncParsableCommand {
         if target != .bridge {
             print("[client] /api latency: \(api.line)")
             print("[client] data lag:     \(LatencySummary(statistics.lag).line)")
-            print("[client] /api " + Self.describe(statistics.api, elapsed: statistics.elapsed.seconds))
+            print("[client] /api " + Self.describe(statistics.api, elapsed: statistics.elapsed.fractionalSeconds))
         }
         if target != .api {
             print("[client] bridge latency: \(bridge.line)")
-            print("[client] bridge " + Self.describe(statistics.bridge, elapsed: statistics.elapsed.seconds))
+            print("[client] bridge " + Self.describe(statistics.bridge, elapsed: statistics.elapsed.fractionalSeconds))
         }
         if target == .both, api.count > 0, bridge.count > 0, bridge.p50 > 0, bridge.p99 > 0 {
             print(String(format: "[client] /api ÷ bridge: p50 %.1f×  p99 %.1f×", api.p50 / bridge.p50, api.p99 / bridge.p99))
