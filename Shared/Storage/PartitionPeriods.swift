@@ -34,19 +34,18 @@ public struct PartitionPeriods: Sendable, Equatable {
 
     public static func fromEnvironment(_ environment: EnvironmentReader) throws(ConfigurationError) -> PartitionPeriods {
         var periods = defaults
-        for table in TimePartitionedTable.all {
-            let variable = environmentVariable(table)
-            let text = environment.string(variable, default: "")
-            guard !text.isEmpty else { continue }
-            guard let width = DurationText.nanoseconds(text), width >= minimum, width <= 366 * 86_400_000_000_000 else {
-                throw ConfigurationError(
-                    variable: variable,
-                    reason: "'\(text)' is not a partition period: give a whole number with s, m, h, d or w, from 1s to 366d (for example 1d)"
-                )
-            }
-            periods.widths[table.tier] = width
+        for (tier, width) in try TimePartitionedTable.settings(from: environment, variable: environmentVariable, read: parse) {
+            periods.widths[tier] = width
         }
         return periods
+    }
+
+    /// `1d`, `6h`, `30s`: a whole number with s, m, h, d or w, from one second to 366 days.
+    static func parse(_ text: String) throws(RetentionError) -> Int64 {
+        guard let width = DurationText.nanoseconds(text), width >= minimum, width <= 366 * 86_400_000_000_000 else {
+            throw RetentionError("'\(text)' is not a partition period: give a whole number with s, m, h, d or w, from 1s to 366d (for example 1d)")
+        }
+        return width
     }
 
     public static func environmentVariable(_ table: TimePartitionedTable) -> String {

@@ -42,15 +42,8 @@ public struct Retention: Sendable, Equatable {
     /// Reads `SLUICE_RETENTION_RAW`, `SLUICE_RETENTION_1M`, `SLUICE_RETENTION_1H` over the defaults.
     public static func fromEnvironment(_ environment: EnvironmentReader) throws(ConfigurationError) -> Retention {
         var retention = defaults
-        for table in TimePartitionedTable.all {
-            let variable = environmentVariable(table)
-            let text = environment.string(variable, default: "")
-            guard !text.isEmpty else { continue }
-            do throws(RetentionError) {
-                retention.periods[table.tier] = try parse(text)
-            } catch {
-                throw ConfigurationError(variable: variable, reason: error.message)
-            }
+        for (tier, period) in try TimePartitionedTable.settings(from: environment, variable: environmentVariable, read: parse) {
+            retention.periods[tier] = period
         }
         return retention
     }

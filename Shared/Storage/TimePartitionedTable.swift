@@ -1,4 +1,5 @@
 import Foundation
+import SluiceRuntime
 
 /// A table split by time into partitions that are dropped whole when their data passes its retention.
 ///
@@ -58,6 +59,25 @@ public struct TimePartitionedTable: Sendable, Equatable {
             start = end
         }
         return slots
+    }
+
+    /// The tiers whose per-tier variable (`variable(table)`, such as `SLUICE_RETENTION_RAW`) is set, each
+    /// with its text as `read` reads it; text `read` refuses is a `ConfigurationError` naming the variable.
+    static func settings<Value>(
+        from environment: EnvironmentReader, variable: (TimePartitionedTable) -> String, read: (String) throws(RetentionError) -> Value
+    ) throws(ConfigurationError) -> [(tier: String, value: Value)] {
+        var found: [(tier: String, value: Value)] = []
+        for table in all {
+            let name = variable(table)
+            let text = environment.string(name, default: "")
+            guard !text.isEmpty else { continue }
+            do throws(RetentionError) {
+                found.append((table.tier, try read(text)))
+            } catch {
+                throw ConfigurationError(variable: name, reason: error.message)
+            }
+        }
+        return found
     }
 
     /// This table with slots of `width` nanoseconds (the writer's `SLUICE_PARTITION_PERIOD_*`).
