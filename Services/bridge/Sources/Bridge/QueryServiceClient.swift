@@ -123,13 +123,7 @@ public struct QueryServiceClient: Sendable {
     private func fetchBuckets(_ series: SeriesKey, function: AggregateFunction, start: Int64, end: Int64, step: Int64) async throws -> [PointValues?]? {
         let query = "start=\(start)&end=\(end)&fn=\(function.rawValue)&step=\(step)&fill=null"
         guard let decoded: BucketsBody = try await get(series, query: query) else { return nil }
-        let count = Int((end - start) / step)
-        guard decoded.samples.count == count else {
-            throw Failure(description: "the query service returned \(decoded.samples.count) buckets; \(count) were asked for")
-        }
-        for (offset, bucket) in decoded.samples.enumerated() where bucket.time != start + Int64(offset) * step {
-            throw Failure(description: "the query service's bucket \(offset + 1) starts at \(bucket.time), not at \(start + Int64(offset) * step)")
-        }
+        try Self.check(decoded.samples.map(\.time), "bucket", expected: (0..<(end - start) / step).map { start + $0 * step })
         return decoded.samples.map { $0.values.map(PointValues.init) }
     }
 
@@ -142,13 +136,18 @@ public struct QueryServiceClient: Sendable {
     private func fetchSamples(_ series: SeriesKey, grid: SampleGrid, measuredAt: Bool) async throws -> [APIBody.Sample]? {
         let query = "start=\(grid.start)&end=\(grid.end)&samples=\(grid.count)" + (measuredAt ? "&measured_at=true" : "")
         guard let decoded: APIBody = try await get(series, query: query) else { return nil }
-        guard decoded.samples.count == grid.count else {
-            throw Failure(description: "the query service returned \(decoded.samples.count) samples; \(grid.count) were asked for")
-        }
-        for (offset, sample) in decoded.samples.enumerated() where sample.time != grid.time(ofSample: offset + 1) {
-            throw Failure(description: "the query service's sample \(offset + 1) is at \(sample.time), not on the grid at \(grid.time(ofSample: offset + 1))")
-        }
+        try Self.check(decoded.samples.map(\.time), "sample", expected: (1...grid.count).map(grid.time(ofSample:)))
         return decoded.samples
+    }
+
+    /// `/api` answered `times` for the `expected` ones: as many, each where it was asked for.
+    private static func check(_ times: [Int64], _ what: String, expected: [Int64]) throws {
+        guard times.count == expected.count else {
+            throw Failure(description: "the query service returned \(times.count) \(what)s; \(expected.count) were asked for")
+        }
+        for (offset, (time, wanted)) in zip(times, expected).enumerated() where time != wanted {
+            throw Failure(description: "the query service's \(what) \(offset + 1) is at \(time), not at \(wanted)")
+        }
     }
 
     /// `/api` for the series with `query` after its domain and tag, decoded; nil on 404 (never stored).
