@@ -275,6 +275,17 @@ let package = Package(
             path: "Benchmarks/bench-formats"
         ),
         .executableTarget(
+            name: "sluice-bench-peers",
+            dependencies: [
+                "LoadGen", "SluiceFormats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Benchmarks/peers"
+        ),
+        .executableTarget(
             name: "sluice-fuzz-formats",
             dependencies: ["FormatFuzzing"],
             path: "Benchmarks/fuzz-formats"

@@ -106,6 +106,69 @@ sluice_stop_process() {
     wait "$pid" 2>/dev/null || true
 }
 
+# sluice_wait_until_answered URL NAME LOG: waits up to 30 s for URL to answer 2xx, or dies showing LOG.
+sluice_wait_until_answered() {
+    local url=$1 name=$2 log=$3
+    for _ in $(seq 1 150); do curl -sf "$url" >/dev/null && return 0; sleep 0.2; done
+    tail -n 20 "$log" >&2
+    sluice_die "$name did not start; see $log"
+}
+
+# sluice_start_influxdb DIR: InfluxDB 1.x (Debian's influxd) on a free loopback port, its data in DIR;
+# sets SLUICE_INFLUX_URL and SLUICE_INFLUXD_PID (stop it with sluice_stop_process). Data written once is
+# snapshotted and fully compacted soon after, as hours-old data would be.
+sluice_start_influxdb() {
+    local dir=$1 port
+    port=$(sluice_free_port)
+    mkdir -p "$dir"
+    cat >"$dir/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$(sluice_free_port)"
+[meta]
+  dir = "$dir/meta"
+[data]
+  dir = "$dir/data"
+  wal-dir = "$dir/wal"
+  query-log-enabled = false
+  cache-snapshot-write-cold-duration = "10s"
+  compact-full-write-cold-duration = "30s"
+[http]
+  bind-address = "127.0.0.1:$port"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+CONF
+    influxd -config "$dir/influxdb.conf" >"$dir/influxd.log" 2>&1 &
+    SLUICE_INFLUXD_PID=$!
+    SLUICE_INFLUX_URL=http://127.0.0.1:$port
+    sluice_wait_until_answered "$SLUICE_INFLUX_URL/ping" influxd "$dir/influxd.log"
+    sluice_log "InfluxDB $(influxd version 2>/dev/null | awk '{print $2}') on $SLUICE_INFLUX_URL"
+}
+
+# sluice_start_prometheus DIR: Prometheus (Debian's) on a free loopback port with its remote-write
+# receiver on, scraping nothing, accepting samples up to 30 minutes out of order (concurrent writers),
+# its data in DIR; sets SLUICE_PROMETHEUS_URL and SLUICE_PROMETHEUS_PID.
+sluice_start_prometheus() {
+    local dir=$1 port
+    port=$(sluice_free_port)
+    mkdir -p "$dir/data"
+    cat >"$dir/prometheus.yml" <<CONF
+global:
+  scrape_interval: 1h
+storage:
+  tsdb:
+    out_of_order_time_window: 30m
+CONF
+    prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" --storage.tsdb.retention.time=45d \
+        --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver >"$dir/prometheus.log" 2>&1 &
+    SLUICE_PROMETHEUS_PID=$!
+    SLUICE_PROMETHEUS_URL=http://127.0.0.1:$port
+    sluice_wait_until_answered "$SLUICE_PROMETHEUS_URL/-/ready" prometheus "$dir/prometheus.log"
+    sluice_log "Prometheus $(prometheus --version 2>&1 | awk 'NR == 1 { print $3 }') on $SLUICE_PROMETHEUS_URL"
+}
+
 # A TCP port on 127.0.0.1 that nothing listens on (bash only: a connect that fails means it is free).
 sluice_free_port() {
     # Below the kernel's ephemeral range: a port there may be the local end of an outgoing connection

@@ -30,7 +30,7 @@ public struct ClientStatistics: Sendable {
 }
 
 /// Seed 003's readers: each client asks for a random top tag and a random window ending now, once per
-/// interval, on a fixed schedule (a slow answer does not push the next request back) — of `/api`, of
+/// interval at a random instant in it, on a fixed schedule (a slow answer does not push the next request back) — of `/api`, of
 /// the bridge, or of both with the same tag and window.
 public final class ClientRun: Sendable {
     private let configuration: ClientConfiguration
@@ -82,38 +82,28 @@ public final class ClientRun: Sendable {
 
     private func runClient(index: Int, started: ContinuousClock.Instant) async {
         var generator = SeededGenerator(seed: configuration.seed &+ UInt64(index) &* 7919)
-        // Spread the clients over the interval so they do not all fire at once.
-        var next = started + configuration.interval * (Double(index) / Double(configuration.clients))
+        var slot = started
         // A client that cannot keep to its schedule still stops on time.
-        while next - started < configuration.duration, ContinuousClock.now - started < configuration.duration {
+        while slot - started < configuration.duration, ContinuousClock.now - started < configuration.duration {
+            // Once per interval, at a random instant in it: a fixed phase would lock onto the producer's own
+            // period (a batch every 100 ms) and measure lag at one point of it, the same every time.
+            let next = slot + configuration.interval * generator.unit()
+            slot += configuration.interval
             let now = ContinuousClock.now
             if next > now {
                 try? await Task.sleep(until: next, clock: .continuous)
             } else if now - next > .milliseconds(10) {
                 statistics.withLock { $0.lateStarts += 1 }
             }
-            next += configuration.interval
             await readOnce(using: &generator)
         }
     }
 
-    /// Asks the bridge once for each top tag's longest window (the run's window when it is fixed), a few
-    /// at a time, without recording anything.
+    /// Asks the bridge once for each top tag's longest window (the run's window when it is fixed).
     private func warmUp() async {
-        let window = Int64(configuration.longestWindow.fractionalSeconds * 1_000_000_000)
-        await withDiscardingTaskGroup { group in
-            for lane in 0..<min(8, configuration.topTags) {
-                group.addTask {
-                    for tag in stride(from: 1 + lane, through: self.configuration.topTags, by: 8) {
-                        let end = WallClock.nowNanoseconds()
-                        _ = try? await self.client.execute(
-                            self.bridgeRequest(tag: TagPopularity.name(ofTag: tag), start: end - window, end: end), timeout: .seconds(30)
-                        )
-                        .body.collect(upTo: 64 << 20)
-                    }
-                }
-            }
-        }
+        await askEachTopTagOnce(
+            topTags: configuration.topTags, window: Int64(configuration.longestWindow.fractionalSeconds * 1_000_000_000), client: client
+        ) { tag, start, end in self.bridgeRequest(tag: tag, start: start, end: end) }
     }
 
     private func bridgeRequest(tag: String, start: Int64, end: Int64) -> HTTPClientRequest {
@@ -166,7 +156,7 @@ public final class ClientRun: Sendable {
     }
 
     /// The largest `"measuredAt":N` in a response, found by scanning rather than decoding 1000 samples.
-    static func newestMeasurement(in body: ByteBuffer) -> Int64? {
+    public static func newestMeasurement(in body: ByteBuffer) -> Int64? {
         let marker = Array(#""measuredAt":"#.utf8)
         let bytes = Array(body.readableBytesView)
         var newest: Int64?

@@ -7,6 +7,12 @@ public struct MessageSource: Sendable {
         public var tag: String
         public var time: Int64
         public var values: [Double]
+
+        public init(tag: String, time: Int64, values: [Double]) {
+            self.tag = tag
+            self.time = time
+            self.values = values
+        }
     }
 
     private let popularity: TagPopularity
