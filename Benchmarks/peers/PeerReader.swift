@@ -60,6 +60,14 @@ struct PeerReader: Sendable {
         }
     }
 
+    /// Whether a window's answer holds any values, so a 200 that says nothing (InfluxDB answers some
+    /// errors with 200) is not counted as a read: `"values":[` in `/api`'s samples, `[[` starting a
+    /// series' points elsewhere.
+    func holdsValues(_ body: ByteBuffer) -> Bool {
+        let marker = Array((target == .api ? #""values":["# : "[[").utf8)
+        return body.readableBytesView.firstRange(of: marker) != nil
+    }
+
     /// The newest point's time (ns) in an answer to `newest`.
     func newestTime(in body: ByteBuffer) -> Int64? {
         switch target {

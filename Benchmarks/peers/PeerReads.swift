@@ -13,10 +13,12 @@ struct ReadFigures: Sendable {
     var lag = LatencySummary.makeHistogram()
     var statuses: [Int: Int] = [:]
     var transportErrors = 0
+    /// Answered 200 without a single value: not counted in `latency`.
+    var empty = 0
     var elapsed: Duration = .zero
 
     var requests: Int { statuses.values.reduce(0, +) + transportErrors }
-    var errors: Int { requests - statuses[200, default: 0] }
+    var errors: Int { requests - statuses[200, default: 0] + empty }
 }
 
 /// Reads windows of random top tags from one target: on a fixed schedule (seed 003's readers: each
@@ -100,11 +102,13 @@ final class PeerReads: Sendable {
         let started = ContinuousClock.now
         do {
             let response = try await client.execute(reader.window(tag: tag, start: end - length, end: end), timeout: .seconds(60))
-            _ = try await response.body.collect(upTo: 64 << 20)
+            let body = try await response.body.collect(upTo: 64 << 20)
             let micros = UInt64(max(1, (ContinuousClock.now - started).fractionalSeconds * 1e6))
+            let holdsValues = reader.holdsValues(body)
             figures.withLock { figures in
                 figures.statuses[Int(response.status.code), default: 0] += 1
-                if response.status == .ok { _ = figures.latency.record(micros) }
+                guard response.status == .ok else { return }
+                if holdsValues { _ = figures.latency.record(micros) } else { figures.empty += 1 }
             }
         } catch {
             figures.withLock { $0.transportErrors += 1 }
