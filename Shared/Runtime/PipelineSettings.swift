@@ -10,9 +10,12 @@ public struct PipelineSettings: Sendable, Equatable {
     /// `SLUICE_WRITER_GROUP`: the writer's consumer group, under which its offsets are stored (ingest
     /// reads them to measure the backlog).
     public var writerGroup: String
-    /// `SLUICE_KAFKA_FETCH_WAIT_MS`: how long a fetch waits on an idle partition. librdkafka's 500 ms
-    /// default showed up whole in the POST → visible time (p50 481 ms with the local broker); 50 ms costs
-    /// a few more fetch requests a second on an idle topic.
+    /// `SLUICE_KAFKA_FETCH_WAIT_MS`: how long a fetch waits on an idle partition. The local broker does
+    /// not answer a waiting fetch early when data arrives, so the wait shows up in the POST → visible
+    /// time: librdkafka's 500 ms default showed up whole (p50 481 ms); 10 ms against 50 ms took lag p99
+    /// from ~187 to ~163 ms at 10k msg/s for 1.02× the box's CPU per message, and costs the idle stack
+    /// ~1% of a core in fetches (BENCHMARKS.md "Sluice beside InfluxDB and Prometheus, and where
+    /// Sluice's lag went"). Apache Kafka answers early, so there it only costs the idle fetches.
     public var fetchWaitMilliseconds: Int
     /// `SLUICE_PG_PARTITIONS`: hash partitions of `measurements` when the schema is first created.
     public var measurementPartitions: Int
@@ -25,7 +28,7 @@ public struct PipelineSettings: Sendable, Equatable {
             measurementsTopic: environment.string("SLUICE_MEASUREMENTS_TOPIC", default: "sluice.measurements"),
             changesTopic: environment.string("SLUICE_CHANGES_TOPIC", default: "sluice.changes"),
             writerGroup: environment.string("SLUICE_WRITER_GROUP", default: "sluice-writer"),
-            fetchWaitMilliseconds: try environment.int("SLUICE_KAFKA_FETCH_WAIT_MS", default: 50, in: 1...5000),
+            fetchWaitMilliseconds: try environment.int("SLUICE_KAFKA_FETCH_WAIT_MS", default: 10, in: 1...5000),
             measurementPartitions: try environment.int("SLUICE_PG_PARTITIONS", default: 16, in: 1...1024),
             queryMinimumWindowMilliseconds: Int64(try environment.int("SLUICE_QUERY_MIN_WINDOW_MS", default: 600_000, in: 0...86_400_000))
         )

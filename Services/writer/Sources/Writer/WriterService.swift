@@ -95,10 +95,16 @@ public final class WriterService: Service, Sendable {
         logger.info("writer stopped")
     }
 
+    /// How long a poll waits while nothing is pending: bounds how late a stop is noticed when idle.
+    private static let idlePoll = Duration.milliseconds(100)
+
     private func consumeUntilStopped() async {
         var batch = PendingBatch()
         while !stopRequested.load(ordering: .relaxed) {
-            let timeout: Duration = batch.startedAt.map { configuration.flushInterval - (ContinuousClock.now - $0) } ?? configuration.flushInterval
+            // An empty batch waits for its first record however short the flush interval (a poll returns as
+            // soon as records come); a started one waits out what is left of the interval.
+            let timeout: Duration =
+                batch.startedAt.map { configuration.flushInterval - (ContinuousClock.now - $0) } ?? max(configuration.flushInterval, Self.idlePoll)
             let poll: ConsumerPoll
             do {
                 poll = try await consumer.poll(maxRecords: configuration.batchSize - batch.count, timeout: max(timeout, .zero))
