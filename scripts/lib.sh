@@ -50,7 +50,8 @@ sluice_as_pg_owner() {
 }
 
 # sluice_start_postgres DIR PORT: a fresh cluster in DIR listening on 127.0.0.1:PORT only, with a
-# superuser "sluice" (trust authentication on loopback) and a database "sluice".
+# superuser "sluice" (trust authentication on loopback) and a database "sluice". SLUICE_PG_OPTIONS adds
+# server options ("-c name=value …"), for profiling.
 sluice_start_postgres() {
     local dir=$1 port=$2 bin
     bin=$(sluice_pg_bin)
@@ -60,7 +61,7 @@ sluice_start_postgres() {
     sluice_as_pg_owner "$bin/initdb" -D "$dir/data" -U sluice --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; sluice_die "initdb failed"; }
     sluice_as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start -o \
-        "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' -c max_connections=200 -c shared_buffers=512MB" >/dev/null \
+        "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' -c max_connections=200 -c shared_buffers=512MB ${SLUICE_PG_OPTIONS:-}" >/dev/null \
         || { cat "$dir/postgres.log" >&2; sluice_die "PostgreSQL did not start on port $port"; }
     PGPASSWORD= psql -h 127.0.0.1 -p "$port" -U sluice -d postgres -qAtc "create database sluice" >/dev/null
     sluice_log "PostgreSQL on 127.0.0.1:$port (data in $dir/data)"
@@ -104,6 +105,24 @@ sluice_stop_process() {
         fi
     done
     wait "$pid" 2>/dev/null || true
+}
+
+# sluice_preload_history BIN END STEP_MS: 24 h of history for the top-100 tags (tag-00001…tag-00100) of
+# the default domain straight into PostgreSQL, one row per STEP_MS ms back from END (ns), every value of
+# row i (counting back) i mod 1000 — what the benchmarks' readers ask for. Makes the day partitions first.
+sluice_preload_history() {
+    local bin=$1 end=$2 step_ms=$3 started
+    "$bin/sluice-admin" retention apply >/dev/null
+    started=$(date +%s)
+    psql -h 127.0.0.1 -p "$SLUICE_PG_PORT" -U sluice -d sluice -qAt -v ON_ERROR_STOP=1 <<SQL
+insert into series (domain, tag) select 'default', 'tag-' || lpad(n::text, 5, '0') from generate_series(1, 100) n on conflict do nothing;
+insert into measurements (series_id, ts, vals)
+select s.id, $end - i * ($step_ms * 1000000)::bigint, array_fill((i % 1000)::float8, array[10])
+from series s cross join generate_series(0, 86400000 / $step_ms - 1) i
+where s.domain = 'default' and s.tag between 'tag-00001' and 'tag-00100';
+analyze measurements;
+SQL
+    sluice_log "preloaded 24 h for the top-100 tags, one row per $step_ms ms each, in $(($(date +%s) - started)) s"
 }
 
 # sluice_wait_until_answered URL NAME LOG: waits up to 30 s for URL to answer 2xx, or dies showing LOG.
