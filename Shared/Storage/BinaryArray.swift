@@ -71,22 +71,42 @@ public struct CellReader {
     }
 
     private mutating func bytes() throws -> ByteBuffer {
-        guard let cell = cells.next(), cell.format == .binary, let bytes = cell.bytes else {
-            throw BinaryArray.Malformed(description: "a column is missing, null or not binary")
-        }
+        guard let bytes = try optionalBytes() else { throw BinaryArray.Malformed(description: "a column is null") }
         return bytes
     }
 
-    public mutating func int64() throws -> Int64 {
-        var buffer = try bytes()
-        guard buffer.readableBytes == 8, let value = buffer.readInteger(as: Int64.self) else {
-            throw BinaryArray.Malformed(description: "not an int8")
+    /// The next cell's bytes, nil for a SQL null.
+    private mutating func optionalBytes() throws -> ByteBuffer? {
+        guard let cell = cells.next(), cell.format == .binary else {
+            throw BinaryArray.Malformed(description: "a column is missing or not binary")
         }
-        return value
+        return cell.bytes
+    }
+
+    public mutating func int64() throws -> Int64 {
+        try Self.int64(bytes())
+    }
+
+    /// An `int8` column that may be null (a left join's).
+    public mutating func optionalInt64() throws -> Int64? {
+        try optionalBytes().map(Self.int64)
     }
 
     public mutating func doubles() throws -> [Double] {
         try BinaryArray.doubles(bytes())
+    }
+
+    /// A `float8[]` column that may be null (a left join's).
+    public mutating func optionalDoubles() throws -> [Double]? {
+        try optionalBytes().map(BinaryArray.doubles)
+    }
+
+    private static func int64(_ bytes: ByteBuffer) throws -> Int64 {
+        var buffer = bytes
+        guard buffer.readableBytes == 8, let value = buffer.readInteger(as: Int64.self) else {
+            throw BinaryArray.Malformed(description: "not an int8")
+        }
+        return value
     }
 
     public mutating func int32s() throws -> [Int32] {

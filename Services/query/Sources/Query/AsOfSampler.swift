@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import SluiceModel
+import SluiceStorage
 
 /// One sample: its time, and the measurement at or before it (nil when the series has none that early).
 public struct Sample: Sendable, Equatable {
@@ -54,8 +55,11 @@ public struct AsOfSampler: Sendable {
         )
         var samples: [Sample] = []
         samples.reserveCapacity(times.count)
-        for try await (measuredAt, values) in rows.decode((Int64?, [Double]?).self) {
-            samples.append(Sample(time: times[samples.count], measuredAt: measuredAt, values: values))
+        // Cell by cell: PostgresNIO's generic tuple decoding looked up type metadata for each of the 1000
+        // rows, and those lookups were among the service's hottest symbols (scripts/profile-api with PERF=1).
+        for try await row in rows {
+            var cells = CellReader(row)
+            samples.append(Sample(time: times[samples.count], measuredAt: try cells.optionalInt64(), values: try cells.optionalDoubles()))
         }
         // With rows in the window, `unknown` means there is none before it (see `PrecedingRow`); with none,
         // every sample holds the newest row before the window, if any.
