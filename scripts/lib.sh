@@ -111,13 +111,13 @@ sluice_stop_process() {
 # the default domain straight into PostgreSQL, one row per STEP_MS ms back from END (ns), every value of
 # row i (counting back) i mod 1000 — what the benchmarks' readers ask for. Makes the day partitions first.
 sluice_preload_history() {
-    local bin=$1 end=$2 step_ms=$3 started
+    local bin=$1 end=$2 step_ms=$3 step=$(($3 * 1000000)) started
     "$bin/sluice-admin" retention apply >/dev/null
     started=$(date +%s)
     psql -h 127.0.0.1 -p "$SLUICE_PG_PORT" -U sluice -d sluice -qAt -v ON_ERROR_STOP=1 <<SQL
 insert into series (domain, tag) select 'default', 'tag-' || lpad(n::text, 5, '0') from generate_series(1, 100) n on conflict do nothing;
 insert into measurements (series_id, ts, vals)
-select s.id, $end - i * ($step_ms * 1000000)::bigint, array_fill((i % 1000)::float8, array[10])
+select s.id, $end - i * $step::bigint, array_fill((i % 1000)::float8, array[10])
 from series s cross join generate_series(0, 86400000 / $step_ms - 1) i
 where s.domain = 'default' and s.tag between 'tag-00001' and 'tag-00100';
 analyze measurements;
