@@ -125,6 +125,21 @@ SQL
     sluice_log "preloaded 24 h for the top-100 tags, one row per $step_ms ms each, in $(($(date +%s) - started)) s"
 }
 
+# sluice_cpu_seconds PID [DECIMALS (2)]: CPU-seconds a live process has used, its reaped children's
+# included; "?" once it is gone.
+sluice_cpu_seconds() {
+    awk -v t="$(getconf CLK_TCK)" -v d="${2:-2}" '{ printf "%." d "f", ($14 + $15 + $16 + $17) / t }' "/proc/$1/stat" 2>/dev/null || echo "?"
+}
+
+# sluice_postgres_cpu_seconds [DECIMALS (2)]: CPU-seconds of the stack's PostgreSQL: the server with the
+# backends it reaped, and the live ones (a backend that ends meanwhile is skipped).
+sluice_postgres_cpu_seconds() {
+    local main
+    main=$(head -n 1 "$SLUICE_STACK_DIR/pg/data/postmaster.pid")
+    { cat /proc/"$main"/stat $(pgrep -P "$main" | sed 's|.*|/proc/&/stat|') 2>/dev/null || true; } \
+        | awk -v t="$(getconf CLK_TCK)" -v d="${1:-2}" '{ s += $14 + $15 + $16 + $17 } END { printf "%." d "f", s / t }'
+}
+
 # sluice_wait_until_answered URL NAME LOG: waits up to 30 s for URL to answer 2xx, or dies showing LOG.
 sluice_wait_until_answered() {
     local url=$1 name=$2 log=$3
