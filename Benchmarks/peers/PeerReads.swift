@@ -21,8 +21,7 @@ struct ReadFigures: Sendable {
     var errors: Int { requests - statuses[200, default: 0] + empty }
 }
 
-/// Reads windows of random top tags from one target: on a fixed schedule (seed 003's readers: each
-/// client once per interval, at a random instant of it, a slow answer does not push the next one back), or closed-loop (each
+/// Reads windows of random top tags from one target: on seed 003's readers' `ReadSchedule`, or closed-loop (each
 /// worker asks again as soon as it is answered) for the rate the target holds. On the schedule each
 /// window is followed by a request for the tag's newest point, timed apart from it, for the lag.
 final class PeerReads: Sendable {
@@ -49,11 +48,8 @@ final class PeerReads: Sendable {
                 for index in 0..<clients {
                     group.addTask {
                         var generator = SeededGenerator(seed: seed &+ UInt64(index) &* 7919)
-                        var slot = started
-                        while slot - started < duration, ContinuousClock.now - started < duration {
-                            // At a random instant of each interval, not locked onto the writers' period.
-                            let next = slot + interval * generator.unit()
-                            slot += interval
+                        var schedule = ReadSchedule(started: started, interval: interval, duration: duration)
+                        while let next = schedule.next(using: &generator) {
                             if next > ContinuousClock.now { try? await Task.sleep(until: next, clock: .continuous) }
                             let tag = await self.readWindow(using: &generator)
                             await self.recordLag(tag: tag)

@@ -90,3 +90,27 @@ import Testing
         #expect(try Ledger.read(from: url) == ledger)
     }
 }
+
+@Suite struct ReadScheduleTests {
+    @Test func oneReadPerIntervalEachAtADifferentInstantOfItsOwnInterval() throws {
+        let started = ContinuousClock.now
+        var schedule = ReadSchedule(started: started, interval: .milliseconds(100), duration: .seconds(1))
+        var generator = SeededGenerator(seed: 3)
+        var offsets: [Duration] = []
+        while let next = schedule.next(using: &generator, now: started) {
+            let slot = Duration.milliseconds(100 * offsets.count)
+            #expect(next - started >= slot && next - started < slot + .milliseconds(100))
+            offsets.append(next - started - slot)
+        }
+        #expect(offsets.count == 10)
+        // Not one fixed phase: the instants within their intervals differ.
+        #expect(Set(offsets).count == 10)
+    }
+
+    @Test func aReaderBehindTheClockStopsOnTime() {
+        let started = ContinuousClock.now
+        var schedule = ReadSchedule(started: started, interval: .milliseconds(100), duration: .seconds(1))
+        var generator = SeededGenerator(seed: 3)
+        #expect(schedule.next(using: &generator, now: started + .seconds(1)) == nil)
+    }
+}

@@ -29,8 +29,8 @@ public struct ClientStatistics: Sendable {
     public var errors: Int { api.errors + bridge.errors }
 }
 
-/// Seed 003's readers: each client asks for a random top tag and a random window ending now, once per
-/// interval at a random instant in it, on a fixed schedule (a slow answer does not push the next request back) — of `/api`, of
+/// Seed 003's readers: each client asks for a random top tag and a random window ending now, on a
+/// `ReadSchedule` (once per interval, at a random instant of it) — of `/api`, of
 /// the bridge, or of both with the same tag and window.
 public final class ClientRun: Sendable {
     private let configuration: ClientConfiguration
@@ -82,13 +82,8 @@ public final class ClientRun: Sendable {
 
     private func runClient(index: Int, started: ContinuousClock.Instant) async {
         var generator = SeededGenerator(seed: configuration.seed &+ UInt64(index) &* 7919)
-        var slot = started
-        // A client that cannot keep to its schedule still stops on time.
-        while slot - started < configuration.duration, ContinuousClock.now - started < configuration.duration {
-            // Once per interval, at a random instant in it: a fixed phase would lock onto the producer's own
-            // period (a batch every 100 ms) and measure lag at one point of it, the same every time.
-            let next = slot + configuration.interval * generator.unit()
-            slot += configuration.interval
+        var schedule = ReadSchedule(started: started, interval: configuration.interval, duration: configuration.duration)
+        while let next = schedule.next(using: &generator) {
             let now = ContinuousClock.now
             if next > now {
                 try? await Task.sleep(until: next, clock: .continuous)
