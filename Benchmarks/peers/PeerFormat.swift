@@ -45,14 +45,7 @@ struct PeerEncoder: Sendable {
     mutating func encode(_ messages: [MessageSource.Message]) -> PeerWrite {
         switch system {
         case .sluice:
-            var text = "["
-            text.reserveCapacity(messages.count * 230)
-            for (index, message) in messages.enumerated() {
-                if index > 0 { text += "," }
-                text += message.json
-            }
-            text += "]"
-            return PeerWrite(path: "/save", contentType: "application/json", body: ByteBuffer(string: text))
+            return PeerWrite(path: "/save", contentType: "application/json", body: ProducerRun.body(for: messages, format: .array))
         case .influx:
             var text = ""
             text.reserveCapacity(messages.count * 230)

@@ -113,7 +113,8 @@ public final class ProducerRun: Sendable {
         statistics.withLock { $0.failed += messages.count }
     }
 
-    static func body(for messages: [MessageSource.Message], format: ProducerConfiguration.Format?) -> ByteBuffer {
+    /// A request's body: one message alone (format nil), a JSON array, or NDJSON.
+    public static func body(for messages: [MessageSource.Message], format: ProducerConfiguration.Format?) -> ByteBuffer {
         switch format {
         case nil:
             return ByteBuffer(string: messages[0].json)
