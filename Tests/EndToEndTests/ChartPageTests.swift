@@ -8,39 +8,13 @@ import Testing
 /// key, the page shows the 401.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct ChartPageTests {
-    /// Runs `executable` with `arguments`, `input` on its standard input, for at most `limit` (then it is
-    /// stopped): what it wrote to standard output and standard error, and whether it exited with 0.
-    func run(_ executable: String, _ arguments: [String], input: Data = Data(), within limit: Duration) async throws -> (
-        output: String, errors: String, succeeded: Bool
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        let reading = Task { stdout.fileHandleForReading.readDataToEndOfFile() }
-        let readingErrors = Task { stderr.fileHandleForReading.readDataToEndOfFile() }
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        if process.isRunning { process.terminate() }
-        let output = String(decoding: await reading.value, as: UTF8.self)
-        let errors = String(decoding: await readingErrors.value, as: UTF8.self)
-        process.waitUntilExit()
-        return (output, errors, process.terminationReason == .exit && process.terminationStatus == 0)
-    }
-
     /// Runs headless Chromium with `arguments` and the URL; its standard output (the DOM, with `--dump-dom`).
     func chromium(_ url: String, _ arguments: [String]) async throws -> String {
         // Root in CI needs --no-sandbox; the profile is a fresh one per run, so nothing carries over.
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         let options = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile.path)", "--virtual-time-budget=15000"]
-        return try await run("/usr/bin/chromium", options + arguments + [url], within: .seconds(60)).output
+        return try await Program.run("/usr/bin/chromium", options + arguments + [url], within: .seconds(60)).output
     }
 
     /// The page's `#state` JSON from a dumped DOM.
@@ -142,7 +116,7 @@ struct ChartPageTests {
     func drive(_ url: String, _ steps: [[String: Any]]) async throws -> [Any] {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let driver = root.appendingPathComponent("scripts/agents/page-driver.py").path
-        let ran = try await run(
+        let ran = try await Program.run(
             try TestSettings.agentsPython(), [driver, url], input: try JSONSerialization.data(withJSONObject: steps), within: .seconds(90)
         )
         try #require(ran.succeeded, "the page driver failed: \(ran.errors)")

@@ -23,21 +23,6 @@ struct InfluxClientTests {
         }
     }
 
-    func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
-
     /// Each second's last value of a series in a window, through `/api` (the points are a second apart).
     func readBack(_ stack: SluiceStack, tag: String, domain: String, from start: Int64, key: KeyCredentials) async throws -> [(Int64, Double)] {
         let escaped = tag.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? tag
@@ -60,10 +45,9 @@ struct InfluxClientTests {
             try await stack.waitUntilIngestKnows(key)
             let base = Int64(Date().timeIntervalSince1970) - 120
             let script = Self.root.appendingPathComponent("scripts/agents/influx-clients.py").path
-            let result = try run(python, [script, stack.ingestURL, key.token, String(base), "20"])
-            let exitStatus: Int32 = result.status
+            let result = try await Program.run(python, [script, stack.ingestURL, key.token, String(base), "20"], within: .seconds(120))
             let why: String = result.errors + "\n" + stack.logs
-            #expect(exitStatus == 0, "\(why)")
+            #expect(result.succeeded, "\(why)")
             let written = try result.output.split(separator: "\n").map { try JSONDecoder().decode(Written.self, from: Data($0.utf8)) }
             let expectedValues = 2 * 2 * 20 + 3 * 20
             #expect(written.count == expectedValues)

@@ -269,19 +269,9 @@ struct KairosTests {
             let stack = try await SluiceStack(database: database)
             let base = (nowNanoseconds() / 1_000_000 - 10 * minute) / 1000 * 1000 + 123
             let script = Self.root.appendingPathComponent("scripts/agents/kairos-clients.py").path
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [script, stack.ingestURL, stack.queryURL, String(base), "60"]
-            let output = Pipe()
-            let errors = Pipe()
-            (process.standardOutput, process.standardError) = (output, errors)
-            try process.run()
-            let printed = output.fileHandleForReading.readDataToEndOfFile()
-            let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            let exitStatus = process.terminationStatus
-            #expect(exitStatus == 0, "\(complaint)\n\(stack.logs)")
-            let answer = try #require(try JSONSerialization.jsonObject(with: printed) as? [String: Any], "\(complaint)")
+            let ran = try await Program.run(python, [script, stack.ingestURL, stack.queryURL, String(base), "60"], within: .seconds(120))
+            #expect(ran.succeeded, "\(ran.errors)\n\(stack.logs)")
+            let answer = try #require(try JSONSerialization.jsonObject(with: Data(ran.output.utf8)) as? [String: Any], "\(ran.errors)")
             let written = try #require(answer["written"] as? [[Any]]).compactMap { row -> (host: String, time: Int64, value: Double)? in
                 guard let host = row[0] as? String, let time = row[1] as? NSNumber, let value = row[2] as? NSNumber else { return nil }
                 return (host, time.int64Value, value.doubleValue)

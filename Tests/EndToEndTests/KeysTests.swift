@@ -89,15 +89,16 @@ struct KeysTests {
             try await waitUntil(within: .seconds(5)) { try await endpoints.window(.signed(acme), tag: "k-signed").status == 200 }
 
             // The README's Python client (docs/examples/sluice_sign.py), an implementation of the scheme apart from ours.
-            let posted = try Self.python(
+            let posted = try await Self.python(
                 ["POST", stack.ingestURL + "/save", "-"], key: acme, input: #"{"domain":"acme","tag":"k-python","time":\#(time),"values":[3]}"#
             )
             #expect(posted.hasPrefix("202 "), "\(posted)")
             try await waitUntil(within: .seconds(5)) {
-                try Self.python(["GET", stack.queryURL + "/api", "domain=acme", "tag=k-python", "start=-600000000000", "samples=2"], key: acme).hasPrefix(
+                try await Self.python(["GET", stack.queryURL + "/api", "domain=acme", "tag=k-python", "start=-600000000000", "samples=2"], key: acme).hasPrefix(
                     "200 ")
             }
-            let refused = try Self.python(["GET", stack.queryURL + "/api", "domain=other", "tag=k-python", "start=-600000000000", "samples=2"], key: acme)
+            let refused = try await Self.python(
+                ["GET", stack.queryURL + "/api", "domain=other", "tag=k-python", "start=-600000000000", "samples=2"], key: acme)
             #expect(refused.hasPrefix("403 "), "\(refused)")
 
             // 403: one message for a domain the key cannot write refuses the whole batch of 100.
@@ -171,22 +172,13 @@ struct KeysTests {
 
     /// Runs docs/examples/sluice_sign.py with `arguments` and the key in its environment.
     /// - Returns: what it printed: the status, a space, the body.
-    static func python(_ arguments: [String], key: KeyCredentials, input: String = "") throws -> String {
+    static func python(_ arguments: [String], key: KeyCredentials, input: String = "") async throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root.appendingPathComponent("docs/examples/sluice_sign.py").path] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["SLUICE_KEY_ID": key.keyID, "SLUICE_KEY_SECRET": key.secret]) { _, new in new }
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self)
+        let ran = try await Program.run(
+            "/usr/bin/env", ["python3", root.appendingPathComponent("docs/examples/sluice_sign.py").path] + arguments,
+            environment: ["SLUICE_KEY_ID": key.keyID, "SLUICE_KEY_SECRET": key.secret], input: Data(input.utf8), within: .seconds(60)
+        )
+        return ran.output
     }
 
     struct TimedOut: Error, CustomStringConvertible {

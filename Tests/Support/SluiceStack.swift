@@ -78,19 +78,10 @@ public final class SluiceStack: @unchecked Sendable {
     public static func admin(settings: TestSettings, environment: [String: String], _ arguments: [String]) async throws -> (
         status: Int32, output: String, errors: String
     ) {
-        let process = Process()
-        process.executableURL = settings.binDirectory.appendingPathComponent("sluice-admin")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Output is a few lines: read to the end, then wait.
-        let (outputData, errorData) = (output.fileHandleForReading.readDataToEndOfFile(), errors.fileHandleForReading.readDataToEndOfFile())
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        let ran = try await Program.run(
+            settings.binDirectory.appendingPathComponent("sluice-admin"), arguments, environment: environment, within: .seconds(60)
+        )
+        return (ran.status, ran.output, ran.errors)
     }
 
     public func admin(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
