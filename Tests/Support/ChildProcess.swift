@@ -50,16 +50,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits for the process to end by itself (SIGKILL past `limit`).
     /// - Returns: its exit status, or -9 when it had to be killed.
     public func waitForExit(within limit: Duration) async -> Int32 {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
-            return -9
-        }
-        return process.terminationStatus
+        await process.endOrKill(within: limit) ? -9 : process.terminationStatus
     }
 
     /// Everything the process wrote so far.

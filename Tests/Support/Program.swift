@@ -37,15 +37,14 @@ public enum Program {
         }
         async let output = onThread { reading.readDataToEndOfFile() }
         async let errors = onThread { readingErrors.readDataToEndOfFile() }
-        let timedOut = await waitForExit(process, within: limit)
+        let timedOut = await process.endOrKill(within: limit)
         _ = await written
-        let outcome = Outcome(
+        return Outcome(
             status: process.terminationStatus,
             output: String(decoding: await output, as: UTF8.self),
             errors: String(decoding: await errors, as: UTF8.self),
             timedOut: timedOut
         )
-        return outcome
     }
 
     /// A program by its path.
@@ -55,20 +54,23 @@ public enum Program {
         try await run(URL(fileURLWithPath: path), arguments, environment: environment, input: input, within: limit)
     }
 
-    /// Waits for `process` to end, stopping it past `limit`. - Returns: whether it had to be stopped.
-    private static func waitForExit(_ process: Process, within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        guard process.isRunning else { return false }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        return true
-    }
-
     /// Blocking work on a thread of its own rather than one of the cooperative pool's few.
     private static func onThread<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: work()) }.start()
         }
+    }
+}
+
+extension Process {
+    /// Waits for the process to end by itself, and kills it (SIGKILL) past `limit`.
+    /// - Returns: whether it had to be killed.
+    func endOrKill(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        guard isRunning else { return false }
+        kill(processIdentifier, SIGKILL)
+        waitUntilExit()
+        return true
     }
 }

@@ -74,17 +74,11 @@ public final class SluiceStack: @unchecked Sendable {
     }
 
     /// Runs `sluice-admin` with the stack's environment.
-    /// - Returns: its exit status, standard output and standard error.
-    public static func admin(settings: TestSettings, environment: [String: String], _ arguments: [String]) async throws -> (
-        status: Int32, output: String, errors: String
-    ) {
-        let ran = try await Program.run(
-            settings.binDirectory.appendingPathComponent("sluice-admin"), arguments, environment: environment, within: .seconds(60)
-        )
-        return (ran.status, ran.output, ran.errors)
+    public static func admin(settings: TestSettings, environment: [String: String], _ arguments: [String]) async throws -> Program.Outcome {
+        try await Program.run(settings.binDirectory.appendingPathComponent("sluice-admin"), arguments, environment: environment, within: .seconds(60))
     }
 
-    public func admin(_ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+    public func admin(_ arguments: [String]) async throws -> Program.Outcome {
         try await Self.admin(settings: database.settings, environment: environment, arguments)
     }
 
@@ -111,7 +105,7 @@ public final class SluiceStack: @unchecked Sendable {
     }
 
     /// The credentials in `keys create` or `keys rotate` output.
-    public static func issuedKey(_ result: (status: Int32, output: String, errors: String)) throws -> KeyCredentials {
+    public static func issuedKey(_ result: Program.Outcome) throws -> KeyCredentials {
         guard result.status == 0,
             let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],
             let id = object["key_id"] as? String, let secret = object["secret"] as? String
