@@ -221,6 +221,13 @@ sluice_free_port() {
     sluice_die "found no free port on 127.0.0.1"
 }
 
+# sluice_use_free_ports: exports SLUICE_INGEST_PORT, SLUICE_QUERY_PORT, SLUICE_WRITER_PORT and
+# SLUICE_BRIDGE_PORT as free loopback ports, for a stack beside whatever else runs.
+sluice_use_free_ports() {
+    export SLUICE_INGEST_PORT=$(sluice_free_port) SLUICE_QUERY_PORT=$(sluice_free_port) SLUICE_WRITER_PORT=$(sluice_free_port) \
+        SLUICE_BRIDGE_PORT=$(sluice_free_port)
+}
+
 # sluice_start_stack BIN RUN_DIR: PostgreSQL, the local broker, then writer, query, bridge and ingest,
 # each waited for on /health. Uses SLUICE_PG_PORT and the SLUICE_*_PORT variables (defaults 8080–8083),
 # fills SLUICE_PIDS / SLUICE_NAMES, and writes RUN_DIR/stack.env. Stop with sluice_stop_stack.
