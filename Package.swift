@@ -38,6 +38,11 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // A prefetch hint for loops that know which memory they visit next (Swift cannot spell one).
+        .target(
+            name: "CPrefetch",
+            path: "Shared/CPrefetch"
+        ),
         .target(
             name: "SluiceModel",
             path: "Shared/Model"
@@ -130,7 +135,7 @@ let package = Package(
         .target(
             name: "Writer",
             dependencies: [
-                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime",
+                "SluiceModel", "SluiceKafka", "SluiceStorage", "SluiceRuntime", "CPrefetch",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,9 +1,9 @@
 // sluice-bench-rollups: what the writer's rollup folding costs per point, alone (no PostgreSQL): the
-// memory taken and given back per batch, each series' points held in its reorder buffer and folded into
-// its open minutes, and the minutes and hours closed, visiting series in increasing id as the writer
-// does. Producer-like points: ten values, tags of geometric popularity, a few points a batch late
-// (concurrent POSTs). The figure depends most on how many series a batch touches: with few tags the
-// state stays in cache (try `… 2000000 100`).
+// memory taken and given back per batch, the points held in the reorder buffer and folded into their
+// series' open minutes, and the minutes and hours closed, through the call the writer makes.
+// Producer-like points: ten values, tags of geometric popularity, a few points a batch late (concurrent
+// POSTs). The figure depends most on how many series a batch touches: with few tags the state stays in
+// cache (try `… 2000000 100`).
 //
 //   swift run -c release sluice-bench-rollups [points (10000000)] [tags (10000)] [batch (8000)]
 import Foundation
@@ -25,7 +25,6 @@ func run(total: Int, tags: Int, batchSize: Int) {
     let memory = RollupMemory(capacity: 1_000_000)
     var walk = [Double](repeating: 50, count: 10)
     var heldBack: [(Int64, RollupWriter.Point)] = []
-    var known = Set<Int64>()
     var tally = RollupTally()
     var closedMinutes = 0
     var hourRanges = 0
@@ -53,28 +52,16 @@ func run(total: Int, tags: Int, batchSize: Int) {
 
         let began = clock.now
         var taken = memory.take()
-        var closed: [RollupFold.Bucket] = []
-        var batchMarks: [RollupMarks.Mark] = []
-        var hours: [RollupFold.Range] = []
-        // In increasing series id, as `RollupWriter` visits them.
-        for id in batch.keys.sorted() {
-            guard let points = batch[id] else { continue }
-            var skip = 0
-            if !known.contains(id), let first = points.first {
-                taken.table.remember(.created(first: first), as: id)
-                known.insert(id)
-                skip = 1
-                tally.inOrder += 1
-            }
-            guard let slot = taken.table.slot(of: id) else { continue }
-            taken.table[slot: slot].fold(points.dropFirst(skip), series: id, folds: true, tally: &tally, marks: &batchMarks)
-            taken.table[slot: slot].close(series: id, closed: &closed, marks: &batchMarks, hourRanges: &hours)
+        var writes = RollupMemory.Writes()
+        for (id, points) in batch where !taken.table.contains(id) {
+            if let first = points.first { taken.table.remember(.created(first: first.time), as: id) }
         }
+        taken.table.fold(batch, folds: true, tally: &tally, writes: &writes)
         memory.giveBack(taken)
         elapsed += clock.now - began
-        closedMinutes += closed.count
-        hourRanges += hours.count
-        marks += batchMarks.count
+        closedMinutes += writes.closed.count
+        hourRanges += writes.hourRanges.count
+        marks += writes.marks.count
     }
 
     let seconds = elapsed.fractionalSeconds

@@ -14,50 +14,57 @@ import Synchronization
 /// still hold the table when the next one starts; the abandon forgets first, so the next store starts
 /// from an empty table, as it would anyway.
 package final class RollupMemory: Sendable {
+    /// What is known of a series when it is first remembered.
     package struct Series: Sendable {
-        /// How long a point is held back behind the series' newest before it is folded: the reordering
-        /// of concurrent POSTs. Shorter than `RollupTier.closingGrace`, so a minute's points are folded
-        /// before it closes.
-        static let reorderWindow: Int64 = 2_000_000_000
-        /// At most this many points are held (a fast series holds its window in fewer than this).
-        static let heldLimit = 128
-
         var minuteTail: Int64?
         var hourTail: Int64?
-        /// Points after `frontier`, not folded yet.
-        var held: ReorderBuffer
+        /// The newest point seen (stored, held or folded).
+        var newest: Int64
         /// The newest point folded, or on first sight the newest stored: a later point at or before it
-        /// that is not held comes too late to be put in its place.
+        /// comes too late to be put in its place.
         var frontier: Int64
-        /// Open minutes built from the points folded, in increasing time: usually one, two while the
-        /// previous minute waits out `RollupTier.closingGrace`.
-        var open: [OpenMinute] = []
         /// Open minutes in this range are read back from the rows when they close: the writer did not
         /// see all their points, or could not place one exactly.
         var dirty: ClosedRange<Int64>?
 
-        /// A series whose newest stored point is `newest`, with nothing held.
-        init(minuteTail: Int64?, hourTail: Int64?, newest: RollupWriter.Point, dirty: ClosedRange<Int64>?) {
+        /// A series whose newest stored point is at `newest`, with nothing held.
+        init(minuteTail: Int64?, hourTail: Int64?, newest: Int64, dirty: ClosedRange<Int64>?) {
             self.minuteTail = minuteTail
             self.hourTail = hourTail
-            held = ReorderBuffer(width: newest.values.count)
-            frontier = newest.time
+            self.newest = newest
+            frontier = newest
             self.dirty = dirty
         }
 
-        /// A series this batch created: nothing was stored or folded before its first point, so its tiers
-        /// start at its first point's minute and hour (and no earlier hour is read back to be folded).
-        package static func created(first: RollupWriter.Point) -> Series {
+        /// A series this batch creates: nothing was stored before its first point, so its tiers start at
+        /// that point's minute and hour (and no earlier hour is read back to be folded), and every point of
+        /// the batch is new to it.
+        package static func created(first time: Int64) -> Series {
             let (minute, hour) = (RollupTier.minute, RollupTier.hour)
-            var series = Series(
-                minuteTail: minute.bucket(of: first.time) - minute.step, hourTail: hour.bucket(of: first.time) - hour.step, newest: first, dirty: nil
-            )
+            var series = Series(minuteTail: minute.bucket(of: time) - minute.step, hourTail: hour.bucket(of: time) - hour.step, newest: .min, dirty: nil)
             series.frontier = .min
-            series.held.append(first)
             return series
         }
+    }
 
-        var newestTime: Int64 { held.newestTime ?? frontier }
+    /// Where a series stands: read for every point a batch brings, so kept apart from the open minutes in
+    /// a small flat array that stays in cache.
+    struct Position: Sendable {
+        var newest: Int64
+        var frontier: Int64
+        var minuteTail: Int64?
+        var hourTail: Int64?
+        /// The oldest of the series' held points (`.max` when none): a minute before it can close without
+        /// waiting for a pass.
+        var oldestHeld: Int64 = .max
+    }
+
+    /// A series' minutes being folded, touched only when points leave `HeldPoints` and when minutes close.
+    struct Folding: Sendable {
+        /// Open minutes built from the points folded, in increasing time: usually one, two while the
+        /// previous minute waits out `RollupTier.closingGrace`.
+        var open: [OpenMinute] = []
+        var dirty: ClosedRange<Int64>?
 
         func isDirty(_ bucket: Int64) -> Bool { dirty?.contains(bucket) ?? false }
 
@@ -79,30 +86,46 @@ package final class RollupMemory: Sendable {
         }
     }
 
-    /// Every remembered series, each in one slot of a flat array found through one hash lookup, so a
+    /// What a batch's fold leaves to write in its transaction.
+    package struct Writes: Sendable {
+        package var closed: [RollupFold.Bucket] = []
+        package var marks: [RollupMarks.Mark] = []
+        package var hourRanges: [RollupFold.Range] = []
+
+        package init() {}
+    }
+
+    /// Every remembered series, each in one slot of flat arrays found through one hash lookup, so a
     /// series is mutated where it lies (a dictionary of structs moves each value out and back on every
-    /// mutation). Series are never removed one by one: the table is cleared whole.
+    /// mutation), and the points held back for all of them. Series are never removed one by one: the
+    /// table is cleared whole.
     package struct Table: Sendable {
         private var slots: [Int64: Int] = [:]
-        private var entries: ContiguousArray<Series> = []
+        private(set) var ids: ContiguousArray<Int64> = []
+        var positions: ContiguousArray<Position> = []
+        var foldings: ContiguousArray<Folding> = []
+        var held = HeldPoints()
+        /// When the next pass is due (see `fold`): the newest point held since the last pass, the newest
+        /// held before it, and how many points the last pass kept.
+        var newestSincePass: Int64 = .min
+        var newestAtPass: Int64 = .min
+        var keptAtPass = 0
 
-        package var count: Int { entries.count }
+        package init() {}
 
-        package func slot(of id: Int64) -> Int? { slots[id] }
+        package var count: Int { ids.count }
 
-        /// Adds a series, or replaces what was remembered of it.
+        package func contains(_ id: Int64) -> Bool { slots[id] != nil }
+
+        func slot(of id: Int64) -> Int? { slots[id] }
+
+        /// Adds a series not remembered yet.
         package mutating func remember(_ series: Series, as id: Int64) {
-            if let slot = slots[id] {
-                entries[slot] = series
-            } else {
-                slots[id] = entries.count
-                entries.append(series)
-            }
-        }
-
-        package subscript(slot slot: Int) -> Series {
-            get { entries[slot] }
-            _modify { yield &entries[slot] }
+            precondition(slots[id] == nil, "a remembered series is only forgotten with the whole table")
+            slots[id] = ids.count
+            ids.append(id)
+            positions.append(Position(newest: series.newest, frontier: series.frontier, minuteTail: series.minuteTail, hourTail: series.hourTail))
+            foldings.append(Folding(dirty: series.dirty))
         }
     }
 

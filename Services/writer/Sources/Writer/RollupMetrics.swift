@@ -5,9 +5,10 @@ import SluiceStorage
 /// to read back, which is what rollups cost beyond the raw rows.
 enum RollupMetrics {
     /// Points by how they reached the tiers: `in_order` (after the series' newest point), `placed` (a little
-    /// out of order, put in place in the reorder buffer), `stored` (held already: nothing to do), `unseen`
-    /// (behind the reorder buffer, the misses: their open minute is marked when it closes), `closed` (late
-    /// into a closed minute: marked).
+    /// out of order, put in place in the reorder buffer), `unseen` (behind the reorder buffer, the misses:
+    /// their open minute is marked when it closes), `closed` (late into a closed minute: marked); and
+    /// `stored`, of the placed, those that repeated a held point (found when they leave the buffer, and
+    /// dropped: the first write of a time wins).
     static func points(_ path: String) -> Counter {
         Counter(label: "sluice_writer_rollup_points_total", dimensions: [("path", path)])
     }
@@ -50,8 +51,8 @@ package struct RollupTally {
 
     package init() {}
 
-    /// Every point counted once, by its path.
-    package var points: Int { inOrder + placed + stored + unseen + closed }
+    /// Every point counted once, by its path (`stored` is a share of `placed`).
+    package var points: Int { inOrder + placed + unseen + closed }
 
     package func report() {
         for (path, count) in [("in_order", inOrder), ("placed", placed), ("stored", stored), ("unseen", unseen), ("closed", closed)] where count > 0 {

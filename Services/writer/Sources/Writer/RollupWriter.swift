@@ -48,55 +48,42 @@ package struct RollupWriter {
     ///     it are read from PostgreSQL and added.
     func update(added: [Int64: [Point]], created: Set<Int64>, remembered table: inout RollupMemory.Table) async throws {
         guard !added.isEmpty else { return }
-        let ids = added.keys.sorted()
         let minute = RollupTier.minute
         let hour = RollupTier.hour
         var tally = RollupTally()
         defer { tally.report() }
-        var fresh: Set<Int64> = []
-        for id in ids where table.slot(of: id) == nil && created.contains(id) {
-            // A new series: nothing was stored before its first point, which is held first; the rest follow.
-            guard let first = added[id]?.first else { continue }
-            table.remember(.created(first: first), as: id)
-            fresh.insert(id)
-            tally.inOrder += 1
+        for (id, points) in added where !table.contains(id) && created.contains(id) {
+            // A new series: nothing was stored before its first point.
+            if let first = points.first { table.remember(.created(first: first.time), as: id) }
         }
-        let unknown = ids.filter { table.slot(of: $0) == nil }
+        let unknown = added.keys.filter { !table.contains($0) }.sorted()
         if !unknown.isEmpty {
             // First sight of a series: where its tiers end, its newest point (this batch's rows included),
             // and every open minute marked as unseen when it closes.
             let minuteTails = try await newestBuckets(of: unknown, in: minute)
             let hourTails = try await newestBuckets(of: unknown, in: hour)
-            for (id, time, values) in try await newestPoints(of: unknown) {
+            for (id, time) in try await newestTimes(of: unknown) {
                 let newestMinute = minute.bucket(of: time)
                 let firstOpen =
                     minuteTails[id].map { $0 + minute.step }
                     ?? max(hourTails[id].map { $0 + hour.step } ?? .min, minute.bucket(of: max(0, time - Self.firstSightReach)))
                 let series = RollupMemory.Series(
-                    minuteTail: minuteTails[id], hourTail: hourTails[id], newest: Point(time: time, values: values),
-                    dirty: firstOpen <= newestMinute ? firstOpen...newestMinute : nil
+                    minuteTail: minuteTails[id], hourTail: hourTails[id], newest: time, dirty: firstOpen <= newestMinute ? firstOpen...newestMinute : nil
                 )
                 table.remember(series, as: id)
             }
         }
 
-        // One visit per series: its points folded, then the minutes and hours it has moved past closed.
-        var marks: [RollupMarks.Mark] = []
-        var closed: [RollupFold.Bucket] = []
-        var hourRanges: [RollupFold.Range] = []
-        for id in ids {
-            guard let points = added[id], let slot = table.slot(of: id) else { continue }
-            table[slot: slot].fold(points.dropFirst(fresh.contains(id) ? 1 : 0), series: id, folds: folds, tally: &tally, marks: &marks)
-            if folds { table[slot: slot].close(series: id, closed: &closed, marks: &marks, hourRanges: &hourRanges) }
-        }
-        defer { RollupMetrics.count(marks) }
+        var writes = RollupMemory.Writes()
+        table.fold(added, folds: folds, tally: &tally, writes: &writes)
+        defer { RollupMetrics.count(writes.marks) }
         guard folds else {
-            try await RollupMarks.insert(Self.merged(marks), on: connection, logger: logger)
+            try await RollupMarks.insert(Self.merged(writes.marks), on: connection, logger: logger)
             return
         }
-        try await write(closed, to: minute)
-        try await RollupMarks.insert(Self.merged(marks), on: connection, logger: logger)
-        try await write(try await RollupFold.hoursFromMinutes(hourRanges, on: connection, logger: logger), to: hour)
+        try await write(writes.closed, to: minute)
+        try await RollupMarks.insert(Self.merged(writes.marks), on: connection, logger: logger)
+        try await write(try await RollupFold.hoursFromMinutes(writes.hourRanges, on: connection, logger: logger), to: hour)
     }
 
     /// One mark per run of adjacent minutes of a series and reason.
@@ -112,18 +99,18 @@ package struct RollupWriter {
         return result
     }
 
-    /// The newest point of each series.
-    private func newestPoints(of series: [Int64]) async throws -> [(Int64, Int64, [Double])] {
+    /// The time of each series' newest point.
+    private func newestTimes(of series: [Int64]) async throws -> [(Int64, Int64)] {
         let rows = try await connection.query(
             """
-            select s.id, m.ts, m.vals from unnest(\(series)::bigint[]) as s(id)
-            cross join lateral (select ts, vals from measurements where series_id = s.id order by ts desc limit 1) m
+            select s.id, m.ts from unnest(\(series)::bigint[]) as s(id)
+            cross join lateral (select ts from measurements where series_id = s.id order by ts desc limit 1) m
             """,
             logger: logger
         )
-        var points: [(Int64, Int64, [Double])] = []
-        for try await row in rows.decode((Int64, Int64, [Double]).self) { points.append(row) }
-        return points
+        var times: [(Int64, Int64)] = []
+        for try await row in rows.decode((Int64, Int64).self) { times.append(row) }
+        return times
     }
 
     /// The newest bucket of each series in a tier: one index probe per series.
