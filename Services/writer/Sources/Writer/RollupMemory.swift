@@ -47,8 +47,8 @@ package final class RollupMemory: Sendable {
         }
     }
 
-    /// Where a series stands: read for every point a batch brings, so kept apart from the open minutes in
-    /// a small flat array that stays in cache.
+    /// Where a series stands: read for every point a batch brings, so kept apart from the open minutes, in
+    /// a flat array of small entries found by slot with no reference to follow.
     struct Position: Sendable {
         var newest: Int64
         var frontier: Int64
