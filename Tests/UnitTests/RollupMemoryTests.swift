@@ -66,6 +66,45 @@ import Testing
         }
     }
 
+    /// A series that sent a second of points an hour ahead of the others, and nothing since, does not hold
+    /// theirs back: passes come as the held points grow, and every minute of the others closes exact.
+    @Test func aSeriesAnHourAheadDoesNotHoldTheOthersBack() {
+        var generator = SeededGenerator(seed: 7)
+        let base: Int64 = 1_800_000_000 * second
+        var table = RollupMemory.Table()
+        var tally = RollupTally()
+        var writes = RollupMemory.Writes()
+        var sent: [Int64: [RollupWriter.Point]] = [:]
+        // 300 s of batches 100 ms apart; series 1 and 2 on time, series 3 an hour ahead in the first ten;
+        // each batch's points of a series a little out of order.
+        for tick in 0..<3000 {
+            var batch: [(Int64, RollupWriter.Point)] = []
+            for id: Int64 in tick < 10 ? [1, 2, 3] : [1, 2] {
+                for _ in 0..<5 {
+                    let time = base + (id == 3 ? 3600 * second : 0) + Int64(tick) * 100_000_000 + Int64.random(in: 0..<100_000_000, using: &generator)
+                    let point = RollupWriter.Point(time: time, values: [Double.random(in: 0..<10, using: &generator).rounded()])
+                    sent[id, default: []].append(point)
+                    batch.append((id, point))
+                }
+            }
+            fold(batch, into: &table, tally: &tally, writes: &writes)
+        }
+        #expect(writes.marks.isEmpty && tally.unseen == 0)
+        for (id, bucket, state) in writes.closed {
+            var expected: BucketState?
+            for point in (sent[id] ?? []).sorted(by: { $0.time < $1.time }) where RollupTier.minute.bucket(of: point.time) == bucket {
+                if expected == nil {
+                    expected = BucketState(time: point.time, values: point.values)
+                } else {
+                    expected?.add(time: point.time, values: point.values)
+                }
+            }
+            #expect(state == expected, "series \(id), minute \(bucket)")
+        }
+        // Four whole minutes of series 1 and 2 closed (series 3's minute waits for a later point).
+        #expect(Set(writes.closed.map(\.series)) == [1, 2] && writes.closed.count == 8, "\(writes.closed.map { ($0.series, $0.bucket) })")
+    }
+
     /// A point behind the reorder buffer cannot be put in its place: its minute (through the newest's) is
     /// marked when it closes instead of written; later minutes are written as usual.
     @Test func aPointBehindTheBufferMarksItsMinute() {
