@@ -141,6 +141,23 @@ sluice_postgres_cpu_seconds() {
 }
 
 # sluice_wait_until_answered URL NAME LOG: waits up to 30 s for URL to answer 2xx, or dies showing LOG.
+# PostgreSQL settings that keep each statement's planning and execution times (pg_stat_statements):
+# export them as SLUICE_PG_OPTIONS before sluice_start_stack; sluice_reset_statements starts the count
+# (creating the extension the first time) and sluice_print_statements [LIMIT (12)] prints the statements
+# that took the most time since.
+SLUICE_STATEMENT_STATS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on"
+sluice_reset_statements() {
+    psql -h 127.0.0.1 -p "$SLUICE_PG_PORT" -U sluice -d sluice -qAt -v ON_ERROR_STOP=1 \
+        -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" >/dev/null
+}
+sluice_print_statements() {
+    psql -h 127.0.0.1 -p "$SLUICE_PG_PORT" -U sluice -d sluice -qAt -v ON_ERROR_STOP=1 -v limit="${1:-12}" -F $'\t' <<'SQL' \
+        | awk -F'\t' '{ printf "  %8s calls  plan %7.3f + run %8.3f ms mean  total %7.1f s  rows %9s  %s\n", $1, $2, $3, $4 / 1000, $5, $6 }'
+select calls, mean_plan_time, mean_exec_time, total_plan_time + total_exec_time, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 100)
+from pg_stat_statements order by total_plan_time + total_exec_time desc limit :limit
+SQL
+}
+
 sluice_wait_until_answered() {
     local url=$1 name=$2 log=$3
     for _ in $(seq 1 150); do curl -sf "$url" >/dev/null && return 0; sleep 0.2; done
