@@ -81,9 +81,12 @@ package struct RollupWriter {
             try await RollupMarks.insert(Self.merged(writes.marks), on: connection, logger: logger)
             return
         }
-        try await write(writes.closed, to: minute)
+        // Rows in (series, bucket) order whatever order the memory closed them in: transactions that lock
+        // overlapping tier rows in one order cannot deadlock each other.
+        try await write(writes.closed.sorted { ($0.series, $0.bucket) < ($1.series, $1.bucket) }, to: minute)
         try await RollupMarks.insert(Self.merged(writes.marks), on: connection, logger: logger)
-        try await write(try await RollupFold.hoursFromMinutes(writes.hourRanges, on: connection, logger: logger), to: hour)
+        let hourRanges = writes.hourRanges.sorted { $0.series < $1.series }
+        try await write(try await RollupFold.hoursFromMinutes(hourRanges, on: connection, logger: logger), to: hour)
     }
 
     /// One mark per run of adjacent minutes of a series and reason.
