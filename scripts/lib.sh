@@ -140,7 +140,6 @@ sluice_postgres_cpu_seconds() {
         | awk -v t="$(getconf CLK_TCK)" -v d="${1:-2}" '{ s += $14 + $15 + $16 + $17 } END { printf "%." d "f", s / t }'
 }
 
-# sluice_wait_until_answered URL NAME LOG: waits up to 30 s for URL to answer 2xx, or dies showing LOG.
 # PostgreSQL settings that keep each statement's planning and execution times (pg_stat_statements):
 # export them as SLUICE_PG_OPTIONS before sluice_start_stack; sluice_reset_statements starts the count
 # (creating the extension the first time) and sluice_print_statements [LIMIT (12)] prints the statements
@@ -158,6 +157,7 @@ from pg_stat_statements order by total_plan_time + total_exec_time desc limit :l
 SQL
 }
 
+# sluice_wait_until_answered URL NAME LOG: waits up to 30 s for URL to answer 2xx, or dies showing LOG.
 sluice_wait_until_answered() {
     local url=$1 name=$2 log=$3
     for _ in $(seq 1 150); do curl -sf "$url" >/dev/null && return 0; sleep 0.2; done

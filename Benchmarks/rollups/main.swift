@@ -53,9 +53,7 @@ func run(total: Int, tags: Int, batchSize: Int) {
         let began = clock.now
         var taken = memory.take()
         var writes = RollupMemory.Writes()
-        for (id, points) in batch where !taken.table.contains(id) {
-            if let first = points.first { taken.table.remember(.created(first: first.time), as: id) }
-        }
+        taken.table.rememberCreated(in: batch) { _ in true }
         taken.table.fold(batch, folds: true, tally: &tally, writes: &writes)
         memory.giveBack(taken)
         elapsed += clock.now - began

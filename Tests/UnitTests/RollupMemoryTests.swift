@@ -51,15 +51,7 @@ import Testing
 
         #expect(writes.marks.isEmpty, "seed \(seed): \(writes.marks)")
         #expect(tally.unseen == 0 && tally.closed == 0, "seed \(seed)")
-        var expected: [Int64: [Int64: BucketState]] = [:]
-        for (id, point) in points {
-            let minute = RollupTier.minute.bucket(of: point.time)
-            if expected[id, default: [:]][minute] == nil {
-                expected[id, default: [:]][minute] = BucketState(time: point.time, values: point.values)
-            } else {
-                expected[id]?[minute]?.add(time: point.time, values: point.values)
-            }
-        }
+        let expected = Dictionary(grouping: points, by: \.id).mapValues { minutes(of: $0.map(\.point)) }
         #expect(writes.closed.count == expected.values.map(\.count).reduce(0, +), "seed \(seed)")
         for (id, bucket, state) in writes.closed {
             #expect(state == expected[id]?[bucket], "seed \(seed), series \(id), minute \(bucket)")
@@ -90,16 +82,9 @@ import Testing
             fold(batch, into: &table, tally: &tally, writes: &writes)
         }
         #expect(writes.marks.isEmpty && tally.unseen == 0)
+        let expected = sent.mapValues { minutes(of: $0) }
         for (id, bucket, state) in writes.closed {
-            var expected: BucketState?
-            for point in (sent[id] ?? []).sorted(by: { $0.time < $1.time }) where RollupTier.minute.bucket(of: point.time) == bucket {
-                if expected == nil {
-                    expected = BucketState(time: point.time, values: point.values)
-                } else {
-                    expected?.add(time: point.time, values: point.values)
-                }
-            }
-            #expect(state == expected, "series \(id), minute \(bucket)")
+            #expect(state == expected[id]?[bucket], "series \(id), minute \(bucket)")
         }
         // Four whole minutes of series 1 and 2 closed (series 3's minute waits for a later point).
         #expect(Set(writes.closed.map(\.series)) == [1, 2] && writes.closed.count == 8, "\(writes.closed.map { ($0.series, $0.bucket) })")
@@ -138,16 +123,28 @@ import Testing
         #expect(tally.closed == 1)
     }
 
+    /// Each minute of a series' points folded whole, in time order: what its tier row must hold.
+    private func minutes(of points: [RollupWriter.Point]) -> [Int64: BucketState] {
+        var states: [Int64: BucketState] = [:]
+        for point in points.sorted(by: { $0.time < $1.time }) {
+            let minute = RollupTier.minute.bucket(of: point.time)
+            if states[minute] == nil {
+                states[minute] = BucketState(time: point.time, values: point.values)
+            } else {
+                states[minute]?.add(time: point.time, values: point.values)
+            }
+        }
+        return states
+    }
+
     /// Hands a batch to the table as `RollupWriter` does: per series in time order with one point per time
     /// (as `BatchSeries` groups them), series new to the table created at their first point.
     private func fold(_ batch: [(Int64, RollupWriter.Point)], into table: inout RollupMemory.Table, tally: inout RollupTally, writes: inout RollupMemory.Writes)
     {
         var added: [Int64: [RollupWriter.Point]] = [:]
         for (id, point) in batch { added[id, default: []].append(point) }
-        for id in added.keys {
-            added[id]?.orderAndDeduplicate()
-            if !table.contains(id), let first = added[id]?.first { table.remember(.created(first: first.time), as: id) }
-        }
+        for id in added.keys { added[id]?.orderAndDeduplicate() }
+        table.rememberCreated(in: added) { _ in true }
         table.fold(added, folds: true, tally: &tally, writes: &writes)
     }
 }

@@ -127,6 +127,14 @@ package final class RollupMemory: Sendable {
             positions.append(Position(newest: series.newest, frontier: series.frontier, minuteTail: series.minuteTail, hourTail: series.hourTail))
             foldings.append(Folding(dirty: series.dirty))
         }
+
+        /// Remembers each series of the batch that is not remembered yet and that `created` says the batch
+        /// created, as `Series.created` at its first point.
+        package mutating func rememberCreated(in added: [Int64: [RollupWriter.Point]], where created: (Int64) -> Bool) {
+            for (id, points) in added where slots[id] == nil && created(id) {
+                if let first = points.first { remember(.created(first: first.time), as: id) }
+            }
+        }
     }
 
     /// The table taken out by a store, and the generation it belongs to.

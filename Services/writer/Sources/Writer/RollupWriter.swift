@@ -52,10 +52,8 @@ package struct RollupWriter {
         let hour = RollupTier.hour
         var tally = RollupTally()
         defer { tally.report() }
-        for (id, points) in added where !table.contains(id) && created.contains(id) {
-            // A new series: nothing was stored before its first point.
-            if let first = points.first { table.remember(.created(first: first.time), as: id) }
-        }
+        // New series: nothing was stored before their first points.
+        table.rememberCreated(in: added, where: created.contains)
         let unknown = added.keys.filter { !table.contains($0) }.sorted()
         if !unknown.isEmpty {
             // First sight of a series: where its tiers end, its newest point (this batch's rows included),
