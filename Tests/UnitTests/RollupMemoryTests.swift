@@ -38,8 +38,10 @@ import Testing
         while next < arrival.count {
             let end = min(arrival.count, next + Int.random(in: 5...400, using: &generator))
             var batch = Array(arrival[next..<end])
+            // A repeat of a point still held: newer than any frontier can be, which trails the newest point
+            // (at most the last arrival's time + 1.5 s) by the 2 s window.
             if Bool.random(using: &generator), let again = arrival[..<end].randomElement(using: &generator),
-                again.point.time > arrival[end - 1].point.time - second
+                again.point.time > arrival[end - 1].point.time - second / 2
             {
                 batch.append(again)
             }
