@@ -157,6 +157,25 @@ from pg_stat_statements order by total_plan_time + total_exec_time desc limit :l
 SQL
 }
 
+# sluice_perf_start PID FILE [SECONDS]: samples PID's stacks (cpu-clock, the only event this machine
+# counts; call graphs) into FILE in the background, for SECONDS or until sluice_perf_stop; needs
+# linux-perf (sluice_ensure_packages linux-perf). sluice_perf_print FILE [LINES (25)] prints the hottest
+# symbols by self time, demangled.
+sluice_perf_start() {
+    local pid=$1 file=$2 seconds=${3:-86400}
+    perf record -e cpu-clock -F 999 -g -p "$pid" -o "$file" -- sleep "$seconds" >/dev/null 2>&1 &
+    SLUICE_PERF_PID=$!
+}
+sluice_perf_stop() {
+    # perf writes its file when the command it waits on ends.
+    pkill -INT -P "$SLUICE_PERF_PID" sleep 2>/dev/null || true
+    wait "$SLUICE_PERF_PID" 2>/dev/null || true
+}
+sluice_perf_print() {
+    perf report -i "$1" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' \
+        | swift demangle --simplified | cut -c1-160 | sed -n "1,${2:-25}p"
+}
+
 # sluice_wait_until_answered URL NAME LOG: waits up to 30 s for URL to answer 2xx, or dies showing LOG.
 sluice_wait_until_answered() {
     local url=$1 name=$2 log=$3
