@@ -106,6 +106,37 @@ struct BatchStoreTests {
         }
     }
 
+    /// A store that fails after creating a series leaves nothing of it behind: retried, the series is
+    /// created again (with a new id: a sequence does not roll back) with its name and labels, and its tier
+    /// rows go to that id. Before, the writer remembered the id the failed transaction had read, so the
+    /// retry folded the series' tiers under an id no row has, and skipped its labels.
+    @Test func aFailedStoreLeavesNoSeriesIDBehind() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            let tag = #"cpu{host="a"}"#
+            let minute: Int64 = 60_000_000_000
+            let start: Int64 = 1_795_500_000 * 1_000_000_000
+            // Three minutes apart: the first minute closes in the store, a tier row of its own.
+            let batch = [Measurement(tag: tag, time: start, values: [1]), Measurement(tag: tag, time: start + 3 * minute, values: [2])]
+            // PostgreSQL refuses a NUL in text: the store fails at its last statements, after the series is made.
+            let refused = RejectedRecord(partition: partition, offset: 1, key: [], value: [], reason: "a NUL \u{0} in text")
+            await #expect(throws: (any Error).self) {
+                _ = try await store.store(batch, nextOffsets: [partition: 2], rejected: [refused], logger: logger)
+            }
+            #expect(try await client.count("select count(*) from series") == 0)
+            _ = try await store.store(batch, nextOffsets: [partition: 2], logger: logger)
+            var named: [(String, String)] = []
+            for try await row in try await client.query("select name, labels::text from series").decode((String, String).self) { named.append(row) }
+            #expect(named.map(\.0) == ["cpu"])
+            #expect(named.map(\.1) == [#"{"host": "a"}"#])
+            #expect(try await client.count("select count(*) from rollups_1m r join series s on s.id = r.series_id") == 1)
+            for table in ["rollups_1m", "rollup_marks"] {
+                #expect(try await client.count("select count(*) from \(table) r where not exists (select 1 from series s where s.id = r.series_id)") == 0)
+            }
+        }
+    }
+
     @Test func unreadableRecordsAreKeptWholeWithTheBatchThatSkipsThem() async throws {
         try await TestDatabase.with { _, client in
             try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)

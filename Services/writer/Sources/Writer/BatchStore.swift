@@ -55,16 +55,18 @@ public struct BatchStore: Sendable {
     ) async throws -> Outcome {
         let (rollups, seriesIDs, consumerGroup, foldsRollups) = (self.rollups, self.seriesIDs, self.consumerGroup, self.foldsRollups)
         do {
-            let (outcome, remembered) = try await client.withTransaction(logger: logger) { [measurements] connection in
+            let (outcome, remembered, learned) = try await client.withTransaction(logger: logger) { [measurements] connection in
                 try await Self.transaction(
                     measurements, nextOffsets: nextOffsets, rejected: rejected, clusterID: clusterID, consumerGroup: consumerGroup,
                     rollups: rollups, foldsRollups: foldsRollups, seriesIDs: seriesIDs, connection: connection, logger: logger, onBackend: onBackend
                 )
             }
             if let remembered { rollups.giveBack(remembered) }
+            seriesIDs.remember(learned)
             return outcome
         } catch {
-            // The transaction may or may not have committed: what was remembered may be wrong either way.
+            // The transaction may or may not have committed: what was remembered may be wrong either way
+            // (the series ids it read are not remembered at all).
             rollups.forget()
             throw error
         }
@@ -80,8 +82,9 @@ public struct BatchStore: Sendable {
         _ measurements: [Measurement], nextOffsets: [TopicPartition: Int64], rejected: [RejectedRecord], clusterID: String?,
         consumerGroup: String, rollups: RollupMemory, foldsRollups: Bool, seriesIDs: SeriesIDCache, connection: PostgresConnection,
         logger: Logger, onBackend: @Sendable (Int32) -> Void
-    ) async throws -> (Outcome, RollupMemory.Taken?) {
+    ) async throws -> (Outcome, RollupMemory.Taken?, learned: [SeriesKey: Int64]) {
         var remembered: RollupMemory.Taken?
+        var learned: [SeriesKey: Int64] = [:]
         let batch = BatchSeries(measurements)
         for try await pid in try await connection.query("select pg_backend_pid()", logger: logger).decode(Int32.self) { onBackend(pid) }
         try await connection.query(
@@ -97,8 +100,9 @@ public struct BatchStore: Sendable {
             try await connection.copyFrom(table: "writer_staging", columns: ["seq", "domain", "tag", "ts", "vals"], logger: logger) { writer in
                 try await StagingRows.write(measurements, to: writer)
             }
-            // Labelled series of this batch, taken apart here (usually none: a plain tag is its own name).
-            let labelled = LabelledSeries(measurements)
+            // Labelled series this batch may create, taken apart here (usually none: a plain tag is its own
+            // name, and a series the writer has stored before has its row).
+            let labelled = LabelledSeries(seriesIDs.unknown(among: batch.points.keys))
             let createdRows = try await connection.query(
                 """
                 insert into series (domain, tag, name, labels)
@@ -129,7 +133,8 @@ public struct BatchStore: Sendable {
             )
             for try await count in rows.decode(Int.self) { inserted = count }
             // The rollup tiers, in the same transaction as the rows they summarise.
-            let ids = try await seriesIDs.ids(of: batch.points.keys, connection: connection, logger: logger)
+            let ids: [SeriesKey: Int64]
+            (ids, learned) = try await seriesIDs.ids(of: batch.points.keys, connection: connection, logger: logger)
             var added: [Int64: [RollupWriter.Point]] = [:]
             for (key, series) in batch.points { if let id = ids[key] { added[id] = series } }
             var taken = rollups.take()
@@ -165,7 +170,7 @@ public struct BatchStore: Sendable {
                 logger: logger
             )
         }
-        return (Outcome(inserted: inserted, duplicates: measurements.count - inserted, changes: batch.changes), remembered)
+        return (Outcome(inserted: inserted, duplicates: measurements.count - inserted, changes: batch.changes), remembered, learned)
     }
 
     /// Ends a backend and rolls back its open transaction, from another connection.

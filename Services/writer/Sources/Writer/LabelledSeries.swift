@@ -2,25 +2,26 @@ import Foundation
 import SluiceModel
 import SluiceRuntime
 
-/// The labelled series of a batch, taken apart into name and labels (JSON) for the `series` row a new
-/// one gets. Only tags in label form (ending in `}`) are parsed, so plain tags cost nothing.
+/// The labelled series of a batch that may be new, taken apart into name and labels (JSON) for the
+/// `series` row a new one gets. Only tags in label form (ending in `}`) are parsed, so plain tags cost
+/// nothing, and only series the writer holds no id for are given (`SeriesIDCache.unknown(among:)`): a
+/// series that has its row needs neither, and parsing every labelled tag of every batch cost the writer
+/// several microseconds a series.
 struct LabelledSeries {
     var domains: [String] = []
     var tags: [String] = []
     var names: [String] = []
     var labels: [String] = []
 
-    init(_ measurements: [SluiceModel.Measurement]) {
-        var seen: Set<SeriesKey> = []
+    /// - Parameter series: distinct series.
+    init(_ series: [SeriesKey]) {
         let encoder = JSONEncoder.sorted
-        for measurement in measurements where measurement.tag.utf8.last == UInt8(ascii: "}") {
-            let key = SeriesKey(domain: measurement.domain, tag: measurement.tag)
-            guard seen.insert(key).inserted else { continue }
-            let series = SeriesName.parse(measurement.tag)
-            guard !series.labels.isEmpty, let json = try? encoder.encode(series.labels) else { continue }
-            domains.append(measurement.domain)
-            tags.append(measurement.tag)
-            names.append(series.name)
+        for key in series where key.tag.utf8.last == UInt8(ascii: "}") {
+            let parsed = SeriesName.parse(key.tag)
+            guard !parsed.labels.isEmpty, let json = try? encoder.encode(parsed.labels) else { continue }
+            domains.append(key.domain)
+            tags.append(key.tag)
+            names.append(parsed.name)
             labels.append(String(decoding: json, as: UTF8.self))
         }
     }
