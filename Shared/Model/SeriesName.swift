@@ -17,10 +17,32 @@ public struct SeriesName: Sendable, Equatable {
         labels.map { (key: $0.key, value: $0.value) }.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
+    /// Written byte by byte: ingest makes one for every labelled message, and building it from
+    /// interpolated strings cost ingest half a microsecond a message. The escaped characters are ASCII, which no
+    /// byte of a multi-byte UTF-8 character equals, so escaping bytes escapes characters.
     public var canonical: String {
         guard !labels.isEmpty else { return name }
-        let pairs = sortedLabels.map { "\($0.key)=\"\(Self.escaped($0.value))\"" }
-        return "\(name){\(pairs.joined(separator: ","))}"
+        var text: [UInt8] = []
+        text.reserveCapacity(name.utf8.count + 2 + labels.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 4 })
+        text.append(contentsOf: name.utf8)
+        text.append(UInt8(ascii: "{"))
+        for (index, label) in sortedLabels.enumerated() {
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            text.append(contentsOf: label.key.utf8)
+            text.append(UInt8(ascii: "="))
+            text.append(UInt8(ascii: "\""))
+            for byte in label.value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case UInt8(ascii: "\""): text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\n"): text.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                default: text.append(byte)
+                }
+            }
+            text.append(UInt8(ascii: "\""))
+        }
+        text.append(UInt8(ascii: "}"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Reads a series' text form. Text that is not a well-formed `name{k="v",…}` is a plain name (so every
@@ -91,19 +113,5 @@ public struct SeriesName: Sendable, Equatable {
 
     private static func isLetter(_ byte: UInt8) -> Bool {
         (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-    }
-
-    static func escaped(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
     }
 }

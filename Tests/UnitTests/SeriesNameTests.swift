@@ -11,6 +11,21 @@ import Testing
         #expect(SeriesName(name: "cpu").canonical == "cpu")
     }
 
+    /// Values of any characters — escapes next to multi-byte ones, a quote after a backslash — read back
+    /// as written, and the text holds no bare quote or newline inside a value.
+    @Test(arguments: 1...20 as ClosedRange<UInt64>)
+    func anyValuesReadBackFromTheCanonicalForm(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        let pieces = ["a", "\\", "\"", "\n", "é", "日本", "🦆", ",", "=", "{", "}", " ", "\\\""]
+        var labels: [String: String] = [:]
+        for index in 0..<Int.random(in: 1...6, using: &generator) {
+            labels["k\(index)"] = (0..<Int.random(in: 0...8, using: &generator)).map { _ in pieces.randomElement(using: &generator) ?? "" }.joined()
+        }
+        let series = SeriesName(name: "cpu", labels: labels)
+        #expect(SeriesName.parse(series.canonical) == series, "seed \(seed): \(series.canonical)")
+        #expect(!series.canonical.contains("\n"), "seed \(seed)")
+    }
+
     @Test func labelsInAnyOrderReadAsOneSeries() {
         #expect(SeriesName.canonicalize(#"cpu{zone="eu",host="a"}"#) == #"cpu{host="a",zone="eu"}"#)
         #expect(SeriesName.canonicalize(#"cpu{host="a",zone="eu"}"#) == #"cpu{host="a",zone="eu"}"#)

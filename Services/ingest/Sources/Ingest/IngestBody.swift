@@ -88,11 +88,9 @@ public struct IngestBodyDecoder: Sendable {
         var problems: [MessageProblem] = []
         var invalidCount = 0
         for (index, candidate) in candidates.enumerated() {
+            // Tags come canonical from the decoders (`SeriesName.canonical`), which know the labels' structure.
             let checked = candidate.flatMap { measurement -> Result<SluiceModel.Measurement, WireMessage.Problem> in
-                var measurement = measurement
-                // A tag written as name{labels} in another key order is the same series: one text for it.
-                measurement.tag = SeriesName.canonicalize(measurement.tag)
-                return MeasurementLimits.problem(with: measurement).map { .failure(WireMessage.Problem(reason: $0)) } ?? .success(measurement)
+                MeasurementLimits.problem(with: measurement).map { .failure(WireMessage.Problem(reason: $0)) } ?? .success(measurement)
             }
             switch checked {
             case .success(let measurement):

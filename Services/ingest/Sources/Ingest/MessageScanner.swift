@@ -129,11 +129,14 @@ struct MessageScanner {
             skipWhitespace()
         } while take(UInt8(ascii: ","))
         guard take(UInt8(ascii: "}")), let time, let tag, let values else { return nil }
-        var series = tag
+        // The series' one text form, made here where its structure is known (`IngestBody` takes it as is).
+        let series: String
         if let labels, !labels.isEmpty {
             // Labels the general decoder would refuse, it reads and explains.
             guard MeasurementLimits.problem(withLabels: labels) == nil, !tag.contains("{") else { return nil }
             series = SeriesName(name: tag, labels: labels).canonical
+        } else {
+            series = SeriesName.canonicalize(tag)
         }
         return SluiceModel.Measurement(domain: domain ?? SluiceModel.Measurement.defaultDomain, tag: series, time: time, values: values)
     }

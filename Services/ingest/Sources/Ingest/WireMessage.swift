@@ -41,7 +41,9 @@ struct WireMessage: Decodable {
             }
             domain = named
         }
-        var series = tag
+        // The series' one text form, made here where its structure is known (`IngestBody` takes it as is):
+        // a tag written as name{labels} in another key order is the same series.
+        var series = SeriesName.canonicalize(tag)
         if container.contains(.labels) {
             guard let labels = try? container.decode([String: String].self, forKey: .labels) else {
                 return .failure(Problem(reason: "labels must be an object of strings, e.g. {\"host\": \"a\"}"))
