@@ -2,11 +2,13 @@
 // for the format throughput comparison in scripts/bench-formats.
 //
 //   sluice-bench-formats --url URL --format json|influx|prometheus [--duration S] [--batch N]
-//       [--concurrency C] [--series S] [--domain D] [--path PATH]
+//       [--concurrency C] [--series S] [--labels L] [--domain D] [--path PATH]
 //
 // Each point is a distinct (series, time): series `bench.s<k>` (JSON), measurement `bench` field `s<k>`
 // (line protocol: series `bench.s<k>`), `__name__="bench_s<k>"` (remote write), time a counter of
-// nanoseconds (milliseconds for remote write) from an hour ago. A 503 is retried after its Retry-After.
+// nanoseconds (milliseconds for remote write) from an hour ago. With `--labels L` every series also
+// carries L labels (`l0="h<k mod 50>"`, `l1="v1"`, …: a labels object, line-protocol tags, remote-write
+// labels), as agents' series do. A 503 is retried after its Retry-After.
 // Prints one JSON line: points acknowledged, requests, refusals, seconds, and points/s.
 import AsyncHTTPClient
 import Foundation
@@ -22,6 +24,8 @@ struct Options {
     var batch = 5000
     var concurrency = 4
     var series = 100
+    /// Labels per series (0: plain names).
+    var labels = 0
     /// Where the points go (the JSON body's domain, `db=`, `domain=`).
     var domain = "bench"
     /// Overrides the format's path (InfluxDB itself: /write?db=bench).
@@ -47,6 +51,9 @@ struct Options {
             case "--series":
                 guard let v = Int(value), v > 0 else { return nil }
                 options.series = v
+            case "--labels":
+                guard let v = Int(value), (0...32).contains(v) else { return nil }
+                options.labels = v
             case "--path": options.path = value
             case "--domain": options.domain = value
             default: return nil
@@ -59,7 +66,7 @@ struct Options {
 guard let options = Options.parse(Array(CommandLine.arguments.dropFirst())) else {
     FileHandle.standardError.write(
         Data(
-            "usage: sluice-bench-formats --url URL --format json|influx|prometheus [--duration S] [--batch N] [--concurrency C] [--series S] [--path PATH]\n"
+            "usage: sluice-bench-formats --url URL --format json|influx|prometheus [--duration S] [--batch N] [--concurrency C] [--series S] [--labels L] [--path PATH]\n"
                 .utf8))
     exit(2)
 }
@@ -73,6 +80,17 @@ actor Counter {
     }
 }
 
+/// Series `k`'s labels, in key order: the same every time, so a series is one series.
+func labels(ofSeries k: Int) -> [(key: String, value: String)] {
+    (0..<options.labels).map { index in ("l\(index)", index == 0 ? "h\(k % 50)" : "v\(index)") }
+}
+
+/// Each series' labels as each format writes them, made once: the generator must not starve ingest.
+let influxTags = (0..<options.series).map { k in labels(ofSeries: k).map { ",\($0.key)=\($0.value)" }.joined() }
+let jsonLabels = (0..<options.series).map { k in
+    options.labels == 0 ? "" : #","labels":{"# + labels(ofSeries: k).map { #""\#($0.key)":"\#($0.value)""# }.joined(separator: ",") + "}"
+}
+
 /// One request's body, content type and encoding for points `first ..< first + count`.
 func body(first: Int64, count: Int, base: Int64) -> (bytes: [UInt8], type: String, encoding: String?) {
     switch options.format {
@@ -80,7 +98,8 @@ func body(first: Int64, count: Int, base: Int64) -> (bytes: [UInt8], type: Strin
         var text = ""
         text.reserveCapacity(count * 40)
         for n in first..<(first + Int64(count)) {
-            text += "bench s\(Int(n) % options.series)=\(n) \(base + n)\n"
+            let k = Int(n) % options.series
+            text += "bench\(influxTags[k]) s\(k)=\(n) \(base + n)\n"
         }
         return (Array(text.utf8), "text/plain", nil)
     case "prometheus":
@@ -99,7 +118,14 @@ func body(first: Int64, count: Int, base: Int64) -> (bytes: [UInt8], type: Strin
                     var label = Prometheus_Label()
                     label.name = "__name__"
                     label.value = "bench_s\(k)"
-                    series.labels = [label]
+                    series.labels =
+                        [label]
+                        + labels(ofSeries: k).map { key, value in
+                            var label = Prometheus_Label()
+                            label.name = key
+                            label.value = value
+                            return label
+                        }
                     return series
                 }()
             ].samples.append(sample)
@@ -111,7 +137,8 @@ func body(first: Int64, count: Int, base: Int64) -> (bytes: [UInt8], type: Strin
         text.reserveCapacity(count * 60)
         for n in first..<(first + Int64(count)) {
             if n > first { text += "," }
-            text += #"{"domain":"\#(options.domain)","tag":"bench.s\#(Int(n) % options.series)","time":\#(base + n),"values":[\#(n)]}"#
+            let k = Int(n) % options.series
+            text += #"{"domain":"\#(options.domain)","tag":"bench.s\#(k)"\#(jsonLabels[k]),"time":\#(base + n),"values":[\#(n)]}"#
         }
         return (Array((text + "]").utf8), "application/json", nil)
     }
