@@ -18,8 +18,8 @@ public struct SeriesName: Sendable, Equatable {
     }
 
     /// Written byte by byte: ingest makes one for every labelled message, and building it from
-    /// interpolated strings cost ingest half a microsecond a message. The escaped characters are ASCII, which no
-    /// byte of a multi-byte UTF-8 character equals, so escaping bytes escapes characters.
+    /// interpolated strings cost half a microsecond a message. The escaped characters are ASCII, which
+    /// no byte of a multi-byte UTF-8 character equals, so escaping bytes escapes characters.
     public var canonical: String {
         guard !labels.isEmpty else { return name }
         var text: [UInt8] = []

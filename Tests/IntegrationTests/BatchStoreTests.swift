@@ -109,7 +109,8 @@ struct BatchStoreTests {
     /// A store that fails after creating a series leaves nothing of it behind: retried, the series is
     /// created again (with a new id: a sequence does not roll back) with its name and labels, and its tier
     /// rows go to that id. Before, the writer remembered the id the failed transaction had read, so the
-    /// retry folded the series' tiers under an id no row has, and skipped its labels.
+    /// retry folded the series' tiers under an id no row has (and, now that only series without an id
+    /// have their labels taken apart, would have stored it without labels).
     @Test func aFailedStoreLeavesNoSeriesIDBehind() async throws {
         try await TestDatabase.with { _, client in
             try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)

@@ -6,7 +6,7 @@ import SluiceRuntime
 /// `series` row a new one gets. Only tags in label form (ending in `}`) are parsed, so plain tags cost
 /// nothing, and only series the writer holds no id for are given (`SeriesIDCache.unknown(among:)`): a
 /// series that has its row needs neither, and parsing every labelled tag of every batch cost the writer
-/// several microseconds a series.
+/// about a fifth of its CPU under a labelled load.
 struct LabelledSeries {
     var domains: [String] = []
     var tags: [String] = []
