@@ -85,7 +85,7 @@ public struct RollupRefresher: Sendable {
                 """,
                 logger: logger
             )
-            var ranges: [Int64: [(from: Int64, to: Int64)]] = [:]
+            var ranges: [Int64: [TimeSpans.Span]] = [:]
             var putBack: [RollupMarks.Mark] = []
             for try await (series, first, last, reasonName, newestHour) in taken.decode((Int64, Int64, Int64, String, Int64).self) {
                 let reason = RollupMarks.Reason(rawValue: reasonName) ?? .unseen
@@ -93,7 +93,7 @@ public struct RollupRefresher: Sendable {
                 let closedEnd = newestHour + RollupTier.hour.step
                 let end = min(last + RollupTier.minute.step, closedEnd)
                 let start = max(first, floor)
-                if start < end { ranges[series, default: []].append((start, end)) }
+                if start < end { ranges[series, default: []].append(TimeSpans.Span(lower: start, upper: end)) }
                 if end <= last {
                     putBack.append(RollupMarks.Mark(series: series, first: end, last: last, reason: .deferred))
                 }
@@ -103,17 +103,17 @@ public struct RollupRefresher: Sendable {
             var budget = minutesPerRound
             var minuteRanges: [RollupFold.Range] = []
             for (series, spans) in ranges.sorted(by: { $0.key < $1.key }) {
-                for span in Self.merged(spans) {
+                for span in TimeSpans(spans).spans {
                     guard budget > 0 else {
-                        putBack.append(RollupMarks.Mark(series: series, first: span.from, last: span.to - RollupTier.minute.step, reason: .deferred))
+                        putBack.append(RollupMarks.Mark(series: series, first: span.lower, last: span.upper - RollupTier.minute.step, reason: .deferred))
                         continue
                     }
-                    let take = min((span.to - span.from) / RollupTier.minute.step, budget)
-                    let cut = span.from + take * RollupTier.minute.step
-                    minuteRanges.append((series, span.from, cut))
+                    let take = min((span.upper - span.lower) / RollupTier.minute.step, budget)
+                    let cut = span.lower + take * RollupTier.minute.step
+                    minuteRanges.append((series, span.lower, cut))
                     budget -= take
-                    if cut < span.to {
-                        putBack.append(RollupMarks.Mark(series: series, first: cut, last: span.to - RollupTier.minute.step, reason: .deferred))
+                    if cut < span.upper {
+                        putBack.append(RollupMarks.Mark(series: series, first: cut, last: span.upper - RollupTier.minute.step, reason: .deferred))
                     }
                 }
             }
@@ -129,11 +129,12 @@ public struct RollupRefresher: Sendable {
             round.rowsRead = read
             // The hours holding them, refolded from their minutes.
             let hourStep = RollupTier.hour.step
-            var hourSpans: [Int64: [(from: Int64, to: Int64)]] = [:]
+            var hourSpans: [Int64: [TimeSpans.Span]] = [:]
             for range in minuteRanges {
-                hourSpans[range.series, default: []].append((RollupTier.hour.bucket(of: range.from), RollupTier.hour.bucket(of: range.to - 1) + hourStep))
+                let span = TimeSpans.Span(lower: RollupTier.hour.bucket(of: range.from), upper: RollupTier.hour.bucket(of: range.to - 1) + hourStep)
+                hourSpans[range.series, default: []].append(span)
             }
-            let hourRanges = hourSpans.sorted { $0.key < $1.key }.flatMap { series, spans in Self.merged(spans).map { (series, $0.from, $0.to) } }
+            let hourRanges = hourSpans.sorted { $0.key < $1.key }.flatMap { series, spans in TimeSpans(spans).spans.map { (series, $0.lower, $0.upper) } }
             try await delete(hourRanges, from: .hour, on: connection, logger: logger)
             let hours = try await RollupFold.hoursFromMinutes(hourRanges, on: connection, logger: logger)
             try await RollupRows.upsert(hours, into: .hour, on: connection, logger: logger)
@@ -169,19 +170,6 @@ public struct RollupRefresher: Sendable {
             """,
             logger: logger
         )
-    }
-
-    /// Spans `[from, to)` merged where they overlap or touch, in order.
-    static func merged(_ spans: [(from: Int64, to: Int64)]) -> [(from: Int64, to: Int64)] {
-        var result: [(from: Int64, to: Int64)] = []
-        for span in spans.sorted(by: { $0.from < $1.from }) {
-            if let last = result.last, span.from <= last.to {
-                result[result.count - 1].to = max(last.to, span.to)
-            } else {
-                result.append(span)
-            }
-        }
-        return result
     }
 }
 

@@ -1,6 +1,5 @@
+import SluiceModel
 import Testing
-
-@testable import Query
 
 /// The span arithmetic `/api` uses to decide what it reads from which tier.
 @Suite struct TimeSpansTests {

@@ -1,15 +1,20 @@
 /// A set of times as sorted, disjoint, half-open spans `[lower, upper)`: where an answer reads which
-/// source (`AggregateReader`).
-struct TimeSpans: Equatable, Sendable {
-    struct Span: Equatable, Sendable {
-        var lower: Int64
-        var upper: Int64
+/// source (`AggregateReader`), which minutes a refresher round rebuilds (`RollupRefresher`).
+public struct TimeSpans: Equatable, Sendable {
+    public struct Span: Equatable, Sendable {
+        public var lower: Int64
+        public var upper: Int64
+
+        public init(lower: Int64, upper: Int64) {
+            self.lower = lower
+            self.upper = upper
+        }
     }
 
-    private(set) var spans: [Span]
+    public private(set) var spans: [Span]
 
     /// Any spans; empty ones are dropped, overlapping and touching ones merged.
-    init(_ spans: [Span]) {
+    public init(_ spans: [Span]) {
         var merged: [Span] = []
         for span in spans.sorted(by: { $0.lower < $1.lower }) where span.lower < span.upper {
             if let last = merged.last, span.lower <= last.upper {
@@ -21,13 +26,13 @@ struct TimeSpans: Equatable, Sendable {
         self.spans = merged
     }
 
-    init(from lower: Int64, to upper: Int64) {
+    public init(from lower: Int64, to upper: Int64) {
         self.init([Span(lower: lower, upper: upper)])
     }
 
-    var isEmpty: Bool { spans.isEmpty }
+    public var isEmpty: Bool { spans.isEmpty }
 
-    func intersection(_ other: TimeSpans) -> TimeSpans {
+    public func intersection(_ other: TimeSpans) -> TimeSpans {
         var result: [Span] = []
         var (i, j) = (0, 0)
         while i < spans.count, j < other.spans.count {
@@ -39,12 +44,12 @@ struct TimeSpans: Equatable, Sendable {
         return TimeSpans(result)
     }
 
-    func union(_ other: TimeSpans) -> TimeSpans {
+    public func union(_ other: TimeSpans) -> TimeSpans {
         TimeSpans(spans + other.spans)
     }
 
     /// Each span widened to whole buckets of `step` (aligned to the epoch).
-    func widened(to step: Int64) -> TimeSpans {
+    public func widened(to step: Int64) -> TimeSpans {
         TimeSpans(
             spans.map { span in
                 let upper = span.upper - 1
@@ -53,7 +58,7 @@ struct TimeSpans: Equatable, Sendable {
     }
 
     /// Whether `[lower, upper)` shares a time with the set.
-    func overlaps(_ lower: Int64, _ upper: Int64) -> Bool {
+    public func overlaps(_ lower: Int64, _ upper: Int64) -> Bool {
         spans.contains { $0.lower < upper && lower < $0.upper }
     }
 }
