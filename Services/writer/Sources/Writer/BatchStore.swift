@@ -100,9 +100,10 @@ public struct BatchStore: Sendable {
             try await connection.copyFrom(table: "writer_staging", columns: ["seq", "domain", "tag", "ts", "vals"], logger: logger) { writer in
                 try await StagingRows.write(measurements, to: writer)
             }
+            let (known, unknown) = seriesIDs.lookUp(batch.points.keys)
             // Labelled series this batch may create, taken apart here (usually none: a plain tag is its own
             // name, and a series the writer has stored before has its row).
-            let labelled = LabelledSeries(seriesIDs.unknown(among: batch.points.keys))
+            let labelled = LabelledSeries(unknown)
             let createdRows = try await connection.query(
                 """
                 insert into series (domain, tag, name, labels)
@@ -133,8 +134,8 @@ public struct BatchStore: Sendable {
             )
             for try await count in rows.decode(Int.self) { inserted = count }
             // The rollup tiers, in the same transaction as the rows they summarise.
-            let ids: [SeriesKey: Int64]
-            (ids, learned) = try await seriesIDs.ids(of: batch.points.keys, connection: connection, logger: logger)
+            learned = try await seriesIDs.read(unknown, connection: connection, logger: logger)
+            let ids = known.merging(learned) { _, read in read }
             var added: [Int64: [RollupWriter.Point]] = [:]
             for (key, series) in batch.points { if let id = ids[key] { added[id] = series } }
             var taken = rollups.take()

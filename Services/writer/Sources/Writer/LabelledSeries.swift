@@ -4,7 +4,7 @@ import SluiceRuntime
 
 /// The labelled series of a batch that may be new, taken apart into name and labels (JSON) for the
 /// `series` row a new one gets. Only tags in label form (ending in `}`) are parsed, so plain tags cost
-/// nothing, and only series the writer holds no id for are given (`SeriesIDCache.unknown(among:)`): a
+/// nothing, and only series the writer holds no id for are given (`SeriesIDCache.lookUp(_:)`): a
 /// series that has its row needs neither, and parsing every labelled tag of every batch cost the writer
 /// about a fifth of its CPU under a labelled load.
 struct LabelledSeries {

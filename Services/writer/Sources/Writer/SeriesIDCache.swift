@@ -14,38 +14,36 @@ final class SeriesIDCache: Sendable {
         self.capacity = capacity
     }
 
-    /// The series among `keys` this cache holds no id for: all that may be new to PostgreSQL (an id, once
-    /// given, stays), so only these need a name and labels for a `series` row.
-    func unknown(among keys: some Collection<SeriesKey>) -> [SeriesKey] {
-        ids.withLock { ids in keys.filter { ids[$0] == nil } }
-    }
-
-    /// The ids of these series, which must exist (the batch's transaction has created them), and which of
-    /// them were asked of PostgreSQL. Those are not remembered here: the transaction that reads them may
-    /// still roll back, and a series it created would then have no row, and a new id when created again.
-    /// Its caller remembers them once it has committed (`remember(_:)`).
-    func ids(of keys: some Collection<SeriesKey>, connection: PostgresConnection, logger: Logger) async throws -> (
-        all: [SeriesKey: Int64], learned: [SeriesKey: Int64]
-    ) {
-        var found: [SeriesKey: Int64] = [:]
-        var missing: [SeriesKey] = []
+    /// The ids this cache holds for these series, and the series it holds none for: all that may be new to
+    /// PostgreSQL (an id, once given, stays), so only these need a name and labels for a `series` row, and
+    /// only these are asked of PostgreSQL (`read(_:connection:logger:)`).
+    func lookUp(_ keys: some Collection<SeriesKey>) -> (known: [SeriesKey: Int64], unknown: [SeriesKey]) {
+        var known: [SeriesKey: Int64] = [:]
+        var unknown: [SeriesKey] = []
         ids.withLock { ids in
             for key in keys {
-                if let id = ids[key] { found[key] = id } else { missing.append(key) }
+                if let id = ids[key] { known[key] = id } else { unknown.append(key) }
             }
         }
-        guard !missing.isEmpty else { return (found, [:]) }
+        return (known, unknown)
+    }
+
+    /// The ids of series this cache held none for, which must exist by now (the batch's transaction has
+    /// created them). They are not remembered here: the transaction that reads them may still roll back,
+    /// and a series it created would then have no row, and a new id when created again. Its caller
+    /// remembers them once it has committed (`remember(_:)`).
+    func read(_ keys: [SeriesKey], connection: PostgresConnection, logger: Logger) async throws -> [SeriesKey: Int64] {
+        guard !keys.isEmpty else { return [:] }
         let rows = try await connection.query(
             """
-            select e.id, e.domain, e.tag from unnest(\(missing.map(\.domain))::text[], \(missing.map(\.tag))::text[]) as k(domain, tag)
+            select e.id, e.domain, e.tag from unnest(\(keys.map(\.domain))::text[], \(keys.map(\.tag))::text[]) as k(domain, tag)
             join series e on e.domain = k.domain and e.tag = k.tag
             """,
             logger: logger
         )
-        var learned: [SeriesKey: Int64] = [:]
-        for try await (id, domain, tag) in rows.decode((Int64, String, String).self) { learned[SeriesKey(domain: domain, tag: tag)] = id }
-        found.merge(learned) { _, new in new }
-        return (found, learned)
+        var read: [SeriesKey: Int64] = [:]
+        for try await (id, domain, tag) in rows.decode((Int64, String, String).self) { read[SeriesKey(domain: domain, tag: tag)] = id }
+        return read
     }
 
     /// Remembers ids a committed transaction read.
