@@ -8,6 +8,10 @@ import PostgresNIO
 public enum BinaryArray {
     public struct Malformed: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     /// A one-dimensional `float8[]` without nulls.

@@ -119,12 +119,13 @@ struct RollupTests {
 
             // Exact before the refresher ran (marked minutes read raw) and after.
             let series = try await seriesIDs(client)
-            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "before refreshing")
+            let cache = TierStateCache(maximumBytes: 1 << 30)
+            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "before refreshing")
             let marked = try await marks(client)
             #expect(!marked.isEmpty)
             let refreshed = try await RollupRefresher(client: client).refreshAll(logger: logger)
             #expect(refreshed.minutes > 0 && refreshed.hours > 0, "\(refreshed)")
-            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "after refreshing")
+            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "after refreshing")
             // What is left waits for its hour to close: the newest hour of a series, which has no row yet.
             for mark in try await marks(client) {
                 #expect(mark.first >= base + 2 * 3_600_000_000_000, "\(mark)")
@@ -136,6 +137,7 @@ struct RollupTests {
             #expect(rebuilt.map(\.rows).allSatisfy { $0 > 0 })
             #expect(try await marks(client).isEmpty)
             try await expectTiersEqualExpected(client, "rebuilt")
+            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "after rebuilding")
         }
     }
 
@@ -164,9 +166,13 @@ struct RollupTests {
     }
 
     /// `/api`'s reader (tiers, marks and raw rows in one snapshot) against the raw rows alone, folded the
-    /// same way, for every series over windows at random instants and every tier's step.
-    func expectReaderEqualsRawRows(_ client: PostgresClient, series: [Int64], generator: inout SeededGenerator, _ when: String) async throws {
-        let reader = AggregateReader(client: client)
+    /// same way, for every series over windows at random instants and every tier's step: without a cache,
+    /// and with `cache`, which a test keeps from one call to the next while the writer, the refresher and
+    /// rebuilds change the rows it holds.
+    func expectReaderEqualsRawRows(
+        _ client: PostgresClient, series: [Int64], cache: TierStateCache, generator: inout SeededGenerator, _ when: String
+    ) async throws {
+        let readers = [("uncached", AggregateReader(client: client)), ("cached", AggregateReader(client: client, cache: cache))]
         let minute: Int64 = 60_000_000_000
         for id in series {
             var points: [(time: Int64, values: [Double])] = []
@@ -185,18 +191,21 @@ struct RollupTests {
                         whole.add(time: point.time, values: point.values)
                         if grid.index(of: point.time) != nil { inside.add(time: point.time, values: point.values) }
                     }
-                    let got = try await reader.states(seriesID: id, grid: grid, logger: logger)
-                    #expect(got.tier != nil)
-                    for (index, (have, want)) in zip(got.states, inside.states).enumerated() {
-                        #expect(
-                            same(have, want), "\(when): series \(id) step \(step) bucket \(index): \(String(describing: have)) vs \(String(describing: want))")
-                    }
-                    let rates = try await reader.buckets(seriesID: id, grid: grid, function: .rate, logger: logger).values
-                    let wanted = whole.values(of: .rate)
-                    for (have, want) in zip(rates, wanted) {
-                        #expect(
-                            have?.count == want?.count && zip(have ?? [], want ?? []).allSatisfy { close([$0 ?? .nan], [$1 ?? .nan]) },
-                            "\(when): rate, series \(id) step \(step)")
+                    let (insideStates, wanted) = (inside.states, whole.values(of: .rate))
+                    for (name, reader) in readers {
+                        let got = try await reader.states(seriesID: id, grid: grid, logger: logger)
+                        #expect(got.tier != nil)
+                        for (index, (have, want)) in zip(got.states, insideStates).enumerated() {
+                            #expect(
+                                same(have, want),
+                                "\(when), \(name): series \(id) step \(step) bucket \(index): \(String(describing: have)) vs \(String(describing: want))")
+                        }
+                        let rates = try await reader.buckets(seriesID: id, grid: grid, function: .rate, logger: logger).values
+                        for (have, want) in zip(rates, wanted) {
+                            #expect(
+                                have?.count == want?.count && zip(have ?? [], want ?? []).allSatisfy { close([$0 ?? .nan], [$1 ?? .nan]) },
+                                "\(when), \(name): rate, series \(id) step \(step)")
+                        }
                     }
                 }
             }
@@ -269,13 +278,14 @@ struct RollupTests {
             _ = try await off.store(late, nextOffsets: [:], logger: logger)
             #expect(try await marks(client).filter { $0.reason == "late" }.count == 2)
             let series = try await seriesIDs(client)
-            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "rollups off")
+            let cache = TierStateCache(maximumBytes: 1 << 30)
+            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "rollups off")
             let again = BatchStore(client: client, consumerGroup: "g")
             for batch in batches(480..<720) { _ = try await again.store(batch, nextOffsets: [:], logger: logger) }
             #expect(try await marks(client).contains { $0.reason == "unseen" && $0.first <= base + hour + 60_000_000_000 })
-            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "on again")
+            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "on again")
             _ = try await RollupRefresher(client: client).refreshAll(logger: logger)
-            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "refreshed")
+            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "refreshed")
             try await createExpectedTiers(client)
             try await expectTiersEqualExpected(client, "after off and on", skipping: try await marks(client))
         }
@@ -312,9 +322,10 @@ struct RollupTests {
                 try await group.waitForAll()
             }
             let series = try await seriesIDs(client)
-            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "while marked")
+            let cache = TierStateCache(maximumBytes: 1 << 30)
+            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "while marked")
             _ = try await RollupRefresher(client: client).refreshAll(logger: logger)
-            try await expectReaderEqualsRawRows(client, series: series, generator: &generator, "refreshed")
+            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "refreshed")
             try await createExpectedTiers(client)
             try await expectTiersEqualExpected(client, "concurrent", skipping: try await marks(client))
         }

@@ -10,9 +10,12 @@ import SluiceStorage
 /// gives the raw rows' answer whatever the refresher's progress.
 public struct AggregateReader: Sendable {
     private let client: PostgresClient
+    /// Tier rows kept between requests (nil: every request reads them all).
+    private let cache: TierStateCache?
 
-    public init(client: PostgresClient) {
+    public init(client: PostgresClient, cache: TierStateCache? = nil) {
         self.client = client
+        self.cache = cache
     }
 
     /// - Returns: the tier the closed buckets came from (nil: all from raw rows) and the values per bucket.
@@ -124,20 +127,100 @@ public struct AggregateReader: Sendable {
         return blocks
     }
 
-    /// Tier rows with `from <= bucket < to`, in bucket order. PostgreSQL packs them, a thousand to one
-    /// bytea of `int8send`/`array_send` values: read row by row, PostgresNIO's per-row work was most of an
-    /// answer's time.
+    /// Tier rows with `from <= bucket < to`, in bucket order: from the cache where it holds the version
+    /// PostgreSQL lists, the rest read.
     private func readTier(
         _ tier: RollupTier, seriesID: Int64, from: Int64, to: Int64, columns: TierColumns, on connection: PostgresConnection, logger: Logger,
         _ body: (Int64, BucketState) throws -> Void
     ) async throws {
+        guard let cache else {
+            try await readTier(tier, seriesID: seriesID, .span(from: from, to: to), columns: columns, on: connection, logger: logger) {
+                bucket, state, _ in try body(bucket, state)
+            }
+            return
+        }
+        let listed = try await versions(tier, seriesID: seriesID, from: from, to: to, on: connection, logger: logger)
+        var states = cache.states(tier, seriesID: seriesID, span: from..<to, listed: listed)
+        let missing = listed.indices.filter { states[$0] == nil }
+        if !missing.isEmpty {
+            var position = [Int64: Int](minimumCapacity: missing.count)
+            for index in missing { position[listed[index].bucket] = index }
+            var read: [(bucket: Int64, version: TierStateCache.Version, state: BucketState)] = []
+            read.reserveCapacity(missing.count)
+            // Every column: a kept row answers every function.
+            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed[$0].bucket }), columns: .all, on: connection, logger: logger) {
+                bucket, state, version in
+                guard let index = position[bucket] else { return }
+                states[index] = state
+                read.append((bucket, version, state))
+            }
+            cache.remember(tier, seriesID: seriesID, rows: read)
+        }
+        for (row, state) in zip(listed, states) {
+            // Cannot happen: the list and the read share one snapshot.
+            guard let state else { throw BinaryArray.Malformed(description: "tier row \(row.bucket) of series \(seriesID) was listed but not read") }
+            try body(row.bucket, state)
+        }
+    }
+
+    /// Each tier row's bucket and version in `from <= bucket < to`, in bucket order: one packed bytea.
+    private func versions(_ tier: RollupTier, seriesID: Int64, from: Int64, to: Int64, on connection: PostgresConnection, logger: Logger) async throws
+        -> [(bucket: Int64, version: TierStateCache.Version)]
+    {
+        let rows = try await connection.query(
+            """
+            select string_agg(int8send(bucket) || \(unescaped: Self.packedVersion), ''::bytea order by bucket) from \(unescaped: tier.table)
+            where series_id = \(seriesID) and bucket >= \(from) and bucket < \(to)
+            """,
+            logger: logger
+        )
+        var listed: [(bucket: Int64, version: TierStateCache.Version)] = []
+        for try await pack in rows.decode(ByteBuffer?.self) {
+            guard var buffer = pack else { continue }
+            listed.reserveCapacity(buffer.readableBytes / (8 + 8 + 6))
+            while buffer.readableBytes > 0 {
+                listed.append((try BinaryArray.int64(from: &buffer), try Self.version(from: &buffer)))
+            }
+        }
+        return listed
+    }
+
+    /// A row version as bytes: `xmin` widened to 8 bytes, then `ctid` (4-byte block, 2-byte item).
+    private static let packedVersion = "int8send(xmin::text::int8) || tidsend(ctid)"
+
+    private static func version(from buffer: inout ByteBuffer) throws -> TierStateCache.Version {
+        guard let transaction = buffer.readInteger(as: Int64.self), let block = buffer.readInteger(as: UInt32.self),
+            let item = buffer.readInteger(as: UInt16.self)
+        else { throw BinaryArray.Malformed(description: "a row version is truncated") }
+        return TierStateCache.Version(transaction: transaction, block: block, item: item)
+    }
+
+    /// Which of a series' tier rows a read wants.
+    private enum TierRows {
+        /// `from <= bucket < to`.
+        case span(from: Int64, to: Int64)
+        case buckets([Int64])
+    }
+
+    /// Tier rows in bucket order, with their versions. PostgreSQL packs them, a thousand to one bytea of
+    /// `int8send`/`array_send` values: read row by row, PostgresNIO's per-row work was most of an answer's
+    /// time.
+    private func readTier(
+        _ tier: RollupTier, seriesID: Int64, _ wanted: TierRows, columns: TierColumns, on connection: PostgresConnection, logger: Logger,
+        _ body: (Int64, BucketState, TierStateCache.Version) throws -> Void
+    ) async throws {
+        let (from, to, buckets): (Int64, Int64, [Int64]?) =
+            switch wanted {
+            case .span(let from, let to): (from, to, nil)
+            case .buckets(let buckets): (buckets.min() ?? 0, (buckets.max() ?? 0) + 1, buckets)
+            }
         let packs = try await connection.query(
             """
-            select string_agg(int8send(bucket) || int8send(first_ts) || int8send(last_ts) || \(unescaped: columns.packedArrays),
+            select string_agg(int8send(bucket) || \(unescaped: Self.packedVersion) || int8send(first_ts) || int8send(last_ts) || \(unescaped: columns.packedArrays),
                               ''::bytea order by bucket)
             from (
-                select *, (row_number() over (order by bucket) - 1) / 1000 as pack from \(unescaped: tier.table)
-                where series_id = \(seriesID) and bucket >= \(from) and bucket < \(to)
+                select *, xmin, ctid, (row_number() over (order by bucket) - 1) / 1000 as pack from \(unescaped: tier.table)
+                where series_id = \(seriesID) and bucket >= \(from) and bucket < \(to) and (\(buckets)::int8[] is null or bucket = any(\(buckets)))
             ) r
             group by pack order by pack
             """,
@@ -147,7 +230,8 @@ public struct AggregateReader: Sendable {
             var buffer = pack
             while buffer.readableBytes > 0 {
                 let bucket = try BinaryArray.int64(from: &buffer)
-                try body(bucket, try Self.state(from: &buffer, columns: columns))
+                let version = try Self.version(from: &buffer)
+                try body(bucket, try Self.state(from: &buffer, columns: columns), version)
             }
         }
     }

@@ -35,7 +35,8 @@ public func buildQueryApplication(
     let route = SampleRoute(
         lookup: SeriesLookup(client: postgres),
         sampler: AsOfSampler(client: postgres),
-        aggregates: AggregateReader(client: postgres),
+        aggregates: AggregateReader(
+            client: postgres, cache: configuration.tierCacheBytes > 0 ? TierStateCache(maximumBytes: configuration.tierCacheBytes) : nil),
         limit: InFlightLimit(limit: configuration.maxInFlight),
         configuration: configuration
     )

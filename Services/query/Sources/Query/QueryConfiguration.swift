@@ -13,6 +13,8 @@ public struct QueryConfiguration: Sendable {
     public var statementTimeout: Duration?
     /// `/api` requests worked on at once; more are answered 503 with `Retry-After`.
     public var maxInFlight: Int
+    /// Memory for the tier rows `/api` keeps between requests (`TierStateCache`), in bytes; 0: none kept.
+    public var tierCacheBytes: Int
     /// The most series one metric of a KairosDB query may match.
     public var kairosMaxSeries: Int
     /// The most data points a KairosDB query returns per group without an aggregator, and the most
@@ -30,6 +32,7 @@ public struct QueryConfiguration: Sendable {
             http: try ServiceAddress.fromEnvironment(environment, portVariable: "SLUICE_QUERY_PORT", defaultPort: 8081),
             statementTimeout: try environment.milliseconds("SLUICE_QUERY_STATEMENT_TIMEOUT_MS", default: 5000, in: 0...3_600_000).nonZero,
             maxInFlight: try environment.int("SLUICE_QUERY_MAX_IN_FLIGHT", default: 64, in: 1...100_000),
+            tierCacheBytes: try environment.int("SLUICE_QUERY_TIER_CACHE_MB", default: 128, in: 0...1_000_000) << 20,
             kairosMaxSeries: try environment.int("SLUICE_KAIROS_MAX_SERIES", default: 1000, in: 1...1_000_000),
             kairosMaxPoints: try environment.int("SLUICE_KAIROS_MAX_POINTS", default: 100_000, in: 1...10_000_000),
             auth: try AuthSettings.fromEnvironment(environment),

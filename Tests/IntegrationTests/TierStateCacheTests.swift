@@ -1,0 +1,128 @@
+import Logging
+import PostgresNIO
+import SluiceModel
+import SluiceStorage
+import SluiceTestSupport
+import Testing
+import Writer
+
+@testable import Query
+
+/// `/api`'s tier cache against real PostgreSQL: every way a kept row can change under it, each followed by
+/// the same answer as a reader without a cache. The randomized rollup tests (`RollupTests`) keep a cache
+/// across the writer's, the refresher's and rebuilds' changes too.
+@Suite(.timeLimit(.minutes(2)))
+struct TierStateCacheTests {
+    let logger = Logger(label: "tier-cache-test")
+    let minute: Int64 = 60_000_000_000
+
+    @Test func keptRowsFollowEveryChangeToTheirRows() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let hour: Int64 = 60 * minute
+            let base: Int64 = 1_700_000_000 * 1_000_000_000 / hour * hour
+            let points = (0..<720).map { step in
+                Measurement(tag: "kept", time: base + Int64(step) * 10_000_000_000, values: [Double(step), Double(step % 7), 1])
+            }
+            let store = BatchStore(client: client, consumerGroup: "g")
+            for start in stride(from: 0, to: points.count, by: 60) {
+                _ = try await store.store(Array(points[start..<start + 60]), nextOffsets: [:], logger: logger)
+            }
+            let cache = TierStateCache(maximumBytes: 100 << 20)
+            let cached = AggregateReader(client: client, cache: cache)
+            let plain = AggregateReader(client: client)
+            let logger = self.logger
+            let grid = BucketGrid(start: base, end: base + 2 * hour, step: 5 * minute)
+            func expectSameAnswers(_ when: String) async throws {
+                let want = try await plain.states(seriesID: 1, grid: grid, logger: logger)
+                for round in ["read", "kept"] {
+                    let got = try await cached.states(seriesID: 1, grid: grid, logger: logger)
+                    #expect(got.tier == .minute && want.tier == .minute, "\(when), \(round)")
+                    #expect(got.states == want.states, "\(when), \(round)")
+                }
+            }
+            func execute(_ sql: String) async throws { _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+
+            try await expectSameAnswers("first read")
+            #expect(cache.byteCount > 100 * TierStateCache.bytes(of: BucketState(time: 0, values: [0, 0, 0])))
+            try await execute("update rollups_1m set sums = array(select s * 2 from unnest(sums) s) where bucket = \(base + 10 * minute)")
+            try await expectSameAnswers("a row rewritten")
+            try await execute("delete from rollups_1m where bucket = \(base + 20 * minute)")
+            try await expectSameAnswers("a row deleted")
+            try await execute(
+                """
+                insert into rollups_1m (series_id, bucket, counts, sums, mins, maxs, firsts, lasts, increases, first_ts, last_ts, first_point, last_point)
+                select series_id, bucket - \(minute), counts, sums, mins, maxs, firsts, lasts, increases, first_ts - \(minute), last_ts - \(minute),
+                       first_point, last_point
+                from rollups_1m where bucket = \(base + 21 * minute)
+                """
+            )
+            try await expectSameAnswers("a row inserted where one was deleted")
+
+            // Transactions commit out of id order: A takes its id, B rewrites a row and commits, a read keeps
+            // B's version (the newest id in the window), then A rewrites another row and commits. No row
+            // count or newest id tells A's change apart; each row's own version does.
+            try await client.withConnection { a in
+                try await a.query("begin", logger: logger)
+                try await a.query("select txid_current()", logger: logger)
+                try await execute("update rollups_1m set mins = array(select m - 1 from unnest(mins) m) where bucket = \(base + 30 * minute)")
+                try await expectSameAnswers("B committed")
+                try await a.query(
+                    PostgresQuery(unsafeSQL: "update rollups_1m set mins = array(select m - 1 from unnest(mins) m) where bucket = \(base + 40 * minute)"),
+                    logger: logger)
+                try await a.query("commit", logger: logger)
+            }
+            try await expectSameAnswers("A committed after B, with the older id")
+            let answer = try await cached.states(seriesID: 1, grid: grid, logger: logger).states
+            #expect(answer[8]?.minimums.first == Double(40 * 6 - 1), "the 40th minute's rewritten minimum is in the answer")
+
+            // A rebuild rewrites every row with the same values: kept states are read again, answers unchanged.
+            _ = try await RollupRebuild.rebuild(client, logger: logger)
+            try await expectSameAnswers("rebuilt")
+        }
+    }
+
+    @Test func theSeriesUsedLongestAgoAreForgottenPastTheLimit() {
+        let rowBytes = TierStateCache.bytes(of: BucketState(time: 0, values: [1]))
+        let cache = TierStateCache(maximumBytes: 100 * rowBytes)
+        let tier = RollupTier.minute
+        func rows(_ count: Int) -> [(bucket: Int64, version: TierStateCache.Version, state: BucketState)] {
+            (0..<count).map { index in
+                (
+                    Int64(index) * minute, TierStateCache.Version(transaction: 7, block: 0, item: UInt16(index + 1)),
+                    BucketState(time: Int64(index) * minute, values: [1])
+                )
+            }
+        }
+        func listed(_ count: Int) -> [(bucket: Int64, version: TierStateCache.Version)] { rows(count).map { ($0.bucket, $0.version) } }
+        cache.remember(tier, seriesID: 1, rows: rows(40))
+        cache.remember(tier, seriesID: 2, rows: rows(40))
+        // Series 1 used again: series 2 is now the one used longest ago.
+        #expect(cache.states(tier, seriesID: 1, span: 0..<40 * minute, listed: listed(40)).allSatisfy { $0 != nil })
+        cache.remember(tier, seriesID: 3, rows: rows(40))
+        #expect(cache.byteCount == 80 * rowBytes)
+        // Read again, a row replaces its kept copy rather than adding to it.
+        cache.remember(tier, seriesID: 3, rows: rows(40))
+        #expect(cache.byteCount == 80 * rowBytes)
+        #expect(cache.states(tier, seriesID: 2, span: 0..<40 * minute, listed: listed(40)).allSatisfy { $0 == nil })
+        #expect(cache.states(tier, seriesID: 1, span: 0..<40 * minute, listed: listed(40)).allSatisfy { $0 != nil })
+        // Rows not listed in the span asked for are gone from PostgreSQL and forgotten; a changed version is not used.
+        var changed = listed(20)
+        changed[5].version.transaction = 8
+        let states = cache.states(tier, seriesID: 1, span: 0..<40 * minute, listed: changed)
+        #expect(states.enumerated().allSatisfy { ($0.element == nil) == ($0.offset == 5) })
+        #expect(cache.byteCount == 59 * rowBytes)
+        // The same tier step of another series, or another tier of the same series, is another entry.
+        #expect(cache.states(.hour, seriesID: 1, span: 0..<40 * minute, listed: listed(1)) == [nil])
+    }
+
+    @Test func rowsReadLongerAgoThanTheMaximumAgeAreReadAgain() {
+        let version = TierStateCache.Version(transaction: 1, block: 0, item: 1)
+        for (age, kept) in [(Duration.seconds(3600), true), (.zero, false)] {
+            let cache = TierStateCache(maximumBytes: 1 << 20, maximumAge: age)
+            cache.remember(.minute, seriesID: 1, rows: [(0, version, BucketState(time: 0, values: [1]))])
+            #expect(
+                cache.states(.minute, seriesID: 1, span: 0..<minute, listed: [(0, version)]) == (kept ? [BucketState(time: 0, values: [1])] : [nil]), "\(age)")
+        }
+    }
+}
