@@ -86,43 +86,51 @@ struct TierStateCacheTests {
         let rowBytes = TierStateCache.bytes(of: BucketState(time: 0, values: [1]))
         let cache = TierStateCache(maximumBytes: 100 * rowBytes)
         let tier = RollupTier.minute
-        func rows(_ count: Int) -> [(bucket: Int64, version: TierStateCache.Version, state: BucketState)] {
+        func rows(_ count: Int) -> [TierRow] {
             (0..<count).map { index in
-                (
-                    Int64(index) * minute, TierStateCache.Version(transaction: 7, block: 0, item: UInt16(index + 1)),
-                    BucketState(time: Int64(index) * minute, values: [1])
-                )
+                TierRow(
+                    bucket: Int64(index) * minute, version: TierStateCache.Version(transaction: 7, block: 0, item: UInt16(index + 1)),
+                    state: BucketState(time: Int64(index) * minute, values: [1]), read: .now)
             }
         }
-        func listed(_ count: Int) -> [(bucket: Int64, version: TierStateCache.Version)] { rows(count).map { ($0.bucket, $0.version) } }
+        func listed(_ range: Range<Int>) -> [(bucket: Int64, version: TierStateCache.Version)] { rows(range.upperBound)[range].map { ($0.bucket, $0.version) } }
+        func found(_ seriesID: Int64, _ range: Range<Int>, listing: [(bucket: Int64, version: TierStateCache.Version)]? = nil) -> [Bool] {
+            cache.rows(tier, seriesID: seriesID, span: Int64(range.lowerBound) * minute..<Int64(range.upperBound) * minute, listed: listing ?? listed(range))
+                .map { $0 != nil }
+        }
         cache.remember(tier, seriesID: 1, rows: rows(40))
         cache.remember(tier, seriesID: 2, rows: rows(40))
         // Series 1 used again: series 2 is now the one used longest ago.
-        #expect(cache.states(tier, seriesID: 1, span: 0..<40 * minute, listed: listed(40)).allSatisfy { $0 != nil })
+        #expect(found(1, 0..<40).allSatisfy { $0 })
         cache.remember(tier, seriesID: 3, rows: rows(40))
         #expect(cache.byteCount == 80 * rowBytes)
         // Read again, a row replaces its kept copy rather than adding to it.
         cache.remember(tier, seriesID: 3, rows: rows(40))
         #expect(cache.byteCount == 80 * rowBytes)
-        #expect(cache.states(tier, seriesID: 2, span: 0..<40 * minute, listed: listed(40)).allSatisfy { $0 == nil })
-        #expect(cache.states(tier, seriesID: 1, span: 0..<40 * minute, listed: listed(40)).allSatisfy { $0 != nil })
+        #expect(found(2, 0..<40).allSatisfy { !$0 })
+        #expect(found(1, 0..<40).allSatisfy { $0 })
+        // A span inside the kept rows leaves the rows outside it alone.
+        #expect(found(3, 10..<20).allSatisfy { $0 })
+        #expect(cache.byteCount == 80 * rowBytes)
         // Rows not listed in the span asked for are gone from PostgreSQL and forgotten; a changed version is not used.
-        var changed = listed(20)
+        var changed = listed(0..<20)
         changed[5].version.transaction = 8
-        let states = cache.states(tier, seriesID: 1, span: 0..<40 * minute, listed: changed)
-        #expect(states.enumerated().allSatisfy { ($0.element == nil) == ($0.offset == 5) })
+        #expect(found(1, 0..<40, listing: changed) == (0..<20).map { $0 != 5 })
         #expect(cache.byteCount == 59 * rowBytes)
-        // The same tier step of another series, or another tier of the same series, is another entry.
-        #expect(cache.states(.hour, seriesID: 1, span: 0..<40 * minute, listed: listed(1)) == [nil])
+        #expect(found(1, 0..<40) == (0..<40).map { $0 < 20 && $0 != 5 })
+        // Another tier of the same series is another entry.
+        #expect(cache.rows(.hour, seriesID: 1, span: 0..<minute, listed: listed(0..<1)).allSatisfy { $0 == nil })
     }
 
     @Test func rowsReadLongerAgoThanTheMaximumAgeAreReadAgain() {
         let version = TierStateCache.Version(transaction: 1, block: 0, item: 1)
         for (age, kept) in [(Duration.seconds(3600), true), (.zero, false)] {
             let cache = TierStateCache(maximumBytes: 1 << 20, maximumAge: age)
-            cache.remember(.minute, seriesID: 1, rows: [(0, version, BucketState(time: 0, values: [1]))])
+            cache.remember(.minute, seriesID: 1, rows: [TierRow(bucket: 0, version: version, state: BucketState(time: 0, values: [1]), read: .now)])
             #expect(
-                cache.states(.minute, seriesID: 1, span: 0..<minute, listed: [(0, version)]) == (kept ? [BucketState(time: 0, values: [1])] : [nil]), "\(age)")
+                cache.rows(.minute, seriesID: 1, span: 0..<minute, listed: [(0, version)]).map { $0?.state } == [
+                    kept ? BucketState(time: 0, values: [1]) : nil
+                ], "\(age)")
         }
     }
 }

@@ -68,11 +68,11 @@ public struct AggregateReader: Sendable {
         var rows = blocks.rows.makeIterator()
         var row = rows.next()
         for block in blocks.tiers {
-            while let point = row, point.time < block.state.firstTime {
+            while let point = row, point.time < block.row.state.firstTime {
                 aggregator.add(time: point.time, values: point.values)
                 row = rows.next()
             }
-            aggregator.add(rollup: block.state, step: block.step)
+            aggregator.add(rollup: block.row.state, step: block.step)
         }
         while let point = row {
             aggregator.add(time: point.time, values: point.values)
@@ -83,7 +83,7 @@ public struct AggregateReader: Sendable {
 
     /// What a window is read from: tier rows in time order, and the raw rows of the times they do not cover.
     private struct Blocks {
-        var tiers: [(step: Int64, state: BucketState)] = []
+        var tiers: [(step: Int64, row: TierRow)] = []
         var rows: [(time: Int64, values: [Double])] = []
     }
 
@@ -114,15 +114,15 @@ public struct AggregateReader: Sendable {
             var newest = pending.spans.first?.lower ?? grid.end
             for span in pending.spans {
                 try await readTier(source, seriesID: seriesID, from: span.lower, to: span.upper, columns: columns, on: connection, logger: logger) {
-                    bucket, state in
-                    newest = max(newest, bucket + source.step)
-                    guard !masked.overlaps(bucket, bucket + source.step) else { return }
-                    blocks.tiers.append((source.step, state))
+                    row in
+                    newest = max(newest, row.bucket + source.step)
+                    guard !masked.overlaps(row.bucket, row.bucket + source.step) else { return }
+                    blocks.tiers.append((source.step, row))
                 }
             }
             pending = pending.intersection(masked.widened(to: source.step).union(TimeSpans(from: newest, to: grid.end)))
         }
-        blocks.tiers.sort { $0.state.firstTime < $1.state.firstTime }
+        blocks.tiers.sort { $0.row.state.firstTime < $1.row.state.firstTime }
         try await readRows(seriesID: seriesID, in: pending, on: .connection(connection), logger: logger) { blocks.rows.append(($0, $1)) }
         return blocks
     }
@@ -131,35 +131,32 @@ public struct AggregateReader: Sendable {
     /// PostgreSQL lists, the rest read.
     private func readTier(
         _ tier: RollupTier, seriesID: Int64, from: Int64, to: Int64, columns: TierColumns, on connection: PostgresConnection, logger: Logger,
-        _ body: (Int64, BucketState) throws -> Void
+        _ body: (TierRow) throws -> Void
     ) async throws {
         guard let cache else {
-            try await readTier(tier, seriesID: seriesID, .span(from: from, to: to), columns: columns, on: connection, logger: logger) {
-                bucket, state, _ in try body(bucket, state)
-            }
+            try await readTier(tier, seriesID: seriesID, .span(from: from, to: to), columns: columns, on: connection, logger: logger, body)
             return
         }
         let listed = try await versions(tier, seriesID: seriesID, from: from, to: to, on: connection, logger: logger)
-        var states = cache.states(tier, seriesID: seriesID, span: from..<to, listed: listed)
-        let missing = listed.indices.filter { states[$0] == nil }
+        var rows = cache.rows(tier, seriesID: seriesID, span: from..<to, listed: listed)
+        let missing = listed.indices.filter { rows[$0] == nil }
         if !missing.isEmpty {
             var position = [Int64: Int](minimumCapacity: missing.count)
             for index in missing { position[listed[index].bucket] = index }
-            var read: [(bucket: Int64, version: TierStateCache.Version, state: BucketState)] = []
+            var read: [TierRow] = []
             read.reserveCapacity(missing.count)
             // Every column: a kept row answers every function.
-            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed[$0].bucket }), columns: .all, on: connection, logger: logger) {
-                bucket, state, version in
-                guard let index = position[bucket] else { return }
-                states[index] = state
-                read.append((bucket, version, state))
+            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed[$0].bucket }), columns: .all, on: connection, logger: logger) { row in
+                guard let index = position[row.bucket] else { return }
+                rows[index] = row
+                read.append(row)
             }
             cache.remember(tier, seriesID: seriesID, rows: read)
         }
-        for (row, state) in zip(listed, states) {
+        for (listing, row) in zip(listed, rows) {
             // Cannot happen: the list and the read share one snapshot.
-            guard let state else { throw BinaryArray.Malformed(description: "tier row \(row.bucket) of series \(seriesID) was listed but not read") }
-            try body(row.bucket, state)
+            guard let row else { throw BinaryArray.Malformed(description: "tier row \(listing.bucket) of series \(seriesID) was listed but not read") }
+            try body(row)
         }
     }
 
@@ -207,8 +204,9 @@ public struct AggregateReader: Sendable {
     /// time.
     private func readTier(
         _ tier: RollupTier, seriesID: Int64, _ wanted: TierRows, columns: TierColumns, on connection: PostgresConnection, logger: Logger,
-        _ body: (Int64, BucketState, TierStateCache.Version) throws -> Void
+        _ body: (TierRow) throws -> Void
     ) async throws {
+        let now = ContinuousClock.now
         let (from, to, buckets): (Int64, Int64, [Int64]?) =
             switch wanted {
             case .span(let from, let to): (from, to, nil)
@@ -231,7 +229,7 @@ public struct AggregateReader: Sendable {
             while buffer.readableBytes > 0 {
                 let bucket = try BinaryArray.int64(from: &buffer)
                 let version = try Self.version(from: &buffer)
-                try body(bucket, try Self.state(from: &buffer, columns: columns), version)
+                try body(TierRow(bucket: bucket, version: version, state: try Self.state(from: &buffer, columns: columns), read: now))
             }
         }
     }

@@ -27,26 +27,16 @@ public final class TierStateCache: Sendable {
         var item: UInt16
     }
 
-    private struct Row {
-        var version: Version
-        var state: BucketState
-        var read: ContinuousClock.Instant
-    }
-
     private struct Key: Hashable {
         var tierStep: Int64
         var seriesID: Int64
     }
 
     private struct Series {
-        var rows: [Int64: Row] = [:]
+        /// In bucket order, so a request's list (in bucket order too) is matched in one pass.
+        var rows: [TierRow] = []
         var bytes = 0
         var lastUse: UInt64 = 0
-
-        mutating func forget(_ bucket: Int64) {
-            guard let row = rows.removeValue(forKey: bucket) else { return }
-            bytes -= TierStateCache.bytes(of: row.state)
-        }
     }
 
     private struct Contents {
@@ -74,58 +64,78 @@ public final class TierStateCache: Sendable {
     /// dictionaries, each array its own allocation), 620–1,300 bytes a row.
     static func bytes(of state: BucketState) -> Int { 550 + 75 * state.counts.count }
 
-    /// The kept states of the listed rows (nil where the cache lacks that version), in the list's order.
+    /// The kept rows for the listed ones (nil where the cache lacks that version), in the list's order.
     /// Rows of the series it keeps in `span` that are not listed are gone from PostgreSQL, and forgotten.
-    /// - Parameter listed: every row of the tier for the series in `span`, as PostgreSQL lists it now.
-    func states(_ tier: RollupTier, seriesID: Int64, span: Range<Int64>, listed: [(bucket: Int64, version: Version)]) -> [BucketState?] {
+    /// - Parameter listed: every row of the tier for the series in `span`, as PostgreSQL lists it now, in
+    ///   bucket order.
+    func rows(_ tier: RollupTier, seriesID: Int64, span: Range<Int64>, listed: [(bucket: Int64, version: Version)]) -> [TierRow?] {
         let now = ContinuousClock.now
         let key = Key(tierStep: tier.step, seriesID: seriesID)
-        let (states, forgotten) = contents.withLock { contents -> ([BucketState?], Int) in
+        let (found, forgotten) = contents.withLock { contents -> ([TierRow?], Int) in
             contents.uses += 1
             guard var series = contents.series.removeValue(forKey: key) else { return (Array(repeating: nil, count: listed.count), 0) }
             series.lastUse = contents.uses
-            let before = series.bytes
-            var states: [BucketState?] = []
-            states.reserveCapacity(listed.count)
-            var current = Set<Int64>(minimumCapacity: listed.count)
+            var found: [TierRow?] = []
+            found.reserveCapacity(listed.count)
+            // Kept rows in the span that are not listed, or listed at another version, or too old.
+            var stale: [Int] = []
+            var next = series.rows.partitioningIndex { $0.bucket >= span.lowerBound }
             for (bucket, version) in listed {
-                current.insert(bucket)
-                guard let row = series.rows[bucket], row.version == version, now - row.read < maximumAge else {
-                    series.forget(bucket)
-                    states.append(nil)
+                while next < series.rows.count, series.rows[next].bucket < bucket {
+                    stale.append(next)
+                    next += 1
+                }
+                guard next < series.rows.count, series.rows[next].bucket == bucket else {
+                    found.append(nil)
                     continue
                 }
-                states.append(row.state)
+                let row = series.rows[next]
+                if row.version == version, now - row.read < maximumAge {
+                    found.append(row)
+                } else {
+                    found.append(nil)
+                    stale.append(next)
+                }
+                next += 1
             }
-            if series.rows.count > current.count {
-                for bucket in series.rows.keys where span.contains(bucket) && !current.contains(bucket) { series.forget(bucket) }
+            while next < series.rows.count, series.rows[next].bucket < span.upperBound {
+                stale.append(next)
+                next += 1
             }
-            let forgotten = before - series.bytes
-            contents.bytes -= forgotten
+            let before = series.bytes
+            if !stale.isEmpty {
+                for index in stale { series.bytes -= Self.bytes(of: series.rows[index].state) }
+                series.rows.removeSubranges(RangeSet(stale, within: series.rows))
+            }
+            contents.bytes -= before - series.bytes
             contents.series[key] = series
-            return (states, forgotten)
+            return (found, before - series.bytes)
         }
-        kept.increment(by: Int64(states.count { $0 != nil }))
+        kept.increment(by: Int64(found.count { $0 != nil }))
         if forgotten > 0 { held.record(byteCount) }
-        return states
+        return found
     }
 
     /// Keeps rows just read, each at the version it was read at.
-    func remember(_ tier: RollupTier, seriesID: Int64, rows: [(bucket: Int64, version: Version, state: BucketState)]) {
+    func remember(_ tier: RollupTier, seriesID: Int64, rows: [TierRow]) {
         guard !rows.isEmpty else { return }
         read.increment(by: Int64(rows.count))
-        let now = ContinuousClock.now
         let key = Key(tierStep: tier.step, seriesID: seriesID)
         let bytes = contents.withLock { contents -> Int in
             contents.uses += 1
             var series = contents.series.removeValue(forKey: key) ?? Series()
             series.lastUse = contents.uses
             let before = series.bytes
-            for row in rows {
-                series.forget(row.bucket)
-                series.rows[row.bucket] = Row(version: row.version, state: row.state, read: now)
-                series.bytes += Self.bytes(of: row.state)
+            let replaced = Set(rows.map(\.bucket))
+            var merged: [TierRow] = []
+            merged.reserveCapacity(series.rows.count + rows.count)
+            for row in series.rows {
+                if replaced.contains(row.bucket) { series.bytes -= Self.bytes(of: row.state) } else { merged.append(row) }
             }
+            for row in rows { series.bytes += Self.bytes(of: row.state) }
+            merged.append(contentsOf: rows)
+            merged.sort { $0.bucket < $1.bucket }
+            series.rows = merged
             contents.bytes += series.bytes - before
             contents.series[key] = series
             if contents.bytes > maximumBytes { Self.forgetLeastRecentlyUsed(&contents, toAtMost: maximumBytes * 9 / 10) }
@@ -146,4 +156,33 @@ public final class TierStateCache: Sendable {
             contents.bytes -= series.bytes
         }
     }
+}
+
+/// One tier row as read: a reference, so handing a kept row to a request costs one retain, not one per array.
+final class TierRow: Sendable {
+    let bucket: Int64
+    let version: TierStateCache.Version
+    let state: BucketState
+    /// When it was read, for `TierStateCache.maximumAge`.
+    let read: ContinuousClock.Instant
+
+    init(bucket: Int64, version: TierStateCache.Version, state: BucketState, read: ContinuousClock.Instant) {
+        self.bucket = bucket
+        self.version = version
+        self.state = state
+        self.read = read
+    }
+}
+
+extension Array {
+    /// The index of the first element for which `belongs` holds, all later ones holding it too.
+    fileprivate func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
+        var (low, high) = (0, count)
+        while low < high {
+            let middle = (low + high) / 2
+            if belongs(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
 }
