@@ -119,13 +119,13 @@ struct RollupTests {
 
             // Exact before the refresher ran (marked minutes read raw) and after.
             let series = try await seriesIDs(client)
-            let cache = TierStateCache(maximumBytes: 1 << 30)
-            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "before refreshing")
+            let cached = cachedReader(client)
+            try await expectReaderEqualsRawRows(client, series: series, cached: cached, generator: &generator, "before refreshing")
             let marked = try await marks(client)
             #expect(!marked.isEmpty)
             let refreshed = try await RollupRefresher(client: client).refreshAll(logger: logger)
             #expect(refreshed.minutes > 0 && refreshed.hours > 0, "\(refreshed)")
-            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "after refreshing")
+            try await expectReaderEqualsRawRows(client, series: series, cached: cached, generator: &generator, "after refreshing")
             // What is left waits for its hour to close: the newest hour of a series, which has no row yet.
             for mark in try await marks(client) {
                 #expect(mark.first >= base + 2 * 3_600_000_000_000, "\(mark)")
@@ -137,7 +137,7 @@ struct RollupTests {
             #expect(rebuilt.map(\.rows).allSatisfy { $0 > 0 })
             #expect(try await marks(client).isEmpty)
             try await expectTiersEqualExpected(client, "rebuilt")
-            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "after rebuilding")
+            try await expectReaderEqualsRawRows(client, series: series, cached: cached, generator: &generator, "after rebuilding")
         }
     }
 
@@ -166,13 +166,13 @@ struct RollupTests {
     }
 
     /// `/api`'s reader (tiers, marks and raw rows in one snapshot) against the raw rows alone, folded the
-    /// same way, for every series over windows at random instants and every tier's step: without a cache,
-    /// and with `cache`, which a test keeps from one call to the next while the writer, the refresher and
-    /// rebuilds change the rows it holds.
+    /// same way, for every series over windows at random instants and every tier's step: without caches,
+    /// and `cached` (`cachedReader`), which a test keeps from one call to the next while the writer, the
+    /// refresher and rebuilds change the rows it holds.
     func expectReaderEqualsRawRows(
-        _ client: PostgresClient, series: [Int64], cache: TierStateCache, generator: inout SeededGenerator, _ when: String
+        _ client: PostgresClient, series: [Int64], cached: AggregateReader, generator: inout SeededGenerator, _ when: String
     ) async throws {
-        let readers = [("uncached", AggregateReader(client: client)), ("cached", AggregateReader(client: client, cache: cache))]
+        let readers = [("uncached", AggregateReader(client: client)), ("cached", cached)]
         let minute: Int64 = 60_000_000_000
         for id in series {
             var points: [(time: Int64, values: [Double])] = []
@@ -210,6 +210,11 @@ struct RollupTests {
                 }
             }
         }
+    }
+
+    /// A reader with both of `/api`'s caches, room for everything.
+    func cachedReader(_ client: PostgresClient) -> AggregateReader {
+        AggregateReader(client: client, cache: TierStateCache(maximumBytes: 1 << 30), rawMinutes: RawMinuteCache(maximumBytes: 1 << 30))
     }
 
     func same(_ a: BucketState?, _ b: BucketState?) -> Bool {
@@ -278,14 +283,14 @@ struct RollupTests {
             _ = try await off.store(late, nextOffsets: [:], logger: logger)
             #expect(try await marks(client).filter { $0.reason == "late" }.count == 2)
             let series = try await seriesIDs(client)
-            let cache = TierStateCache(maximumBytes: 1 << 30)
-            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "rollups off")
+            let cached = cachedReader(client)
+            try await expectReaderEqualsRawRows(client, series: series, cached: cached, generator: &generator, "rollups off")
             let again = BatchStore(client: client, consumerGroup: "g")
             for batch in batches(480..<720) { _ = try await again.store(batch, nextOffsets: [:], logger: logger) }
             #expect(try await marks(client).contains { $0.reason == "unseen" && $0.first <= base + hour + 60_000_000_000 })
-            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "on again")
+            try await expectReaderEqualsRawRows(client, series: series, cached: cached, generator: &generator, "on again")
             _ = try await RollupRefresher(client: client).refreshAll(logger: logger)
-            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "refreshed")
+            try await expectReaderEqualsRawRows(client, series: series, cached: cached, generator: &generator, "refreshed")
             try await createExpectedTiers(client)
             try await expectTiersEqualExpected(client, "after off and on", skipping: try await marks(client))
         }
@@ -322,10 +327,10 @@ struct RollupTests {
                 try await group.waitForAll()
             }
             let series = try await seriesIDs(client)
-            let cache = TierStateCache(maximumBytes: 1 << 30)
-            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "while marked")
+            let cached = cachedReader(client)
+            try await expectReaderEqualsRawRows(client, series: series, cached: cached, generator: &generator, "while marked")
             _ = try await RollupRefresher(client: client).refreshAll(logger: logger)
-            try await expectReaderEqualsRawRows(client, series: series, cache: cache, generator: &generator, "refreshed")
+            try await expectReaderEqualsRawRows(client, series: series, cached: cached, generator: &generator, "refreshed")
             try await createExpectedTiers(client)
             try await expectTiersEqualExpected(client, "concurrent", skipping: try await marks(client))
         }

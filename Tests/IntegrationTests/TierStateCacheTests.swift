@@ -82,30 +82,86 @@ struct TierStateCacheTests {
         }
     }
 
+    /// The raw minutes past the tiers (the newest, open one; a marked one) kept folded: points added after
+    /// them, a late point among them, a row rewritten or removed — each answered as without a cache.
+    @Test func keptRawMinutesFollowEveryChangeToTheirRows() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let hour: Int64 = 60 * minute
+            let base: Int64 = 1_700_000_000 * 1_000_000_000 / hour * hour
+            let second: Int64 = 1_000_000_000
+            func point(_ time: Int64) -> Measurement {
+                Measurement(tag: "raw", time: time, values: [Double(time / second % 1000), Double(time / second % 7), 1])
+            }
+            let store = BatchStore(client: client, consumerGroup: "g")
+            let logger = self.logger
+            func write(_ times: [Int64]) async throws { _ = try await store.store(times.map(point), nextOffsets: [:], logger: logger) }
+            // Two hours every 10 s up to 119:30: minute 119 stays open, read raw.
+            let last: Int64 = base + 119 * minute + 30 * second
+            let times: [Int64] = Array(stride(from: base, through: last, by: Int64.Stride(10 * second)))
+            for start in stride(from: 0, to: times.count, by: 60) { try await write(Array(times[start..<min(start + 60, times.count)])) }
+            let rawMinutes = RawMinuteCache(maximumBytes: 100 << 20)
+            let cached = AggregateReader(client: client, cache: TierStateCache(maximumBytes: 100 << 20), rawMinutes: rawMinutes)
+            let plain = AggregateReader(client: client)
+            let grid = BucketGrid(start: base, end: base + 2 * hour, step: 5 * minute)
+            func expectSameAnswers(_ when: String) async throws {
+                let want = try await plain.states(seriesID: 1, grid: grid, logger: logger)
+                for round in ["read", "kept"] {
+                    let got = try await cached.states(seriesID: 1, grid: grid, logger: logger)
+                    #expect(got.states == want.states, "\(when), \(round)")
+                    let rates = try await cached.buckets(seriesID: 1, grid: grid, function: .rate, logger: logger).values
+                    #expect(rates == (try await plain.buckets(seriesID: 1, grid: grid, function: .rate, logger: logger).values), "\(when), \(round): rate")
+                }
+            }
+            func execute(_ sql: String) async throws { _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+            let open = base + 119 * minute
+
+            try await expectSameAnswers("first read")
+            #expect(rawMinutes.minute(seriesID: 1, start: open)?.rows.count == 4)
+            try await write([open + 40 * second, open + 50 * second])
+            try await expectSameAnswers("later points in the open minute")
+            #expect(rawMinutes.minute(seriesID: 1, start: open)?.rows.count == 6)
+            try await write([open + 35 * second])
+            try await expectSameAnswers("a late point inside the open minute")
+            try await execute("update measurements set vals = array[-5, -5, -5]::float8[] where ts = \(open + 10 * second)")
+            try await expectSameAnswers("a row rewritten")
+            try await execute("delete from measurements where ts = \(open + 20 * second)")
+            try await expectSameAnswers("a row removed")
+            // A late point in a closed minute marks it: read raw until the refresher rebuilds it.
+            try await write([base + 50 * minute + 5 * second])
+            try await expectSameAnswers("a marked minute")
+            try await write([base + 50 * minute + 6 * second])
+            try await expectSameAnswers("a second late point in the marked minute")
+            _ = try await RollupRefresher(client: client).refreshAll(logger: logger)
+            try await expectSameAnswers("refreshed")
+        }
+    }
+
     @Test func theSeriesUsedLongestAgoAreForgottenPastTheLimit() {
         let rowBytes = TierStateCache.bytes(of: BucketState(time: 0, values: [1]))
         let cache = TierStateCache(maximumBytes: 100 * rowBytes)
         let tier = RollupTier.minute
-        func rows(_ count: Int) -> [TierRow] {
+        func rows(_ count: Int) -> [(version: RowVersion, block: StateBlock)] {
             (0..<count).map { index in
-                TierRow(
-                    bucket: Int64(index) * minute, version: TierStateCache.Version(transaction: 7, block: 0, item: UInt16(index + 1)),
-                    state: BucketState(time: Int64(index) * minute, values: [1]), read: .now)
+                (
+                    RowVersion(transaction: 7, block: 0, item: UInt16(index + 1)),
+                    StateBlock(start: Int64(index) * minute, state: BucketState(time: Int64(index) * minute, values: [1]))
+                )
             }
         }
-        func listed(_ range: Range<Int>) -> [(bucket: Int64, version: TierStateCache.Version)] { rows(range.upperBound)[range].map { ($0.bucket, $0.version) } }
-        func found(_ seriesID: Int64, _ range: Range<Int>, listing: [(bucket: Int64, version: TierStateCache.Version)]? = nil) -> [Bool] {
+        func listed(_ range: Range<Int>) -> [(bucket: Int64, version: RowVersion)] { rows(range.upperBound)[range].map { ($0.block.start, $0.version) } }
+        func found(_ seriesID: Int64, _ range: Range<Int>, listing: [(bucket: Int64, version: RowVersion)]? = nil) -> [Bool] {
             cache.rows(tier, seriesID: seriesID, span: Int64(range.lowerBound) * minute..<Int64(range.upperBound) * minute, listed: listing ?? listed(range))
                 .map { $0 != nil }
         }
-        cache.remember(tier, seriesID: 1, rows: rows(40))
-        cache.remember(tier, seriesID: 2, rows: rows(40))
+        cache.remember(tier, seriesID: 1, rows: rows(40), read: .now)
+        cache.remember(tier, seriesID: 2, rows: rows(40), read: .now)
         // Series 1 used again: series 2 is now the one used longest ago.
         #expect(found(1, 0..<40).allSatisfy { $0 })
-        cache.remember(tier, seriesID: 3, rows: rows(40))
+        cache.remember(tier, seriesID: 3, rows: rows(40), read: .now)
         #expect(cache.byteCount == 80 * rowBytes)
         // Read again, a row replaces its kept copy rather than adding to it.
-        cache.remember(tier, seriesID: 3, rows: rows(40))
+        cache.remember(tier, seriesID: 3, rows: rows(40), read: .now)
         #expect(cache.byteCount == 80 * rowBytes)
         #expect(found(2, 0..<40).allSatisfy { !$0 })
         #expect(found(1, 0..<40).allSatisfy { $0 })
@@ -123,10 +179,10 @@ struct TierStateCacheTests {
     }
 
     @Test func rowsReadLongerAgoThanTheMaximumAgeAreReadAgain() {
-        let version = TierStateCache.Version(transaction: 1, block: 0, item: 1)
+        let version = RowVersion(transaction: 1, block: 0, item: 1)
         for (age, kept) in [(Duration.seconds(3600), true), (.zero, false)] {
             let cache = TierStateCache(maximumBytes: 1 << 20, maximumAge: age)
-            cache.remember(.minute, seriesID: 1, rows: [TierRow(bucket: 0, version: version, state: BucketState(time: 0, values: [1]), read: .now)])
+            cache.remember(.minute, seriesID: 1, rows: [(version, StateBlock(start: 0, state: BucketState(time: 0, values: [1])))], read: .now)
             #expect(
                 cache.rows(.minute, seriesID: 1, span: 0..<minute, listed: [(0, version)]).map { $0?.state } == [
                     kept ? BucketState(time: 0, values: [1]) : nil

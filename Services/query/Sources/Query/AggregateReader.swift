@@ -12,10 +12,13 @@ public struct AggregateReader: Sendable {
     private let client: PostgresClient
     /// Tier rows kept between requests (nil: every request reads them all).
     private let cache: TierStateCache?
+    /// Raw minutes past the tiers kept folded between requests (nil: every request reads their rows).
+    private let rawMinutes: RawMinuteCache?
 
-    public init(client: PostgresClient, cache: TierStateCache? = nil) {
+    public init(client: PostgresClient, cache: TierStateCache? = nil, rawMinutes: RawMinuteCache? = nil) {
         self.client = client
         self.cache = cache
+        self.rawMinutes = rawMinutes
     }
 
     /// - Returns: the tier the closed buckets came from (nil: all from raw rows) and the values per bucket.
@@ -68,11 +71,11 @@ public struct AggregateReader: Sendable {
         var rows = blocks.rows.makeIterator()
         var row = rows.next()
         for block in blocks.tiers {
-            while let point = row, point.time < block.row.state.firstTime {
+            while let point = row, point.time < block.block.state.firstTime {
                 aggregator.add(time: point.time, values: point.values)
                 row = rows.next()
             }
-            aggregator.add(rollup: block.row.state, step: block.step)
+            aggregator.add(rollup: block.block.state, step: block.step)
         }
         while let point = row {
             aggregator.add(time: point.time, values: point.values)
@@ -81,9 +84,10 @@ public struct AggregateReader: Sendable {
         return (tier, aggregator)
     }
 
-    /// What a window is read from: tier rows in time order, and the raw rows of the times they do not cover.
+    /// What a window is read from: tier rows (and raw minutes folded) in time order, and the raw rows of
+    /// the times they do not cover.
     private struct Blocks {
-        var tiers: [(step: Int64, row: TierRow)] = []
+        var tiers: [(step: Int64, block: StateBlock)] = []
         var rows: [(time: Int64, values: [Double])] = []
     }
 
@@ -114,16 +118,20 @@ public struct AggregateReader: Sendable {
             var newest = pending.spans.first?.lower ?? grid.end
             for span in pending.spans {
                 try await readTier(source, seriesID: seriesID, from: span.lower, to: span.upper, columns: columns, on: connection, logger: logger) {
-                    row in
-                    newest = max(newest, row.bucket + source.step)
-                    guard !masked.overlaps(row.bucket, row.bucket + source.step) else { return }
-                    blocks.tiers.append((source.step, row))
+                    block in
+                    newest = max(newest, block.start + source.step)
+                    guard !masked.overlaps(block.start, block.start + source.step) else { return }
+                    blocks.tiers.append((source.step, block))
                 }
             }
             pending = pending.intersection(masked.widened(to: source.step).union(TimeSpans(from: newest, to: grid.end)))
         }
-        blocks.tiers.sort { $0.row.state.firstTime < $1.row.state.firstTime }
-        try await readRows(seriesID: seriesID, in: pending, on: .connection(connection), logger: logger) { blocks.rows.append(($0, $1)) }
+        if let rawMinutes, let minutes = try await readRawMinutes(seriesID: seriesID, in: pending, cache: rawMinutes, on: connection, logger: logger) {
+            for block in minutes { blocks.tiers.append((RollupTier.minute.step, block)) }
+        } else {
+            try await readRows(seriesID: seriesID, in: pending, on: .connection(connection), logger: logger) { blocks.rows.append(($0, $1)) }
+        }
+        blocks.tiers.sort { $0.block.state.firstTime < $1.block.state.firstTime }
         return blocks
     }
 
@@ -131,10 +139,12 @@ public struct AggregateReader: Sendable {
     /// PostgreSQL lists, the rest read.
     private func readTier(
         _ tier: RollupTier, seriesID: Int64, from: Int64, to: Int64, columns: TierColumns, on connection: PostgresConnection, logger: Logger,
-        _ body: (TierRow) throws -> Void
+        _ body: (StateBlock) throws -> Void
     ) async throws {
         guard let cache else {
-            try await readTier(tier, seriesID: seriesID, .span(from: from, to: to), columns: columns, on: connection, logger: logger, body)
+            try await readTier(tier, seriesID: seriesID, .span(from: from, to: to), columns: columns, on: connection, logger: logger) { block, _ in
+                try body(block)
+            }
             return
         }
         let listed = try await versions(tier, seriesID: seriesID, from: from, to: to, on: connection, logger: logger)
@@ -143,15 +153,17 @@ public struct AggregateReader: Sendable {
         if !missing.isEmpty {
             var position = [Int64: Int](minimumCapacity: missing.count)
             for index in missing { position[listed[index].bucket] = index }
-            var read: [TierRow] = []
+            var read: [(version: RowVersion, block: StateBlock)] = []
             read.reserveCapacity(missing.count)
+            let now = ContinuousClock.now
             // Every column: a kept row answers every function.
-            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed[$0].bucket }), columns: .all, on: connection, logger: logger) { row in
-                guard let index = position[row.bucket] else { return }
-                rows[index] = row
-                read.append(row)
+            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed[$0].bucket }), columns: .all, on: connection, logger: logger) {
+                block, version in
+                guard let index = position[block.start] else { return }
+                rows[index] = block
+                read.append((version, block))
             }
-            cache.remember(tier, seriesID: seriesID, rows: read)
+            cache.remember(tier, seriesID: seriesID, rows: read, read: now)
         }
         for (listing, row) in zip(listed, rows) {
             // Cannot happen: the list and the read share one snapshot.
@@ -160,36 +172,30 @@ public struct AggregateReader: Sendable {
         }
     }
 
-    /// Each tier row's bucket and version in `from <= bucket < to`, in bucket order: one packed bytea.
+    /// Each tier row's bucket and version in `from <= bucket < to`, in bucket order, packed into one bytea.
     private func versions(_ tier: RollupTier, seriesID: Int64, from: Int64, to: Int64, on connection: PostgresConnection, logger: Logger) async throws
-        -> [(bucket: Int64, version: TierStateCache.Version)]
+        -> [(bucket: Int64, version: RowVersion)]
     {
         let rows = try await connection.query(
             """
-            select string_agg(int8send(bucket) || \(unescaped: Self.packedVersion), ''::bytea order by bucket) from \(unescaped: tier.table)
-            where series_id = \(seriesID) and bucket >= \(from) and bucket < \(to)
+            select string_agg(int8send(bucket) || \(unescaped: RowVersion.packed), ''::bytea) from (
+                select bucket, xmin, ctid from \(unescaped: tier.table) where series_id = \(seriesID) and bucket >= \(from) and bucket < \(to) order by bucket
+            ) r
             """,
             logger: logger
         )
-        var listed: [(bucket: Int64, version: TierStateCache.Version)] = []
+        var listed: [(bucket: Int64, version: RowVersion)] = []
         for try await pack in rows.decode(ByteBuffer?.self) {
             guard var buffer = pack else { continue }
-            listed.reserveCapacity(buffer.readableBytes / (8 + 8 + 6))
+            listed.reserveCapacity(buffer.readableBytes / (8 + RowVersion.packedSize))
             while buffer.readableBytes > 0 {
-                listed.append((try BinaryArray.int64(from: &buffer), try Self.version(from: &buffer)))
+                listed.append((try BinaryArray.int64(from: &buffer), try RowVersion.read(from: &buffer)))
             }
         }
+        // Aggregated in the sorted subquery's order, as PostgreSQL does, though SQL does not promise it
+        // (`string_agg(… order by …)` sorts again: a third of the statement's time).
+        if !listed.isSorted(by: { $0.bucket < $1.bucket }) { listed.sort { $0.bucket < $1.bucket } }
         return listed
-    }
-
-    /// A row version as bytes: `xmin` widened to 8 bytes, then `ctid` (4-byte block, 2-byte item).
-    private static let packedVersion = "int8send(xmin::text::int8) || tidsend(ctid)"
-
-    private static func version(from buffer: inout ByteBuffer) throws -> TierStateCache.Version {
-        guard let transaction = buffer.readInteger(as: Int64.self), let block = buffer.readInteger(as: UInt32.self),
-            let item = buffer.readInteger(as: UInt16.self)
-        else { throw BinaryArray.Malformed(description: "a row version is truncated") }
-        return TierStateCache.Version(transaction: transaction, block: block, item: item)
     }
 
     /// Which of a series' tier rows a read wants.
@@ -204,9 +210,8 @@ public struct AggregateReader: Sendable {
     /// time.
     private func readTier(
         _ tier: RollupTier, seriesID: Int64, _ wanted: TierRows, columns: TierColumns, on connection: PostgresConnection, logger: Logger,
-        _ body: (TierRow) throws -> Void
+        _ body: (StateBlock, RowVersion) throws -> Void
     ) async throws {
-        let now = ContinuousClock.now
         let (from, to, buckets): (Int64, Int64, [Int64]?) =
             switch wanted {
             case .span(let from, let to): (from, to, nil)
@@ -214,7 +219,7 @@ public struct AggregateReader: Sendable {
             }
         let packs = try await connection.query(
             """
-            select string_agg(int8send(bucket) || \(unescaped: Self.packedVersion) || int8send(first_ts) || int8send(last_ts) || \(unescaped: columns.packedArrays),
+            select string_agg(int8send(bucket) || \(unescaped: RowVersion.packed) || int8send(first_ts) || int8send(last_ts) || \(unescaped: columns.packedArrays),
                               ''::bytea order by bucket)
             from (
                 select *, xmin, ctid, (row_number() over (order by bucket) - 1) / 1000 as pack from \(unescaped: tier.table)
@@ -228,10 +233,107 @@ public struct AggregateReader: Sendable {
             var buffer = pack
             while buffer.readableBytes > 0 {
                 let bucket = try BinaryArray.int64(from: &buffer)
-                let version = try Self.version(from: &buffer)
-                try body(TierRow(bucket: bucket, version: version, state: try Self.state(from: &buffer, columns: columns), read: now))
+                let version = try RowVersion.read(from: &buffer)
+                try body(StateBlock(start: bucket, state: try Self.state(from: &buffer, columns: columns)), version)
             }
         }
+    }
+
+    /// Past this many raw rows in a window's spans past the tiers (the refresher far behind, rollups off),
+    /// a read keeps none: listing them costs a fraction of reading them, and they would crowd out the rest.
+    static let mostRawRowsKept = 50_000
+
+    /// The raw rows in `spans` (whole minutes past the tiers), folded a minute at a time as the tiers are:
+    /// from `cache` where it holds a minute at the versions PostgreSQL lists now, on from it where the
+    /// list only adds later rows, and read whole otherwise. Nil past `mostRawRowsKept` rows.
+    private func readRawMinutes(seriesID: Int64, in spans: TimeSpans, cache: RawMinuteCache, on connection: PostgresConnection, logger: Logger)
+        async throws -> [StateBlock]?
+    {
+        guard let listed = try await rawVersions(seriesID: seriesID, in: spans, upTo: Self.mostRawRowsKept, on: connection, logger: logger) else {
+            return nil
+        }
+        let minute = RollupTier.minute.step
+        var blocks: [StateBlock] = []
+        // The minutes to read rows for: those kept fold on from where they end.
+        var reading: [(start: Int64, kept: RawMinuteCache.Minute?, rows: ArraySlice<RawMinuteCache.Listing>)] = []
+        var wanted: [TimeSpans.Span] = []
+        var keptRows = 0
+        var index = listed.startIndex
+        while index < listed.endIndex {
+            let start = RollupTier.minute.bucket(of: listed[index].time)
+            let end = listed[index...].firstIndex { $0.time >= start + minute } ?? listed.endIndex
+            let rows = listed[index..<end]
+            index = end
+            if let kept = cache.minute(seriesID: seriesID, start: start), let last = kept.rows.last, rows.starts(with: kept.rows) {
+                keptRows += kept.rows.count
+                if rows.count == kept.rows.count {
+                    blocks.append(kept.block)
+                } else {
+                    reading.append((start, kept, rows))
+                    wanted.append(TimeSpans.Span(lower: last.time + 1, upper: start + minute))
+                }
+            } else {
+                reading.append((start, nil, rows))
+                wanted.append(TimeSpans.Span(lower: start, upper: start + minute))
+            }
+        }
+        var read: [(time: Int64, values: [Double])] = []
+        try await readRows(seriesID: seriesID, in: TimeSpans(wanted).intersection(spans), on: .connection(connection), logger: logger) {
+            read.append(($0, $1))
+        }
+        cache.count(kept: keptRows, read: read.count)
+        let now = ContinuousClock.now
+        var next = read.startIndex
+        for (start, kept, rows) in reading {
+            var state = kept?.block.state
+            for listing in rows.dropFirst(kept?.rows.count ?? 0) {
+                // Cannot fail: the list and the read share one snapshot.
+                guard next < read.endIndex, read[next].time == listing.time else {
+                    throw BinaryArray.Malformed(description: "raw row at \(listing.time) of series \(seriesID) was listed but not read")
+                }
+                if state == nil {
+                    state = BucketState(time: read[next].time, values: read[next].values)
+                } else {
+                    state?.add(time: read[next].time, values: read[next].values)
+                }
+                next += 1
+            }
+            guard let state else { continue }
+            let block = StateBlock(start: start, state: state)
+            cache.remember(seriesID: seriesID, start: start, RawMinuteCache.Minute(rows: Array(rows), block: block, read: kept?.read ?? now))
+            blocks.append(block)
+        }
+        return blocks
+    }
+
+    /// Each raw row's time and version in `spans`, in time order, packed into one bytea; nil when there are
+    /// more than `limit`.
+    private func rawVersions(seriesID: Int64, in spans: TimeSpans, upTo limit: Int, on connection: PostgresConnection, logger: Logger) async throws
+        -> [RawMinuteCache.Listing]?
+    {
+        var listed: [RawMinuteCache.Listing] = []
+        for span in spans.spans {
+            let packs = try await connection.query(
+                """
+                select string_agg(int8send(ts) || \(unescaped: RowVersion.packed), ''::bytea) from (
+                    select ts, xmin, ctid from measurements where series_id = \(seriesID) and ts >= \(span.lower) and ts < \(span.upper)
+                    order by ts limit \(limit - listed.count + 1)
+                ) r
+                """,
+                logger: logger
+            )
+            for try await pack in packs.decode(ByteBuffer?.self) {
+                guard var buffer = pack else { continue }
+                listed.reserveCapacity(listed.count + buffer.readableBytes / (8 + RowVersion.packedSize))
+                while buffer.readableBytes > 0 {
+                    listed.append(RawMinuteCache.Listing(time: try BinaryArray.int64(from: &buffer), version: try RowVersion.read(from: &buffer)))
+                }
+            }
+            if listed.count > limit { return nil }
+        }
+        // As `versions`: in the subquery's order, checked.
+        if !listed.isSorted(by: { $0.time < $1.time }) { listed.sort { $0.time < $1.time } }
+        return listed
     }
 
     private enum Reader {

@@ -36,7 +36,10 @@ public func buildQueryApplication(
         lookup: SeriesLookup(client: postgres),
         sampler: AsOfSampler(client: postgres),
         aggregates: AggregateReader(
-            client: postgres, cache: configuration.tierCacheBytes > 0 ? TierStateCache(maximumBytes: configuration.tierCacheBytes) : nil),
+            client: postgres,
+            cache: configuration.tierCacheBytes > 0 ? TierStateCache(maximumBytes: configuration.tierCacheBytes * 7 / 8) : nil,
+            rawMinutes: configuration.tierCacheBytes > 0 ? RawMinuteCache(maximumBytes: configuration.tierCacheBytes / 8) : nil
+        ),
         limit: InFlightLimit(limit: configuration.maxInFlight),
         configuration: configuration
     )

@@ -13,7 +13,8 @@ public struct QueryConfiguration: Sendable {
     public var statementTimeout: Duration?
     /// `/api` requests worked on at once; more are answered 503 with `Retry-After`.
     public var maxInFlight: Int
-    /// Memory for the tier rows `/api` keeps between requests (`TierStateCache`), in bytes; 0: none kept.
+    /// Memory for what `/api` keeps between requests, in bytes: seven eighths for tier rows
+    /// (`TierStateCache`), one eighth for raw minutes past them (`RawMinuteCache`); 0: nothing kept.
     public var tierCacheBytes: Int
     /// The most series one metric of a KairosDB query may match.
     public var kairosMaxSeries: Int

@@ -20,11 +20,11 @@ import Synchronization
 /// slot of the same page. Rows are read again after `maximumAge` all the same, which bounds how long a
 /// kept row can go unread.
 public final class TierStateCache: Sendable {
-    /// Which version of a row PostgreSQL holds: `xmin` and `ctid` (block and item), as listed.
-    struct Version: Hashable, Sendable {
-        var transaction: Int64
-        var block: UInt32
-        var item: UInt16
+    private struct Kept {
+        var version: RowVersion
+        /// When it was read, for `maximumAge`.
+        var read: ContinuousClock.Instant
+        var block: StateBlock
     }
 
     private struct Key: Hashable {
@@ -34,7 +34,7 @@ public final class TierStateCache: Sendable {
 
     private struct Series {
         /// In bucket order, so a request's list (in bucket order too) is matched in one pass.
-        var rows: [TierRow] = []
+        var rows: [Kept] = []
         var bytes = 0
         var lastUse: UInt64 = 0
     }
@@ -48,8 +48,8 @@ public final class TierStateCache: Sendable {
     private let contents = Mutex(Contents())
     let maximumBytes: Int
     let maximumAge: Duration
-    private let kept = Counter(label: "sluice_query_tier_cache_rows_total", dimensions: [("source", "cache")])
-    private let read = Counter(label: "sluice_query_tier_cache_rows_total", dimensions: [("source", "postgres")])
+    private let fromCache = Counter(label: "sluice_query_tier_cache_rows_total", dimensions: [("source", "cache")])
+    private let fromPostgres = Counter(label: "sluice_query_tier_cache_rows_total", dimensions: [("source", "postgres")])
     private let held = Gauge(label: "sluice_query_tier_cache_bytes")
 
     /// - Parameters:
@@ -68,73 +68,75 @@ public final class TierStateCache: Sendable {
     /// Rows of the series it keeps in `span` that are not listed are gone from PostgreSQL, and forgotten.
     /// - Parameter listed: every row of the tier for the series in `span`, as PostgreSQL lists it now, in
     ///   bucket order.
-    func rows(_ tier: RollupTier, seriesID: Int64, span: Range<Int64>, listed: [(bucket: Int64, version: Version)]) -> [TierRow?] {
+    func rows(_ tier: RollupTier, seriesID: Int64, span: Range<Int64>, listed: [(bucket: Int64, version: RowVersion)]) -> [StateBlock?] {
         let now = ContinuousClock.now
         let key = Key(tierStep: tier.step, seriesID: seriesID)
-        let (found, forgotten) = contents.withLock { contents -> ([TierRow?], Int) in
+        let (found, forgotten) = contents.withLock { contents -> ([StateBlock?], Int) in
             contents.uses += 1
             guard var series = contents.series.removeValue(forKey: key) else { return (Array(repeating: nil, count: listed.count), 0) }
             series.lastUse = contents.uses
-            var found: [TierRow?] = []
+            var found: [StateBlock?] = []
             found.reserveCapacity(listed.count)
             // Kept rows in the span that are not listed, or listed at another version, or too old.
             var stale: [Int] = []
-            var next = series.rows.partitioningIndex { $0.bucket >= span.lowerBound }
+            var next = series.rows.partitioningIndex { $0.block.start >= span.lowerBound }
             for (bucket, version) in listed {
-                while next < series.rows.count, series.rows[next].bucket < bucket {
+                while next < series.rows.count, series.rows[next].block.start < bucket {
                     stale.append(next)
                     next += 1
                 }
-                guard next < series.rows.count, series.rows[next].bucket == bucket else {
+                guard next < series.rows.count, series.rows[next].block.start == bucket else {
                     found.append(nil)
                     continue
                 }
                 let row = series.rows[next]
                 if row.version == version, now - row.read < maximumAge {
-                    found.append(row)
+                    found.append(row.block)
                 } else {
                     found.append(nil)
                     stale.append(next)
                 }
                 next += 1
             }
-            while next < series.rows.count, series.rows[next].bucket < span.upperBound {
+            while next < series.rows.count, series.rows[next].block.start < span.upperBound {
                 stale.append(next)
                 next += 1
             }
             let before = series.bytes
             if !stale.isEmpty {
-                for index in stale { series.bytes -= Self.bytes(of: series.rows[index].state) }
+                for index in stale { series.bytes -= Self.bytes(of: series.rows[index].block.state) }
                 series.rows.removeSubranges(RangeSet(stale, within: series.rows))
             }
             contents.bytes -= before - series.bytes
             contents.series[key] = series
             return (found, before - series.bytes)
         }
-        kept.increment(by: Int64(found.count { $0 != nil }))
+        fromCache.increment(by: Int64(found.count { $0 != nil }))
         if forgotten > 0 { held.record(byteCount) }
         return found
     }
 
-    /// Keeps rows just read, each at the version it was read at.
-    func remember(_ tier: RollupTier, seriesID: Int64, rows: [TierRow]) {
+    /// Keeps rows just read (at `read`), each at the version it was read at.
+    func remember(_ tier: RollupTier, seriesID: Int64, rows: [(version: RowVersion, block: StateBlock)], read: ContinuousClock.Instant) {
         guard !rows.isEmpty else { return }
-        read.increment(by: Int64(rows.count))
+        fromPostgres.increment(by: Int64(rows.count))
         let key = Key(tierStep: tier.step, seriesID: seriesID)
         let bytes = contents.withLock { contents -> Int in
             contents.uses += 1
             var series = contents.series.removeValue(forKey: key) ?? Series()
             series.lastUse = contents.uses
             let before = series.bytes
-            let replaced = Set(rows.map(\.bucket))
-            var merged: [TierRow] = []
+            let replaced = Set(rows.map(\.block.start))
+            var merged: [Kept] = []
             merged.reserveCapacity(series.rows.count + rows.count)
             for row in series.rows {
-                if replaced.contains(row.bucket) { series.bytes -= Self.bytes(of: row.state) } else { merged.append(row) }
+                if replaced.contains(row.block.start) { series.bytes -= Self.bytes(of: row.block.state) } else { merged.append(row) }
             }
-            for row in rows { series.bytes += Self.bytes(of: row.state) }
-            merged.append(contentsOf: rows)
-            merged.sort { $0.bucket < $1.bucket }
+            for row in rows {
+                series.bytes += Self.bytes(of: row.block.state)
+                merged.append(Kept(version: row.version, read: read, block: row.block))
+            }
+            merged.sort { $0.block.start < $1.block.start }
             series.rows = merged
             contents.bytes += series.bytes - before
             contents.series[key] = series
@@ -156,33 +158,4 @@ public final class TierStateCache: Sendable {
             contents.bytes -= series.bytes
         }
     }
-}
-
-/// One tier row as read: a reference, so handing a kept row to a request costs one retain, not one per array.
-final class TierRow: Sendable {
-    let bucket: Int64
-    let version: TierStateCache.Version
-    let state: BucketState
-    /// When it was read, for `TierStateCache.maximumAge`.
-    let read: ContinuousClock.Instant
-
-    init(bucket: Int64, version: TierStateCache.Version, state: BucketState, read: ContinuousClock.Instant) {
-        self.bucket = bucket
-        self.version = version
-        self.state = state
-        self.read = read
-    }
-}
-
-extension Array {
-    /// The index of the first element for which `belongs` holds, all later ones holding it too.
-    fileprivate func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
-        var (low, high) = (0, count)
-        while low < high {
-            let middle = (low + high) / 2
-            if belongs(self[middle]) { high = middle } else { low = middle + 1 }
-        }
-        return low
-    }
-
 }

@@ -1,0 +1,38 @@
+import NIOCore
+import SluiceModel
+import SluiceStorage
+
+/// Which version of a row PostgreSQL holds: `xmin` (the transaction that wrote it) and `ctid` (where it
+/// lies). Whatever rewrites a row writes a new version with its own transaction's id, and a deleted row
+/// has none, so a cached copy is current exactly while its row is listed at the version it was read at
+/// (`TierStateCache`, `RawMinuteCache`).
+struct RowVersion: Hashable, Sendable {
+    var transaction: Int64
+    var block: UInt32
+    var item: UInt16
+
+    /// The version as bytes: `xmin` widened to 8 bytes, then `ctid` (4-byte block, 2-byte item).
+    static let packed = "int8send(xmin::text::int8) || tidsend(ctid)"
+    /// Bytes `packed` makes.
+    static let packedSize = 8 + 4 + 2
+
+    static func read(from buffer: inout ByteBuffer) throws -> RowVersion {
+        guard let transaction = buffer.readInteger(as: Int64.self), let block = buffer.readInteger(as: UInt32.self),
+            let item = buffer.readInteger(as: UInt16.self)
+        else { throw BinaryArray.Malformed(description: "a row version is truncated") }
+        return RowVersion(transaction: transaction, block: block, item: item)
+    }
+}
+
+/// A block of a series' points — a tier row, or a raw minute folded — behind a reference, so handing a
+/// kept one to a request costs one retain rather than one per array of its state.
+final class StateBlock: Sendable {
+    /// The start of the tier bucket (or minute) it covers.
+    let start: Int64
+    let state: BucketState
+
+    init(start: Int64, state: BucketState) {
+        self.start = start
+        self.state = state
+    }
+}
