@@ -64,9 +64,10 @@ public struct AggregateReader: Sendable {
             return (nil, aggregator)
         }
         // One snapshot: a mark and the tier rows it covers are deleted and rebuilt in one transaction.
-        let blocks = try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("set transaction isolation level repeatable read, read only", logger: logger)
-            return try await read(seriesID: seriesID, grid: grid, tier: tier, columns: columns, on: connection, logger: logger)
+        let blocks = try await client.withConnection { connection in
+            try await connection.readOnlySnapshot(logger: logger) {
+                try await read(seriesID: seriesID, grid: grid, tier: tier, columns: columns, on: connection, logger: logger)
+            }
         }
         var rows = blocks.rows.makeIterator()
         var row = rows.next()

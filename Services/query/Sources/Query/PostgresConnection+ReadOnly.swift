@@ -17,4 +17,19 @@ extension PostgresConnection {
             throw error
         }
     }
+
+    /// Runs `body` in one read-only snapshot (repeatable read), begun by a single statement: an `/api`
+    /// aggregate's marks, tier rows and raw rows must agree, and a separate `set transaction` was one more
+    /// round trip per answer. Leaves the connection outside any transaction whatever happens.
+    func readOnlySnapshot<T>(logger: Logger, _ body: () async throws -> T) async throws -> T {
+        try await query("begin isolation level repeatable read, read only", logger: logger)
+        do {
+            let result = try await body()
+            try await query("commit", logger: logger)
+            return result
+        } catch {
+            _ = try? await query("rollback", logger: logger)
+            throw error
+        }
+    }
 }
