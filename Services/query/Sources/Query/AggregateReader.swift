@@ -71,12 +71,12 @@ public struct AggregateReader: Sendable {
         }
         var rows = blocks.rows.makeIterator()
         var row = rows.next()
-        for block in blocks.tiers {
-            while let point = row, point.time < block.block.state.firstTime {
+        for (step, block) in blocks.tiers {
+            while let point = row, point.time < block.state.firstTime {
                 aggregator.add(time: point.time, values: point.values)
                 row = rows.next()
             }
-            aggregator.add(rollup: block.block.state, step: block.step)
+            aggregator.add(rollup: block.state, step: step)
         }
         while let point = row {
             aggregator.add(time: point.time, values: point.values)
