@@ -149,8 +149,8 @@ struct TierStateCacheTests {
                 )
             }
         }
-        func listed(_ range: Range<Int>) -> [(bucket: Int64, version: RowVersion)] { rows(range.upperBound)[range].map { ($0.block.start, $0.version) } }
-        func found(_ seriesID: Int64, _ range: Range<Int>, listing: [(bucket: Int64, version: RowVersion)]? = nil) -> [Bool] {
+        func listed(_ range: Range<Int>) -> [RowListing] { rows(range.upperBound)[range].map { RowListing(key: $0.block.start, version: $0.version) } }
+        func found(_ seriesID: Int64, _ range: Range<Int>, listing: [RowListing]? = nil) -> [Bool] {
             cache.rows(tier, seriesID: seriesID, span: Int64(range.lowerBound) * minute..<Int64(range.upperBound) * minute, listed: listing ?? listed(range))
                 .map { $0 != nil }
         }
@@ -184,7 +184,7 @@ struct TierStateCacheTests {
             let cache = TierStateCache(maximumBytes: 1 << 20, maximumAge: age)
             cache.remember(.minute, seriesID: 1, rows: [(version, StateBlock(start: 0, state: BucketState(time: 0, values: [1])))], read: .now)
             #expect(
-                cache.rows(.minute, seriesID: 1, span: 0..<minute, listed: [(0, version)]).map { $0?.state } == [
+                cache.rows(.minute, seriesID: 1, span: 0..<minute, listed: [RowListing(key: 0, version: version)]).map { $0?.state } == [
                     kept ? BucketState(time: 0, values: [1]) : nil
                 ], "\(age)")
         }

@@ -148,17 +148,17 @@ public struct AggregateReader: Sendable {
             }
             return
         }
-        let listed = try await versions(tier, seriesID: seriesID, from: from, to: to, on: connection, logger: logger)
+        let listed = try await listing(tier.table, key: "bucket", seriesID: seriesID, from: from, to: to, on: connection, logger: logger)
         var rows = cache.rows(tier, seriesID: seriesID, span: from..<to, listed: listed)
         let missing = listed.indices.filter { rows[$0] == nil }
         if !missing.isEmpty {
             var position = [Int64: Int](minimumCapacity: missing.count)
-            for index in missing { position[listed[index].bucket] = index }
+            for index in missing { position[listed[index].key] = index }
             var read: [(version: RowVersion, block: StateBlock)] = []
             read.reserveCapacity(missing.count)
             let now = ContinuousClock.now
             // Every column: a kept row answers every function.
-            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed[$0].bucket }), columns: .all, on: connection, logger: logger) {
+            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed[$0].key }), columns: .all, on: connection, logger: logger) {
                 block, version in
                 guard let index = position[block.start] else { return }
                 rows[index] = block
@@ -168,34 +168,36 @@ public struct AggregateReader: Sendable {
         }
         for (listing, row) in zip(listed, rows) {
             // Cannot happen: the list and the read share one snapshot.
-            guard let row else { throw BinaryArray.Malformed(description: "tier row \(listing.bucket) of series \(seriesID) was listed but not read") }
+            guard let row else { throw BinaryArray.Malformed(description: "tier row \(listing.key) of series \(seriesID) was listed but not read") }
             try body(row)
         }
     }
 
-    /// Each tier row's bucket and version in `from <= bucket < to`, in bucket order, packed into one bytea.
-    private func versions(_ tier: RollupTier, seriesID: Int64, from: Int64, to: Int64, on connection: PostgresConnection, logger: Logger) async throws
-        -> [(bucket: Int64, version: RowVersion)]
-    {
+    /// The series' rows of `table` with `from <= key < to`, each with its version, in key order (at most
+    /// `limit`; nil: all): a tier's rows by bucket, or raw rows by time. Packed into one bytea.
+    private func listing(
+        _ table: String, key: String, seriesID: Int64, from: Int64, to: Int64, limit: Int? = nil, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [RowListing] {
         let rows = try await connection.query(
             """
-            select string_agg(int8send(bucket) || \(unescaped: RowVersion.packed), ''::bytea) from (
-                select bucket, xmin, ctid from \(unescaped: tier.table) where series_id = \(seriesID) and bucket >= \(from) and bucket < \(to) order by bucket
+            select string_agg(int8send(\(unescaped: key)) || \(unescaped: RowVersion.packed), ''::bytea) from (
+                select \(unescaped: key), xmin, ctid from \(unescaped: table)
+                where series_id = \(seriesID) and \(unescaped: key) >= \(from) and \(unescaped: key) < \(to) order by \(unescaped: key) limit \(limit)
             ) r
             """,
             logger: logger
         )
-        var listed: [(bucket: Int64, version: RowVersion)] = []
+        var listed: [RowListing] = []
         for try await pack in rows.decode(ByteBuffer?.self) {
             guard var buffer = pack else { continue }
             listed.reserveCapacity(buffer.readableBytes / (8 + RowVersion.packedSize))
             while buffer.readableBytes > 0 {
-                listed.append((try BinaryArray.int64(from: &buffer), try RowVersion.read(from: &buffer)))
+                listed.append(RowListing(key: try BinaryArray.int64(from: &buffer), version: try RowVersion.read(from: &buffer)))
             }
         }
         // Aggregated in the sorted subquery's order, as PostgreSQL does, though SQL does not promise it
         // (`string_agg(… order by …)` sorts again: a third of the statement's time).
-        if !listed.isSorted(by: { $0.bucket < $1.bucket }) { listed.sort { $0.bucket < $1.bucket } }
+        if !listed.isSorted(by: { $0.key < $1.key }) { listed.sort { $0.key < $1.key } }
         return listed
     }
 
@@ -256,13 +258,13 @@ public struct AggregateReader: Sendable {
         let minute = RollupTier.minute.step
         var blocks: [StateBlock] = []
         // The minutes to read rows for: those kept fold on from where they end.
-        var reading: [(start: Int64, kept: RawMinuteCache.Minute?, rows: ArraySlice<RawMinuteCache.Listing>)] = []
+        var reading: [(start: Int64, kept: RawMinuteCache.Minute?, rows: ArraySlice<RowListing>)] = []
         var wanted: [TimeSpans.Span] = []
         var keptRows = 0
         var index = listed.startIndex
         while index < listed.endIndex {
-            let start = RollupTier.minute.bucket(of: listed[index].time)
-            let end = listed[index...].firstIndex { $0.time >= start + minute } ?? listed.endIndex
+            let start = RollupTier.minute.bucket(of: listed[index].key)
+            let end = listed[index...].firstIndex { $0.key >= start + minute } ?? listed.endIndex
             let rows = listed[index..<end]
             index = end
             if let kept = cache.minute(seriesID: seriesID, start: start), let last = kept.rows.last, rows.starts(with: kept.rows) {
@@ -271,7 +273,7 @@ public struct AggregateReader: Sendable {
                     blocks.append(kept.block)
                 } else {
                     reading.append((start, kept, rows))
-                    wanted.append(TimeSpans.Span(lower: last.time + 1, upper: start + minute))
+                    wanted.append(TimeSpans.Span(lower: last.key + 1, upper: start + minute))
                 }
             } else {
                 reading.append((start, nil, rows))
@@ -289,8 +291,8 @@ public struct AggregateReader: Sendable {
             var state = kept?.block.state
             for listing in rows.dropFirst(kept?.rows.count ?? 0) {
                 // Cannot fail: the list and the read share one snapshot.
-                guard next < read.endIndex, read[next].time == listing.time else {
-                    throw BinaryArray.Malformed(description: "raw row at \(listing.time) of series \(seriesID) was listed but not read")
+                guard next < read.endIndex, read[next].time == listing.key else {
+                    throw BinaryArray.Malformed(description: "raw row at \(listing.key) of series \(seriesID) was listed but not read")
                 }
                 if state == nil {
                     state = BucketState(time: read[next].time, values: read[next].values)
@@ -307,33 +309,18 @@ public struct AggregateReader: Sendable {
         return blocks
     }
 
-    /// Each raw row's time and version in `spans`, in time order, packed into one bytea; nil when there are
-    /// more than `limit`.
+    /// Each raw row's time and version in `spans`, in time order; nil when there are more than `limit`.
     private func rawVersions(seriesID: Int64, in spans: TimeSpans, upTo limit: Int, on connection: PostgresConnection, logger: Logger) async throws
-        -> [RawMinuteCache.Listing]?
+        -> [RowListing]?
     {
-        var listed: [RawMinuteCache.Listing] = []
+        var listed: [RowListing] = []
         for span in spans.spans {
-            let packs = try await connection.query(
-                """
-                select string_agg(int8send(ts) || \(unescaped: RowVersion.packed), ''::bytea) from (
-                    select ts, xmin, ctid from measurements where series_id = \(seriesID) and ts >= \(span.lower) and ts < \(span.upper)
-                    order by ts limit \(limit - listed.count + 1)
-                ) r
-                """,
-                logger: logger
+            // The spans are in time order, so each one's listing follows the last.
+            listed += try await listing(
+                "measurements", key: "ts", seriesID: seriesID, from: span.lower, to: span.upper, limit: limit - listed.count + 1, on: connection, logger: logger
             )
-            for try await pack in packs.decode(ByteBuffer?.self) {
-                guard var buffer = pack else { continue }
-                listed.reserveCapacity(listed.count + buffer.readableBytes / (8 + RowVersion.packedSize))
-                while buffer.readableBytes > 0 {
-                    listed.append(RawMinuteCache.Listing(time: try BinaryArray.int64(from: &buffer), version: try RowVersion.read(from: &buffer)))
-                }
-            }
             if listed.count > limit { return nil }
         }
-        // As `versions`: in the subquery's order, checked.
-        if !listed.isSorted(by: { $0.time < $1.time }) { listed.sort { $0.time < $1.time } }
         return listed
     }
 

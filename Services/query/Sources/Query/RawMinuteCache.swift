@@ -12,15 +12,10 @@ import Synchronization
 /// points arriving), and only the later rows are read and folded on; anything else (a late point in the
 /// middle, a row rewritten or removed), and the minute is read again whole.
 public final class RawMinuteCache: Sendable {
-    /// A raw row as listed: its time and version.
-    struct Listing: Equatable, Sendable {
-        var time: Int64
-        var version: RowVersion
-    }
-
     /// A minute folded: the rows it holds, in time order, and their fold.
     struct Minute: Sendable {
-        var rows: [Listing]
+        /// Keyed by time.
+        var rows: [RowListing]
         var block: StateBlock
         var read: ContinuousClock.Instant
     }
@@ -52,7 +47,7 @@ public final class RawMinuteCache: Sendable {
 
     /// What a kept minute takes, about: its listing, and its fold as a tier row would (`TierStateCache`).
     static func bytes(of minute: Minute) -> Int {
-        MemoryLayout<Listing>.stride * minute.rows.count + TierStateCache.bytes(of: minute.block.state)
+        MemoryLayout<RowListing>.stride * minute.rows.count + TierStateCache.bytes(of: minute.block.state)
     }
 
     /// The kept minute of `seriesID` starting at `start`, if it is young enough to use.

@@ -24,6 +24,12 @@ struct RowVersion: Hashable, Sendable {
     }
 }
 
+/// A row as a version listing names it: its key (a tier row's bucket, a raw row's time) and version.
+struct RowListing: Equatable, Sendable {
+    var key: Int64
+    var version: RowVersion
+}
+
 /// A block of a series' points — a tier row, or a raw minute folded — behind a reference, so handing a
 /// kept one to a request costs one retain rather than one per array of its state.
 final class StateBlock: Sendable {

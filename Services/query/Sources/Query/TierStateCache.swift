@@ -68,7 +68,7 @@ public final class TierStateCache: Sendable {
     /// Rows of the series it keeps in `span` that are not listed are gone from PostgreSQL, and forgotten.
     /// - Parameter listed: every row of the tier for the series in `span`, as PostgreSQL lists it now, in
     ///   bucket order.
-    func rows(_ tier: RollupTier, seriesID: Int64, span: Range<Int64>, listed: [(bucket: Int64, version: RowVersion)]) -> [StateBlock?] {
+    func rows(_ tier: RollupTier, seriesID: Int64, span: Range<Int64>, listed: [RowListing]) -> [StateBlock?] {
         let now = ContinuousClock.now
         let key = Key(tierStep: tier.step, seriesID: seriesID)
         let (found, forgotten) = contents.withLock { contents -> ([StateBlock?], Int) in
@@ -80,7 +80,8 @@ public final class TierStateCache: Sendable {
             // Kept rows in the span that are not listed, or listed at another version, or too old.
             var stale: [Int] = []
             var next = series.rows.partitioningIndex { $0.block.start >= span.lowerBound }
-            for (bucket, version) in listed {
+            for listing in listed {
+                let bucket = listing.key
                 while next < series.rows.count, series.rows[next].block.start < bucket {
                     stale.append(next)
                     next += 1
@@ -90,7 +91,7 @@ public final class TierStateCache: Sendable {
                     continue
                 }
                 let row = series.rows[next]
-                if row.version == version, now - row.read < maximumAge {
+                if row.version == listing.version, now - row.read < maximumAge {
                     found.append(row.block)
                 } else {
                     found.append(nil)
