@@ -74,7 +74,8 @@ public struct CellReader {
         cells = row.makeIterator()
     }
 
-    private mutating func bytes() throws -> ByteBuffer {
+    /// The next cell's bytes as they are (a `bytea`).
+    public mutating func bytes() throws -> ByteBuffer {
         guard let bytes = try optionalBytes() else { throw BinaryArray.Malformed(description: "a column is null") }
         return bytes
     }

@@ -14,13 +14,22 @@ import Writer
 @Suite(.timeLimit(.minutes(2)))
 struct TierStateCacheTests {
     let logger = Logger(label: "tier-cache-test")
+    let second: Int64 = 1_000_000_000
     let minute: Int64 = 60_000_000_000
+    let hour: Int64 = 3_600_000_000_000
+    /// Where every test's series starts: on an hour.
+    let base: Int64 = 1_700_000_000 * 1_000_000_000 / 3_600_000_000_000 * 3_600_000_000_000
+
+    /// Two hours every 10 s from `base` up to 119:30, 60 points a batch through `write`: minute 119 stays
+    /// open, read raw.
+    func writeTwoHours(_ write: ([Int64]) async throws -> Void) async throws {
+        let times = Array(stride(from: base, through: base + 119 * minute + 30 * second, by: Int64.Stride(10 * second)))
+        for start in stride(from: 0, to: times.count, by: 60) { try await write(Array(times[start..<min(start + 60, times.count)])) }
+    }
 
     @Test func keptRowsFollowEveryChangeToTheirRows() async throws {
         try await TestDatabase.with { _, client in
             try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
-            let hour: Int64 = 60 * minute
-            let base: Int64 = 1_700_000_000 * 1_000_000_000 / hour * hour
             let points = (0..<720).map { step in
                 Measurement(tag: "kept", time: base + Int64(step) * 10_000_000_000, values: [Double(step), Double(step % 7), 1])
             }
@@ -29,16 +38,23 @@ struct TierStateCacheTests {
                 _ = try await store.store(Array(points[start..<start + 60]), nextOffsets: [:], logger: logger)
             }
             let cache = TierStateCache(maximumBytes: 100 << 20)
-            let cached = AggregateReader(client: client, cache: cache)
+            // Without kept raw minutes a window is read in a snapshot, statement by statement; with them,
+            // listed by one statement first (`WindowListing`).
+            let readers = [
+                "in a snapshot": AggregateReader(client: client, cache: cache),
+                "listed": AggregateReader(client: client, cache: TierStateCache(maximumBytes: 100 << 20), rawMinutes: RawMinuteCache(maximumBytes: 100 << 20)),
+            ]
             let plain = AggregateReader(client: client)
             let logger = self.logger
             let grid = BucketGrid(start: base, end: base + 2 * hour, step: 5 * minute)
             func expectSameAnswers(_ when: String) async throws {
                 let want = try await plain.states(seriesID: 1, grid: grid, logger: logger)
-                for round in ["read", "kept"] {
-                    let got = try await cached.states(seriesID: 1, grid: grid, logger: logger)
-                    #expect(got.tier == .minute && want.tier == .minute, "\(when), \(round)")
-                    #expect(got.states == want.states, "\(when), \(round)")
+                for (path, cached) in readers {
+                    for round in ["read", "kept"] {
+                        let got = try await cached.states(seriesID: 1, grid: grid, logger: logger)
+                        #expect(got.tier == .minute && want.tier == .minute, "\(when), \(path), \(round)")
+                        #expect(got.states == want.states, "\(when), \(path), \(round)")
+                    }
                 }
             }
             func execute(_ sql: String) async throws { _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
@@ -73,8 +89,10 @@ struct TierStateCacheTests {
                 try await a.query("commit", logger: logger)
             }
             try await expectSameAnswers("A committed after B, with the older id")
-            let answer = try await cached.states(seriesID: 1, grid: grid, logger: logger).states
-            #expect(answer[8]?.minimums.first == Double(40 * 6 - 1), "the 40th minute's rewritten minimum is in the answer")
+            for (path, cached) in readers {
+                let answer = try await cached.states(seriesID: 1, grid: grid, logger: logger).states
+                #expect(answer[8]?.minimums.first == Double(40 * 6 - 1), "the 40th minute's rewritten minimum is in the answer, \(path)")
+            }
 
             // A rebuild rewrites every row with the same values: kept states are read again, answers unchanged.
             _ = try await RollupRebuild.rebuild(client, logger: logger)
@@ -87,19 +105,13 @@ struct TierStateCacheTests {
     @Test func keptRawMinutesFollowEveryChangeToTheirRows() async throws {
         try await TestDatabase.with { _, client in
             try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
-            let hour: Int64 = 60 * minute
-            let base: Int64 = 1_700_000_000 * 1_000_000_000 / hour * hour
-            let second: Int64 = 1_000_000_000
             func point(_ time: Int64) -> Measurement {
                 Measurement(tag: "raw", time: time, values: [Double(time / second % 1000), Double(time / second % 7), 1])
             }
             let store = BatchStore(client: client, consumerGroup: "g")
             let logger = self.logger
             func write(_ times: [Int64]) async throws { _ = try await store.store(times.map(point), nextOffsets: [:], logger: logger) }
-            // Two hours every 10 s up to 119:30: minute 119 stays open, read raw.
-            let last: Int64 = base + 119 * minute + 30 * second
-            let times: [Int64] = Array(stride(from: base, through: last, by: Int64.Stride(10 * second)))
-            for start in stride(from: 0, to: times.count, by: 60) { try await write(Array(times[start..<min(start + 60, times.count)])) }
+            try await writeTwoHours(write)
             let rawMinutes = RawMinuteCache(maximumBytes: 100 << 20)
             let cached = AggregateReader(client: client, cache: TierStateCache(maximumBytes: 100 << 20), rawMinutes: rawMinutes)
             let plain = AggregateReader(client: client)
@@ -127,6 +139,10 @@ struct TierStateCacheTests {
             try await expectSameAnswers("a row rewritten")
             try await execute("delete from measurements where ts = \(open + 20 * second)")
             try await expectSameAnswers("a row removed")
+            // The raw rows are now expected from where the newest kept minute row ends: without that row,
+            // its minute's raw rows are read too.
+            try await execute("delete from rollups_1m where bucket = \(open - minute)")
+            try await expectSameAnswers("the newest minute row removed")
             // A late point in a closed minute marks it: read raw until the refresher rebuilds it.
             try await write([base + 50 * minute + 5 * second])
             try await expectSameAnswers("a marked minute")
@@ -134,6 +150,50 @@ struct TierStateCacheTests {
             try await expectSameAnswers("a second late point in the marked minute")
             _ = try await RollupRefresher(client: client).refreshAll(logger: logger)
             try await expectSameAnswers("refreshed")
+        }
+    }
+
+    /// A window listed by one statement (`WindowListing`) has what the caches lack read after it, outside
+    /// the listing's snapshot: a transaction committing in between must be seen whole or not at all.
+    @Test func aChangeBetweenTheListingAndItsReadsIsNeverHalfSeen() async throws {
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let store = BatchStore(client: client, consumerGroup: "g")
+            let logger = self.logger
+            func write(_ times: [Int64]) async throws {
+                let points = times.map { Measurement(tag: "race", time: $0, values: [Double($0 / second % 1000), 1]) }
+                _ = try await store.store(points, nextOffsets: [:], logger: logger)
+            }
+            try await writeTwoHours(write)
+            let open = base + 119 * minute
+            let cached = AggregateReader(client: client, cache: TierStateCache(maximumBytes: 100 << 20), rawMinutes: RawMinuteCache(maximumBytes: 100 << 20))
+            let plain = AggregateReader(client: client)
+            let grid = BucketGrid(start: base, end: base + 2 * hour, step: 5 * minute)
+            func execute(_ sql: String) async throws { _ = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+            _ = try await cached.states(seriesID: 1, grid: grid, logger: logger)
+
+            /// `between` commits between the listing and the reads; it changes a row the cache keeps and one
+            /// it must read (changed by `before`, so its listed version is not kept).
+            func expectSeenWhole(_ when: String, before: () async throws -> Void, between: String) async throws {
+                try await before()
+                let listed = try await plain.states(seriesID: 1, grid: grid, logger: logger).states
+                var racing = cached
+                racing.afterListing = { _ = try await client.query(PostgresQuery(unsafeSQL: between), logger: logger) }
+                let got = try await racing.states(seriesID: 1, grid: grid, logger: logger).states
+                let committed = try await plain.states(seriesID: 1, grid: grid, logger: logger).states
+                #expect(committed != listed, "\(when): the change between was made")
+                #expect(got == committed, "\(when)")
+            }
+            try await expectSeenWhole(
+                "tier rows",
+                before: { try await execute("update rollups_1m set sums = array(select s + 1 from unnest(sums) s) where bucket = \(base + 10 * minute)") },
+                between: "update rollups_1m set sums = array(select s + 1 from unnest(sums) s) where bucket in (\(base + 10 * minute), \(base + 70 * minute))"
+            )
+            try await expectSeenWhole(
+                "raw rows of the open minute",
+                before: { try await write([open + 40 * second, open + 50 * second]) },
+                between: "update measurements set vals = array[-7, -7]::float8[] where ts in (\(open + 10 * second), \(open + 40 * second))"
+            )
         }
     }
 

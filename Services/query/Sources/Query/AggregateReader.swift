@@ -14,6 +14,9 @@ public struct AggregateReader: Sendable {
     private let cache: TierStateCache?
     /// Raw minutes past the tiers kept folded between requests (nil: every request reads their rows).
     private let rawMinutes: RawMinuteCache?
+    /// Tests only: runs between a window's listing and the reads after it (`readListed`), to change rows
+    /// there as a concurrent writer could.
+    var afterListing: (@Sendable () async throws -> Void)?
 
     public init(client: PostgresClient, cache: TierStateCache? = nil, rawMinutes: RawMinuteCache? = nil) {
         self.client = client
@@ -63,9 +66,15 @@ public struct AggregateReader: Sendable {
             }
             return (nil, aggregator)
         }
-        // One snapshot: a mark and the tier rows it covers are deleted and rebuilt in one transaction.
         let blocks = try await client.withConnection { connection in
-            try await connection.readOnlySnapshot(logger: logger) {
+            if let cache, let rawMinutes,
+                let blocks = try await readListed(
+                    seriesID: seriesID, grid: grid, tier: tier, cache: cache, rawMinutes: rawMinutes, on: connection, logger: logger)
+            {
+                return blocks
+            }
+            // One snapshot: a mark and the tier rows it covers are deleted and rebuilt in one transaction.
+            return try await connection.readOnlySnapshot(logger: logger) {
                 try await read(seriesID: seriesID, grid: grid, tier: tier, columns: columns, on: connection, logger: logger)
             }
         }
@@ -92,6 +101,49 @@ public struct AggregateReader: Sendable {
         var rows: [(time: Int64, values: [Double])] = []
     }
 
+    /// The window from kept rows, listed by one statement outside any transaction (`WindowListing`), and
+    /// what the caches lack read after it. Nil where the listing cannot serve (a mark in the window, too
+    /// many raw rows) or where a row read after it is not at its listed version any more (rewritten or
+    /// removed in between): the caller then reads in one snapshot. Every row used is one the listing's
+    /// snapshot held, at that version, and a version's contents never change, so the answer is exactly
+    /// that snapshot's.
+    private func readListed(
+        seriesID: Int64, grid: BucketGrid, tier: RollupTier, cache: TierStateCache, rawMinutes: RawMinuteCache, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Blocks? {
+        let tiers = Self.sources(upTo: tier)
+        guard
+            let window = try await WindowListing.read(
+                seriesID: seriesID, from: grid.first, to: grid.end, tiers: tiers,
+                expected: tiers.map { cache.newestEnd($0, seriesID: seriesID, before: grid.end) ?? grid.first }, rawLimit: Self.mostRawRowsKept,
+                on: connection, logger: logger
+            )
+        else { return nil }
+        try await afterListing?()
+        var blocks = Blocks()
+        for (source, listed) in window.tiers {
+            guard let rows = try await tierRows(source, seriesID: seriesID, listed: listed, cache: cache, on: connection, logger: logger) else {
+                return nil
+            }
+            for row in rows { blocks.tiers.append((source.step, row)) }
+        }
+        guard
+            let minutes = try await rawMinuteBlocks(
+                seriesID: seriesID, listed: window.raw.rows, within: TimeSpans(from: window.raw.span.lowerBound, to: window.raw.span.upperBound),
+                cache: rawMinutes, on: connection, logger: logger
+            )
+        else { return nil }
+        for block in minutes { blocks.tiers.append((RollupTier.minute.step, block)) }
+        blocks.tiers.sort { $0.block.state.firstTime < $1.block.state.firstTime }
+        return blocks
+    }
+
+    /// The tiers a window answered from `tier` reads, coarsest first: `tier` itself, then each finer one
+    /// for what the coarser has not closed or holds marked.
+    private static func sources(upTo tier: RollupTier) -> [RollupTier] {
+        RollupTier.all.reversed().filter { $0.step <= tier.step }
+    }
+
     /// Reads the window from the coarsest tier down to the raw rows. A tier row is used unless a marked
     /// minute (`RollupMarks`) lies inside it, above the raw floor (`RetentionFloor`: below it no raw rows
     /// are left to read instead); each finer source reads only what the coarser left: the buckets holding
@@ -115,7 +167,7 @@ public struct AggregateReader: Sendable {
         var blocks = Blocks()
         var pending = TimeSpans(from: grid.first, to: grid.end)
         // Coarsest first: each finer tier reads what the coarser one left.
-        for source in RollupTier.all.reversed() where source.step <= tier.step {
+        for source in Self.sources(upTo: tier) {
             var newest = pending.spans.first?.lower ?? grid.end
             for span in pending.spans {
                 try await readTier(source, seriesID: seriesID, from: span.lower, to: span.upper, columns: columns, on: connection, logger: logger) {
@@ -149,28 +201,44 @@ public struct AggregateReader: Sendable {
             return
         }
         let listed = try await listing(tier.table, key: "bucket", seriesID: seriesID, from: from, to: to, on: connection, logger: logger)
-        var rows = cache.rows(tier, seriesID: seriesID, span: from..<to, listed: listed)
-        let missing = listed.indices.filter { rows[$0] == nil }
+        guard
+            let rows = try await tierRows(tier, seriesID: seriesID, listed: .init(span: from..<to, rows: listed), cache: cache, on: connection, logger: logger)
+        else {
+            // Cannot happen: the list and the read share one snapshot.
+            throw BinaryArray.Malformed(description: "a tier row of series \(seriesID) was listed but not read")
+        }
+        for row in rows { try body(row) }
+    }
+
+    /// The listed tier rows in bucket order: kept ones from `cache`, the rest read (every column: a kept
+    /// row answers every function) and kept. Nil when a listed row is not read at its listed version, which
+    /// only a read outside the listing's snapshot can see (`readListed`).
+    private func tierRows(
+        _ tier: RollupTier, seriesID: Int64, listed: WindowListing.Source, cache: TierStateCache, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [StateBlock]? {
+        var rows = cache.rows(tier, seriesID: seriesID, span: listed.span, listed: listed.rows)
+        let missing = listed.rows.indices.filter { rows[$0] == nil }
         if !missing.isEmpty {
             var position = [Int64: Int](minimumCapacity: missing.count)
-            for index in missing { position[listed[index].key] = index }
+            for index in missing { position[listed.rows[index].key] = index }
             var read: [(version: RowVersion, block: StateBlock)] = []
             read.reserveCapacity(missing.count)
             let now = ContinuousClock.now
-            // Every column: a kept row answers every function.
-            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed[$0].key }), columns: .all, on: connection, logger: logger) {
+            try await readTier(tier, seriesID: seriesID, .buckets(missing.map { listed.rows[$0].key }), columns: .all, on: connection, logger: logger) {
                 block, version in
-                guard let index = position[block.start] else { return }
-                rows[index] = block
+                // Kept at whatever version it was read: that version's contents, even if not the listed one.
                 read.append((version, block))
+                if let index = position[block.start], listed.rows[index].version == version { rows[index] = block }
             }
             cache.remember(tier, seriesID: seriesID, rows: read, read: now)
         }
-        for (listing, row) in zip(listed, rows) {
-            // Cannot happen: the list and the read share one snapshot.
-            guard let row else { throw BinaryArray.Malformed(description: "tier row \(listing.key) of series \(seriesID) was listed but not read") }
-            try body(row)
+        var blocks: [StateBlock] = []
+        blocks.reserveCapacity(rows.count)
+        for row in rows {
+            guard let row else { return nil }
+            blocks.append(row)
         }
+        return blocks
     }
 
     /// The series' rows of `table` with `from <= key < to`, each with its version, in key order (at most
@@ -188,16 +256,7 @@ public struct AggregateReader: Sendable {
             logger: logger
         )
         var listed: [RowListing] = []
-        for try await pack in rows.decode(ByteBuffer?.self) {
-            guard var buffer = pack else { continue }
-            listed.reserveCapacity(buffer.readableBytes / (8 + RowVersion.packedSize))
-            while buffer.readableBytes > 0 {
-                listed.append(RowListing(key: try BinaryArray.int64(from: &buffer), version: try RowVersion.read(from: &buffer)))
-            }
-        }
-        // Aggregated in the sorted subquery's order, as PostgreSQL does, though SQL does not promise it
-        // (`string_agg(… order by …)` sorts again: a third of the statement's time).
-        if !listed.isSorted(by: { $0.key < $1.key }) { listed.sort { $0.key < $1.key } }
+        for try await pack in rows.decode(ByteBuffer?.self) { listed += try RowListing.unpack(pack) }
         return listed
     }
 
@@ -246,15 +305,28 @@ public struct AggregateReader: Sendable {
     /// a read keeps none: listing them costs a fraction of reading them, and they would crowd out the rest.
     static let mostRawRowsKept = 50_000
 
-    /// The raw rows in `spans` (whole minutes past the tiers), folded a minute at a time as the tiers are:
-    /// from `cache` where it holds a minute at the versions PostgreSQL lists now, on from it where the
-    /// list only adds later rows, and read whole otherwise. Nil past `mostRawRowsKept` rows.
+    /// The raw rows in `spans` (whole minutes past the tiers), folded a minute at a time as the tiers are
+    /// (`rawMinuteBlocks`). Nil past `mostRawRowsKept` rows.
     private func readRawMinutes(seriesID: Int64, in spans: TimeSpans, cache: RawMinuteCache, on connection: PostgresConnection, logger: Logger)
         async throws -> [StateBlock]?
     {
         guard let listed = try await rawVersions(seriesID: seriesID, in: spans, upTo: Self.mostRawRowsKept, on: connection, logger: logger) else {
             return nil
         }
+        guard let blocks = try await rawMinuteBlocks(seriesID: seriesID, listed: listed, within: spans, cache: cache, on: connection, logger: logger) else {
+            // Cannot happen: the list and the read share one snapshot.
+            throw BinaryArray.Malformed(description: "a raw row of series \(seriesID) was listed but not read")
+        }
+        return blocks
+    }
+
+    /// The listed raw rows (whole minutes within `spans`, in time order) folded a minute at a time: from
+    /// `cache` where it holds a minute at the listed versions, on from it where the list only adds later
+    /// rows, and read whole otherwise. Nil when the rows read are not exactly the listed ones at their
+    /// listed versions, which only a read outside the listing's snapshot can see (`readListed`).
+    private func rawMinuteBlocks(
+        seriesID: Int64, listed: [RowListing], within spans: TimeSpans, cache: RawMinuteCache, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [StateBlock]? {
         let minute = RollupTier.minute.step
         var blocks: [StateBlock] = []
         // The minutes to read rows for: those kept fold on from where they end.
@@ -266,6 +338,8 @@ public struct AggregateReader: Sendable {
             let start = RollupTier.minute.bucket(of: listed[index].key)
             let end = listed[index...].firstIndex { $0.key >= start + minute } ?? listed.endIndex
             let rows = listed[index..<end]
+            // Read no further than the minute's newest listed row: later ones are not the listing's.
+            let upper = listed[end - 1].key + 1
             index = end
             if let kept = cache.minute(seriesID: seriesID, start: start), let last = kept.rows.last, rows.starts(with: kept.rows) {
                 keptRows += kept.rows.count
@@ -273,16 +347,16 @@ public struct AggregateReader: Sendable {
                     blocks.append(kept.block)
                 } else {
                     reading.append((start, kept, rows))
-                    wanted.append(TimeSpans.Span(lower: last.key + 1, upper: start + minute))
+                    wanted.append(TimeSpans.Span(lower: last.key + 1, upper: upper))
                 }
             } else {
                 reading.append((start, nil, rows))
-                wanted.append(TimeSpans.Span(lower: start, upper: start + minute))
+                wanted.append(TimeSpans.Span(lower: start, upper: upper))
             }
         }
-        var read: [(time: Int64, values: [Double])] = []
-        try await readRows(seriesID: seriesID, in: TimeSpans(wanted).intersection(spans), on: .connection(connection), logger: logger) {
-            read.append(($0, $1))
+        var read: [(time: Int64, values: [Double], version: RowVersion)] = []
+        try await readRowsWithVersions(seriesID: seriesID, in: TimeSpans(wanted).intersection(spans), on: connection, logger: logger) {
+            read.append($0)
         }
         cache.count(kept: keptRows, read: read.count)
         let now = ContinuousClock.now
@@ -290,10 +364,7 @@ public struct AggregateReader: Sendable {
         for (start, kept, rows) in reading {
             var state = kept?.block.state
             for listing in rows.dropFirst(kept?.rows.count ?? 0) {
-                // Cannot fail: the list and the read share one snapshot.
-                guard next < read.endIndex, read[next].time == listing.key else {
-                    throw BinaryArray.Malformed(description: "raw row at \(listing.key) of series \(seriesID) was listed but not read")
-                }
+                guard next < read.endIndex, read[next].time == listing.key, read[next].version == listing.version else { return nil }
                 if state == nil {
                     state = BucketState(time: read[next].time, values: read[next].values)
                 } else {
@@ -306,7 +377,32 @@ public struct AggregateReader: Sendable {
             cache.remember(seriesID: seriesID, start: start, RawMinuteCache.Minute(rows: Array(rows), block: block, read: kept?.read ?? now))
             blocks.append(block)
         }
+        // A row read that was not listed: written inside a listed minute after the listing.
+        guard next == read.endIndex else { return nil }
         return blocks
+    }
+
+    /// The raw rows in the spans with their versions, in time order.
+    private func readRowsWithVersions(
+        seriesID: Int64, in spans: TimeSpans, on connection: PostgresConnection, logger: Logger,
+        _ body: ((time: Int64, values: [Double], version: RowVersion)) throws -> Void
+    ) async throws {
+        for span in spans.spans {
+            let rows = try await connection.query(
+                """
+                select ts, vals, \(unescaped: RowVersion.packed) from measurements
+                where series_id = \(seriesID) and ts >= \(span.lower) and ts < \(span.upper) order by ts
+                """,
+                logger: logger
+            )
+            for try await row in rows {
+                var cells = CellReader(row)
+                let time = try cells.int64()
+                let values = try cells.doubles()
+                var version = try cells.bytes()
+                try body((time, values, try RowVersion.read(from: &version)))
+            }
+        }
     }
 
     /// Each raw row's time and version in `spans`, in time order; nil when there are more than `limit`.

@@ -28,6 +28,20 @@ struct RowVersion: Hashable, Sendable {
 struct RowListing: Equatable, Sendable {
     var key: Int64
     var version: RowVersion
+
+    /// Keys and versions packed as `int8send(key) || RowVersion.packed`, one after another (nil: no rows),
+    /// in key order. Packed in a sorted subquery's order, as PostgreSQL aggregates, though SQL does not
+    /// promise it (`string_agg(… order by …)` sorts again: a third of a listing's time), so checked here.
+    static func unpack(_ pack: ByteBuffer?) throws -> [RowListing] {
+        guard var buffer = pack else { return [] }
+        var listed: [RowListing] = []
+        listed.reserveCapacity(buffer.readableBytes / (8 + RowVersion.packedSize))
+        while buffer.readableBytes > 0 {
+            listed.append(RowListing(key: try BinaryArray.int64(from: &buffer), version: try RowVersion.read(from: &buffer)))
+        }
+        if !listed.isSorted(by: { $0.key < $1.key }) { listed.sort { $0.key < $1.key } }
+        return listed
+    }
 }
 
 /// A block of a series' points — a tier row, or a raw minute folded — behind a reference, so handing a

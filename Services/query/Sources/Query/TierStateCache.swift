@@ -117,6 +117,16 @@ public final class TierStateCache: Sendable {
         return found
     }
 
+    /// Where the newest row it keeps of the series' `tier` before `end` ends, or nil: where a window's
+    /// next finer source is expected to start (`WindowListing`).
+    func newestEnd(_ tier: RollupTier, seriesID: Int64, before end: Int64) -> Int64? {
+        contents.withLock { contents -> Int64? in
+            guard let rows = contents.series[Key(tierStep: tier.step, seriesID: seriesID)]?.rows else { return nil }
+            let after = rows.partitioningIndex { $0.block.start >= end }
+            return after > 0 ? rows[after - 1].block.start + tier.step : nil
+        }
+    }
+
     /// Keeps rows just read (at `read`), each at the version it was read at.
     func remember(_ tier: RollupTier, seriesID: Int64, rows: [(version: RowVersion, block: StateBlock)], read: ContinuousClock.Instant) {
         guard !rows.isEmpty else { return }
