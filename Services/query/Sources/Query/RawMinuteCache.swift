@@ -75,11 +75,8 @@ public final class RawMinuteCache: Sendable {
             if let old = contents.minutes.updateValue((minute, contents.uses), forKey: key) { contents.bytes -= Self.bytes(of: old.minute) }
             contents.bytes += Self.bytes(of: minute)
             guard contents.bytes > maximumBytes else { return }
-            for (key, kept) in contents.minutes.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
-                guard contents.bytes > maximumBytes * 9 / 10 else { return }
-                contents.minutes[key] = nil
-                contents.bytes -= Self.bytes(of: kept.minute)
-            }
+            contents.minutes.forgetLeastRecentlyUsed(
+                total: &contents.bytes, toAtMost: maximumBytes * 9 / 10, lastUse: \.lastUse, bytes: { Self.bytes(of: $0.minute) })
         }
     }
 

@@ -151,7 +151,9 @@ public final class TierStateCache: Sendable {
             series.rows = merged
             contents.bytes += series.bytes - before
             contents.series[key] = series
-            if contents.bytes > maximumBytes { Self.forgetLeastRecentlyUsed(&contents, toAtMost: maximumBytes * 9 / 10) }
+            if contents.bytes > maximumBytes {
+                contents.series.forgetLeastRecentlyUsed(total: &contents.bytes, toAtMost: maximumBytes * 9 / 10, lastUse: \.lastUse, bytes: \.bytes)
+            }
             return contents.bytes
         }
         held.record(bytes)
@@ -159,14 +161,4 @@ public final class TierStateCache: Sendable {
 
     /// What the kept rows take now, about, over all series.
     var byteCount: Int { contents.withLock { $0.bytes } }
-
-    /// Forgets whole series, the one used longest ago first, until at most `limit` bytes are kept: one sort
-    /// per overflow, rather than bookkeeping on every use.
-    private static func forgetLeastRecentlyUsed(_ contents: inout Contents, toAtMost limit: Int) {
-        for (key, series) in contents.series.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
-            guard contents.bytes > limit else { return }
-            contents.series[key] = nil
-            contents.bytes -= series.bytes
-        }
-    }
 }
