@@ -85,7 +85,7 @@ public struct AggregateReader: Sendable {
                 aggregator.add(time: point.time, values: point.values)
                 row = rows.next()
             }
-            aggregator.add(rollup: block.state, step: step)
+            aggregator.add(rollup: block, step: step)
         }
         while let point = row {
             aggregator.add(time: point.time, values: point.values)
