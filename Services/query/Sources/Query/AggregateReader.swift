@@ -248,8 +248,8 @@ public struct AggregateReader: Sendable {
     ) async throws -> [RowListing] {
         let rows = try await connection.query(
             """
-            select string_agg(int8send(\(unescaped: key)) || \(unescaped: RowVersion.packed), ''::bytea) from (
-                select \(unescaped: key), xmin, ctid from \(unescaped: table)
+            select \(unescaped: RowListing.packed) from (
+                select \(unescaped: key) as key, xmin, ctid from \(unescaped: table)
                 where series_id = \(seriesID) and \(unescaped: key) >= \(from) and \(unescaped: key) < \(to) order by \(unescaped: key) limit \(limit)
             ) r
             """,

@@ -29,7 +29,11 @@ struct RowListing: Equatable, Sendable {
     var key: Int64
     var version: RowVersion
 
-    /// Keys and versions packed as `int8send(key) || RowVersion.packed`, one after another (nil: no rows),
+    /// The aggregate that packs a listing, over a subquery of `key, xmin, ctid` in key order: what
+    /// `unpack` reads.
+    static let packed = "string_agg(int8send(key) || \(RowVersion.packed), ''::bytea)"
+
+    /// Keys and versions packed as `packed` makes them, one after another (nil: no rows),
     /// in key order. Packed in a sorted subquery's order, as PostgreSQL aggregates, though SQL does not
     /// promise it (`string_agg(… order by …)` sorts again: a third of a listing's time), so checked here.
     static func unpack(_ pack: ByteBuffer?) throws -> [RowListing] {

@@ -50,7 +50,6 @@ struct WindowListing {
             bindings.append(start)
             bounds.append("$\(4 + bounds.count)")
         }
-        let packed = "string_agg(int8send(key) || \(RowVersion.packed), ''::bytea)"
         var columns = [
             """
             (select count(*) from \(RollupMarks.table), (select \(RetentionFloor.rawFloorExpression) as floor) f
@@ -61,7 +60,7 @@ struct WindowListing {
         for (index, tier) in tiers.enumerated() {
             let rows = "\(tier.table) where series_id = $1 and bucket >= \(bounds[index]) and bucket >= l\(index).lower and bucket < $3"
             columns.append("l\(index).lower")
-            columns.append("(select \(packed) from (select bucket as key, xmin, ctid from \(rows) order by bucket) r)")
+            columns.append("(select \(RowListing.packed) from (select bucket as key, xmin, ctid from \(rows) order by bucket) r)")
             lowers.append(
                 """
                 lateral (select greatest(l\(index).lower, (select max(bucket) + \(tier.step) from \(rows))) as lower) l\(index + 1)
@@ -72,7 +71,7 @@ struct WindowListing {
         columns.append("l\(last).lower")
         columns.append(
             """
-            (select \(packed) from (select ts as key, xmin, ctid from measurements
+            (select \(RowListing.packed) from (select ts as key, xmin, ctid from measurements
              where series_id = $1 and ts >= \(bounds[last]) and ts >= l\(last).lower and ts < $3 order by ts limit $4) r)
             """
         )
