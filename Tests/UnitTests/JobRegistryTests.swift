@@ -25,6 +25,23 @@ import Testing
         }
     }
 
+    /// A source that has stored nothing when asked, but the writer commits the series while it is being
+    /// asked: the change record reaches the registry before the answer "never stored" does.
+    final class StoredWhileAsked: GridSource {
+        let registry = Mutex<JobRegistry?>(nil)
+        let asked = Atomic<Int>(0)
+        func values(of series: SeriesKey, function: AggregateFunction?, first: Int64, last: Int64, resolutionMilliseconds: Int64) async throws
+            -> [PointValues?]?
+        {
+            try await newestMeasurement(of: series).map { _ in [] }
+        }
+        func newestMeasurement(of series: SeriesKey) async throws -> Int64?? {
+            asked.add(1, ordering: .relaxed)
+            if let registry = registry.withLock({ $0 }) { await registry.changed(series, minTime: 1, maxTime: 1) }
+            return nil
+        }
+    }
+
     func registry(_ source: any GridSource, idle: Duration = .seconds(600), cacheBytes: Int = 1 << 30) -> JobRegistry {
         let metrics = BridgeMetrics()
         let logger = Logger(label: "job-registry-test")
@@ -93,5 +110,19 @@ import Testing
         await jobs.changed(SeriesKey(domain: "d", tag: "nobody"), minTime: 1, maxTime: 1)
         _ = await jobs.window(for: key("nobody"), first: 1, last: 10, fillTimeout: .seconds(5))
         #expect(source.asked.load(ordering: .relaxed) > asked)
+    }
+
+    @Test func aSeriesStoredWhileItWasAskedIsAskedAgain() async {
+        let source = StoredWhileAsked()
+        let jobs = registry(source)
+        source.registry.withLock { $0 = jobs }
+        // Answered "unknown": true when the query service answered, but no longer when it arrives.
+        guard case .unknownSeries = await jobs.window(for: key("late"), first: 1, last: 10, fillTimeout: .seconds(5)) else {
+            Issue.record("a series the source never stored was answered")
+            return
+        }
+        let asked = source.asked.load(ordering: .relaxed)
+        _ = await jobs.window(for: key("late"), first: 1, last: 10, fillTimeout: .seconds(5))
+        #expect(source.asked.load(ordering: .relaxed) > asked, "a stored series was answered unknown from memory")
     }
 }

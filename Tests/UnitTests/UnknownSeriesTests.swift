@@ -25,4 +25,39 @@ import Testing
         #expect(unknown.contains(SeriesKey(domain: "d", tag: "t49999"), at: now))
         #expect(!unknown.contains(SeriesKey(domain: "d", tag: "t48999"), at: now))
     }
+
+    @Test func anUnknownAnswerIsRememberedOnlyWhenNoChangeNamedTheSeriesWhileItWasAsked() {
+        var unknown = UnknownSeries()
+        let series = SeriesKey(domain: "d", tag: "t")
+        let deadline = now + .seconds(60)
+        /// Begins an ask; false when the series was answered unknown from memory.
+        func begin() -> Bool { unknown.beginAsking(series, at: now) }
+        func endUnknown() { unknown.endAsking(series, answeredUnknown: true, until: deadline, keepingAtMost: 10) }
+
+        #expect(begin())
+        endUnknown()
+        #expect(unknown.contains(series, at: now))
+        #expect(!begin())
+
+        // Two asks overlap and a change record arrives during the first: neither answer is remembered.
+        unknown.remove(series)
+        #expect(begin())
+        unknown.remove(series)
+        #expect(begin())
+        endUnknown()
+        endUnknown()
+        #expect(!unknown.contains(series, at: now))
+        // Once no ask is in flight, the next unknown answer is remembered again.
+        #expect(begin())
+        endUnknown()
+        #expect(unknown.contains(series, at: now))
+
+        // Everything forgotten while an ask is in flight (changes may have been missed): its answer is
+        // not remembered.
+        unknown.removeAll()
+        #expect(begin())
+        unknown.removeAll()
+        endUnknown()
+        #expect(!unknown.contains(series, at: now))
+    }
 }

@@ -63,21 +63,25 @@ final class JobRegistry: Service, Sendable {
     }
 
     /// The slots of `first…last` for `key`'s series, from its job (started if need be); an unknown series
-    /// is answered from memory, and a job that finds its series unknown is dropped at once.
+    /// is answered from memory, and a job that finds its series unknown is dropped at once (and the
+    /// series remembered as unknown, unless a change record named it while it was asked).
     func window(for key: JobKey, first: Int64, last: Int64, fillTimeout: Duration) async -> JobAnswer {
         let now = ContinuousClock.now
-        if unknown.withLock({ $0.contains(key.series, at: now) }) { return .unknownSeries }
+        guard unknown.withLock({ $0.beginAsking(key.series, at: now) }) else { return .unknownSeries }
         let job = job(for: key)
         let answer = await job.window(first: first, last: last, fillTimeout: fillTimeout)
-        if case .unknownSeries = answer {
-            let removed = jobs.withLock { jobs in
+        let answeredUnknown = if case .unknownSeries = answer { true } else { false }
+        let removed =
+            answeredUnknown
+            && jobs.withLock { jobs in
                 guard jobs[key.series]?[key] === job else { return false }
                 Self.remove(job, from: &jobs)
                 return true
             }
-            unknown.withLock { $0.insert(key.series, until: now + limits.unknownSeriesTime, keepingAtMost: limits.unknownSeriesCount) }
-            if removed { await job.stop() }
+        unknown.withLock {
+            $0.endAsking(key.series, answeredUnknown: answeredUnknown, until: now + limits.unknownSeriesTime, keepingAtMost: limits.unknownSeriesCount)
         }
+        if removed { await job.stop() }
         return answer
     }
 
@@ -91,7 +95,7 @@ final class JobRegistry: Service, Sendable {
     /// Makes every job fetch its whole grid again, and forgets which series were unknown: changes may
     /// have been missed.
     func invalidateAll() async {
-        unknown.withLock { $0 = UnknownSeries() }
+        unknown.withLock { $0.removeAll() }
         for job in allJobs() { await job.invalidate() }
     }
 
