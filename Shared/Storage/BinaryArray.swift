@@ -74,8 +74,7 @@ public struct CellReader {
         cells = row.makeIterator()
     }
 
-    /// The next cell's bytes as they are (a `bytea`).
-    public mutating func bytes() throws -> ByteBuffer {
+    private mutating func bytes() throws -> ByteBuffer {
         guard let bytes = try optionalBytes() else { throw BinaryArray.Malformed(description: "a column is null") }
         return bytes
     }

@@ -19,6 +19,12 @@ public struct RollupTier: Sendable, Equatable {
 
     public func bucket(of time: Int64) -> Int64 { time - time % step }
 
+    /// The first bucket that starts at or after `time`: where the tier's rows wholly after it begin.
+    public func firstBucket(from time: Int64) -> Int64 {
+        let start = bucket(of: time)
+        return start == time ? start : start + step
+    }
+
     /// The coarsest tier whose buckets tile a grid of `step` starting at `first`: whose step divides both
     /// (whole minutes from 10:37 are minute buckets, not hour ones), or nil (raw rows).
     public static func coarsest(dividing step: Int64, from first: Int64) -> RollupTier? {

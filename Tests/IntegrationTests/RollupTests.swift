@@ -168,11 +168,13 @@ struct RollupTests {
     /// `/api`'s reader (tiers, marks and raw rows in one snapshot) against the raw rows alone, folded the
     /// same way, for every series over windows at random instants and every tier's step: without caches,
     /// and `cached` (`cachedReader`), which a test keeps from one call to the next while the writer, the
-    /// refresher and rebuilds change the rows it holds.
+    /// refresher and rebuilds change the rows it holds. Each window is also read clipped at random
+    /// instants inside its first and last buckets (as a KairosDB query's start and end clip its ranges).
     func expectReaderEqualsRawRows(
         _ client: PostgresClient, series: [Int64], cached: AggregateReader, generator: inout SeededGenerator, _ when: String
     ) async throws {
-        let readers = [("uncached", AggregateReader(client: client)), ("cached", cached)]
+        // The uncached reader reads raw rows 97 to a statement, to cross many statements' boundaries.
+        let readers = [("uncached", AggregateReader(client: client, rawRowsPerStatement: 97)), ("cached", cached)]
         let minute: Int64 = 60_000_000_000
         for id in series {
             var points: [(time: Int64, values: [Double])] = []
@@ -181,6 +183,15 @@ struct RollupTests {
                 points.append(row)
             }
             guard let first = points.first?.time, let last = points.last?.time else { continue }
+            // A step no tier divides: every bucket from the raw rows alone.
+            let rawGrid = BucketGrid(start: first - 7_000_000_000, end: last + 1, step: 7_000_000_000)
+            var rawWanted = BucketAggregator(grid: rawGrid, blockSteps: RollupTier.all.map(\.step))
+            for point in points { rawWanted.add(time: point.time, values: point.values) }
+            for (name, reader) in readers {
+                let got = try await reader.states(seriesID: id, grid: rawGrid, logger: logger)
+                #expect(got.tier == nil)
+                #expect(zip(got.states, rawWanted.states).allSatisfy { same($0, $1) }, "\(when), \(name): series \(id) at a 7 s step")
+            }
             for (step, span) in [(minute, 90 * minute), (5 * minute, 200 * minute), (60 * minute, 240 * minute), (1440 * minute, 2880 * minute)] {
                 for _ in 0..<3 {
                     let start = Int64.random(in: (first - 30 * minute)...(last - minute), using: &generator)
@@ -192,7 +203,22 @@ struct RollupTests {
                         if grid.index(of: point.time) != nil { inside.add(time: point.time, values: point.values) }
                     }
                     let (insideStates, wanted) = (inside.states, whole.values(of: .rate))
+                    // On the grid a third of the time, else anywhere in the first and last buckets.
+                    func offset() -> Int64 { Int.random(in: 0..<3, using: &generator) == 0 ? 0 : Int64.random(in: 0..<step, using: &generator) }
+                    let clippedFrom = grid.first + offset()
+                    let clipped = clippedFrom..<max(clippedFrom + 1, grid.end - offset())
+                    var clippedAggregator = BucketAggregator(grid: grid, blockSteps: RollupTier.all.map(\.step))
+                    for point in points where clipped.contains(point.time) { clippedAggregator.add(time: point.time, values: point.values) }
+                    let clippedStates = clippedAggregator.states
                     for (name, reader) in readers {
+                        let gotClipped = try await reader.states(seriesID: id, grid: grid, within: clipped, logger: logger)
+                        #expect(gotClipped.tier != nil)
+                        for (index, (have, want)) in zip(gotClipped.states, clippedStates).enumerated() {
+                            #expect(
+                                same(have, want),
+                                "\(when), \(name): series \(id) step \(step) clipped to \(clipped) bucket \(index): \(String(describing: have)) vs \(String(describing: want))"
+                            )
+                        }
                         let got = try await reader.states(seriesID: id, grid: grid, logger: logger)
                         #expect(got.tier != nil)
                         for (index, (have, want)) in zip(got.states, insideStates).enumerated() {
@@ -212,9 +238,10 @@ struct RollupTests {
         }
     }
 
-    /// A reader with both of `/api`'s caches, room for everything.
+    /// A reader with both of `/api`'s caches, room for everything, reading raw rows 89 to a statement.
     func cachedReader(_ client: PostgresClient) -> AggregateReader {
-        AggregateReader(client: client, cache: TierStateCache(maximumBytes: 1 << 30), rawMinutes: RawMinuteCache(maximumBytes: 1 << 30))
+        AggregateReader(
+            client: client, cache: TierStateCache(maximumBytes: 1 << 30), rawMinutes: RawMinuteCache(maximumBytes: 1 << 30), rawRowsPerStatement: 89)
     }
 
     func same(_ a: BucketState?, _ b: BucketState?) -> Bool {

@@ -14,14 +14,18 @@ public struct AggregateReader: Sendable {
     private let cache: TierStateCache?
     /// Raw minutes past the tiers kept folded between requests (nil: every request reads their rows).
     private let rawMinutes: RawMinuteCache?
+    /// How many raw rows one statement reads, packed into one `bytea` (about 3 MB at ten values); tests
+    /// make it small to read across many.
+    private let rawRowsPerStatement: Int
     /// Tests only: runs between a window's listing and the reads after it (`readListed`), to change rows
     /// there as a concurrent writer could.
     var afterListing: (@Sendable () async throws -> Void)?
 
-    public init(client: PostgresClient, cache: TierStateCache? = nil, rawMinutes: RawMinuteCache? = nil) {
+    public init(client: PostgresClient, cache: TierStateCache? = nil, rawMinutes: RawMinuteCache? = nil, rawRowsPerStatement: Int = 20_000) {
         self.client = client
         self.cache = cache
         self.rawMinutes = rawMinutes
+        self.rawRowsPerStatement = max(1, rawRowsPerStatement)
     }
 
     /// - Returns: the tier the closed buckets came from (nil: all from raw rows) and the values per bucket.
@@ -29,29 +33,37 @@ public struct AggregateReader: Sendable {
         tier: RollupTier?, values: [[Double?]?]
     ) {
         let (tier, aggregator) = try await aggregate(
-            seriesID: seriesID, grid: grid, columns: TierColumns(answering: function), countsIncreases: function == .rate, logger: logger
+            seriesID: seriesID, grid: grid, span: grid.first..<grid.end, columns: TierColumns(answering: function), countsIncreases: function == .rate,
+            logger: logger
         )
         return (tier, aggregator.values(of: function))
     }
 
     /// Each bucket's whole state (nil for an empty bucket), for callers that combine series.
-    public func states(seriesID: Int64, grid: BucketGrid, logger: Logger) async throws -> (tier: RollupTier?, states: [BucketState?]) {
-        let (tier, aggregator) = try await aggregate(seriesID: seriesID, grid: grid, columns: .all, countsIncreases: false, logger: logger)
+    /// - Parameter window: the times to read, within the grid (a KairosDB range holds only what its query's
+    ///   start and end let in); nil: all of it. Tier rows serve only where wholly inside it.
+    public func states(seriesID: Int64, grid: BucketGrid, within window: Range<Int64>? = nil, logger: Logger) async throws -> (
+        tier: RollupTier?, states: [BucketState?]
+    ) {
+        let lower = max(window?.lowerBound ?? grid.first, grid.first)
+        let span = lower..<max(lower, min(window?.upperBound ?? grid.end, grid.end))
+        let (tier, aggregator) = try await aggregate(seriesID: seriesID, grid: grid, span: span, columns: .all, countsIncreases: false, logger: logger)
         return (tier, aggregator.states)
     }
 
     /// - Parameters:
+    ///   - span: the times read, within the grid.
     ///   - columns: the tier arrays the answer reads; the others come back as zeros, never looked at.
     ///   - countsIncreases: whether the first point's increase matters (`rate`), which costs a read of
     ///     the point before the window.
-    private func aggregate(seriesID: Int64, grid: BucketGrid, columns: TierColumns, countsIncreases: Bool, logger: Logger) async throws -> (
-        RollupTier?, BucketAggregator
-    ) {
+    private func aggregate(
+        seriesID: Int64, grid: BucketGrid, span: Range<Int64>, columns: TierColumns, countsIncreases: Bool, logger: Logger
+    ) async throws -> (RollupTier?, BucketAggregator) {
         var aggregator = BucketAggregator(grid: grid, blockSteps: RollupTier.all.map(\.step))
         if countsIncreases {
             // The point before the window counts the first bucket's first increase (a block counts only
             // its own points', `BucketState`).
-            switch try await PrecedingRow(client: client).nearby(seriesID: seriesID, before: grid.first, inclusive: false, logger: logger) {
+            switch try await PrecedingRow(client: client).nearby(seriesID: seriesID, before: span.lowerBound, inclusive: false, logger: logger) {
             case .row(let time, let values):
                 aggregator.seed(before: values, at: time)
             case .none, .unknown:
@@ -61,21 +73,28 @@ public struct AggregateReader: Sendable {
         }
         // A tier serves only a grid whose buckets are whole tier buckets.
         guard let tier = RollupTier.coarsest(dividing: grid.step, from: grid.first) else {
-            try await readRows(seriesID: seriesID, in: TimeSpans(from: grid.first, to: grid.end), on: .client(client), logger: logger) {
-                aggregator.add(time: $0, values: $1)
+            // Every statement of the read in one snapshot, folded as it arrives.
+            aggregator = try await client.withConnection { [aggregator] connection in
+                try await connection.readOnlySnapshot(logger: logger) {
+                    var folded = aggregator
+                    try await readRows(seriesID: seriesID, in: TimeSpans(from: span.lowerBound, to: span.upperBound), on: connection, logger: logger) {
+                        time, values, _ in folded.add(time: time, values: values)
+                    }
+                    return folded
+                }
             }
             return (nil, aggregator)
         }
         let blocks = try await client.withConnection { connection in
             if let cache, let rawMinutes,
                 let blocks = try await readListed(
-                    seriesID: seriesID, grid: grid, tier: tier, cache: cache, rawMinutes: rawMinutes, on: connection, logger: logger)
+                    seriesID: seriesID, span: span, tier: tier, cache: cache, rawMinutes: rawMinutes, on: connection, logger: logger)
             {
                 return blocks
             }
             // One snapshot: a mark and the tier rows it covers are deleted and rebuilt in one transaction.
             return try await connection.readOnlySnapshot(logger: logger) {
-                try await read(seriesID: seriesID, grid: grid, tier: tier, columns: columns, on: connection, logger: logger)
+                try await read(seriesID: seriesID, span: span, tier: tier, columns: columns, on: connection, logger: logger)
             }
         }
         var rows = blocks.rows.makeIterator()
@@ -108,14 +127,15 @@ public struct AggregateReader: Sendable {
     /// snapshot held, at that version, and a version's contents never change, so the answer is exactly
     /// that snapshot's.
     private func readListed(
-        seriesID: Int64, grid: BucketGrid, tier: RollupTier, cache: TierStateCache, rawMinutes: RawMinuteCache, on connection: PostgresConnection,
+        seriesID: Int64, span: Range<Int64>, tier: RollupTier, cache: TierStateCache, rawMinutes: RawMinuteCache, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Blocks? {
         let tiers = Self.sources(upTo: tier)
+        // A kept row is expected to end a source only if it lies wholly in the span.
+        let expected = tiers.map { cache.newestEnd($0, seriesID: seriesID, before: span.upperBound - $0.step + 1) ?? span.lowerBound }
         guard
             let window = try await WindowListing.read(
-                seriesID: seriesID, from: grid.first, to: grid.end, tiers: tiers,
-                expected: tiers.map { cache.newestEnd($0, seriesID: seriesID, before: grid.end) ?? grid.first }, rawLimit: Self.mostRawRowsKept,
+                seriesID: seriesID, from: span.lowerBound, to: span.upperBound, tiers: tiers, expected: expected, rawLimit: Self.mostRawRowsKept,
                 on: connection, logger: logger
             )
         else { return nil }
@@ -129,8 +149,9 @@ public struct AggregateReader: Sendable {
         }
         guard
             let minutes = try await rawMinuteBlocks(
-                seriesID: seriesID, listed: window.raw.rows, within: TimeSpans(from: window.raw.span.lowerBound, to: window.raw.span.upperBound),
-                cache: rawMinutes, on: connection, logger: logger
+                seriesID: seriesID, listed: window.raw.flatMap(\.rows),
+                within: TimeSpans(window.raw.map { TimeSpans.Span(lower: $0.span.lowerBound, upper: $0.span.upperBound) }), cache: rawMinutes,
+                on: connection, logger: logger
             )
         else { return nil }
         for block in minutes { blocks.tiers.append((RollupTier.minute.step, block)) }
@@ -144,19 +165,20 @@ public struct AggregateReader: Sendable {
         RollupTier.all.reversed().filter { $0.step <= tier.step }
     }
 
-    /// Reads the window from the coarsest tier down to the raw rows. A tier row is used unless a marked
-    /// minute (`RollupMarks`) lies inside it, above the raw floor (`RetentionFloor`: below it no raw rows
-    /// are left to read instead); each finer source reads only what the coarser left: the buckets holding
-    /// marks and the times after its newest row (not closed yet). A closed bucket without a row and
-    /// without a mark holds no points, so nothing else needs reading.
-    private func read(seriesID: Int64, grid: BucketGrid, tier: RollupTier, columns: TierColumns, on connection: PostgresConnection, logger: Logger) async throws
-        -> Blocks
+    /// Reads the span from the coarsest tier down to the raw rows. A tier row is used if it lies wholly in
+    /// the span and no marked minute (`RollupMarks`) lies inside it above the raw floor (`RetentionFloor`:
+    /// below it no raw rows are left to read instead); each finer source reads only what the coarser left:
+    /// the buckets holding marks, the times before its first whole bucket and the times after its newest
+    /// row (not closed yet). A closed bucket without a row and without a mark holds no points, so nothing
+    /// else needs reading.
+    private func read(seriesID: Int64, span: Range<Int64>, tier: RollupTier, columns: TierColumns, on connection: PostgresConnection, logger: Logger)
+        async throws -> Blocks
     {
         var marked: [TimeSpans.Span] = []
         let marks = try await connection.query(
             """
             select greatest(first_bucket, f.floor), last_bucket from \(unescaped: RollupMarks.table), (select \(unescaped: RetentionFloor.rawFloorExpression) as floor) f
-            where series_id = \(seriesID) and first_bucket < \(grid.end) and last_bucket > \(grid.first - RollupTier.minute.step) and last_bucket >= f.floor
+            where series_id = \(seriesID) and first_bucket < \(span.upperBound) and last_bucket > \(span.lowerBound - RollupTier.minute.step) and last_bucket >= f.floor
             """,
             logger: logger
         )
@@ -165,24 +187,29 @@ public struct AggregateReader: Sendable {
         }
         let masked = TimeSpans(marked)
         var blocks = Blocks()
-        var pending = TimeSpans(from: grid.first, to: grid.end)
+        var pending = TimeSpans(from: span.lowerBound, to: span.upperBound)
         // Coarsest first: each finer tier reads what the coarser one left.
         for source in Self.sources(upTo: tier) {
-            var newest = pending.spans.first?.lower ?? grid.end
-            for span in pending.spans {
-                try await readTier(source, seriesID: seriesID, from: span.lower, to: span.upper, columns: columns, on: connection, logger: logger) {
-                    block in
+            var newest = pending.spans.first?.lower ?? span.upperBound
+            for part in pending.spans {
+                // Rows wholly in the part: those starting before `last`.
+                let last = part.upper - source.step + 1
+                guard part.lower < last else { continue }
+                try await readTier(source, seriesID: seriesID, from: part.lower, to: last, columns: columns, on: connection, logger: logger) { block in
                     newest = max(newest, block.start + source.step)
                     guard !masked.overlaps(block.start, block.start + source.step) else { return }
                     blocks.tiers.append((source.step, block))
                 }
             }
-            pending = pending.intersection(masked.widened(to: source.step).union(TimeSpans(from: newest, to: grid.end)))
+            let head = TimeSpans(from: span.lowerBound, to: source.firstBucket(from: span.lowerBound))
+            pending = pending.intersection(masked.widened(to: source.step).union(head).union(TimeSpans(from: newest, to: span.upperBound)))
         }
         if let rawMinutes, let minutes = try await readRawMinutes(seriesID: seriesID, in: pending, cache: rawMinutes, on: connection, logger: logger) {
             for block in minutes { blocks.tiers.append((RollupTier.minute.step, block)) }
         } else {
-            try await readRows(seriesID: seriesID, in: pending, on: .connection(connection), logger: logger) { blocks.rows.append(($0, $1)) }
+            try await readRows(seriesID: seriesID, in: pending, on: connection, logger: logger) { time, values, _ in
+                blocks.rows.append((time, values))
+            }
         }
         blocks.tiers.sort { $0.block.state.firstTime < $1.block.state.firstTime }
         return blocks
@@ -320,17 +347,20 @@ public struct AggregateReader: Sendable {
         return blocks
     }
 
-    /// The listed raw rows (whole minutes within `spans`, in time order) folded a minute at a time: from
+    /// The listed raw rows (the minutes within `spans`, in time order) folded a minute at a time: from
     /// `cache` where it holds a minute at the listed versions, on from it where the list only adds later
-    /// rows, and read whole otherwise. Nil when the rows read are not exactly the listed ones at their
-    /// listed versions, which only a read outside the listing's snapshot can see (`readListed`).
+    /// rows, and read whole otherwise. A minute that `spans` starts inside (a clipped window's first) holds
+    /// only its later rows: it is read, neither taken from the cache nor kept. Nil when the rows read are
+    /// not exactly the listed ones at their listed versions, which only a read outside the listing's
+    /// snapshot can see (`readListed`).
     private func rawMinuteBlocks(
         seriesID: Int64, listed: [RowListing], within spans: TimeSpans, cache: RawMinuteCache, on connection: PostgresConnection, logger: Logger
     ) async throws -> [StateBlock]? {
         let minute = RollupTier.minute.step
         var blocks: [StateBlock] = []
         // The minutes to read rows for: those kept fold on from where they end.
-        var reading: [(start: Int64, kept: RawMinuteCache.Minute?, rows: ArraySlice<RowListing>)] = []
+        var reading: [(start: Int64, kept: RawMinuteCache.Minute?, rows: ArraySlice<RowListing>, keeps: Bool)] = []
+        let firstTime = spans.spans.first?.lower ?? .min
         var wanted: [TimeSpans.Span] = []
         var keptRows = 0
         var index = listed.startIndex
@@ -341,27 +371,28 @@ public struct AggregateReader: Sendable {
             // Read no further than the minute's newest listed row: later ones are not the listing's.
             let upper = listed[end - 1].key + 1
             index = end
-            if let kept = cache.minute(seriesID: seriesID, start: start), let last = kept.rows.last, rows.starts(with: kept.rows) {
+            let whole = start >= firstTime
+            if whole, let kept = cache.minute(seriesID: seriesID, start: start), let last = kept.rows.last, rows.starts(with: kept.rows) {
                 keptRows += kept.rows.count
                 if rows.count == kept.rows.count {
                     blocks.append(kept.block)
                 } else {
-                    reading.append((start, kept, rows))
+                    reading.append((start, kept, rows, true))
                     wanted.append(TimeSpans.Span(lower: last.key + 1, upper: upper))
                 }
             } else {
-                reading.append((start, nil, rows))
+                reading.append((start, nil, rows, whole))
                 wanted.append(TimeSpans.Span(lower: start, upper: upper))
             }
         }
-        var read: [(time: Int64, values: [Double], version: RowVersion)] = []
-        try await readRowsWithVersions(seriesID: seriesID, in: TimeSpans(wanted).intersection(spans), on: connection, logger: logger) {
-            read.append($0)
+        var read: [(time: Int64, values: [Double], version: RowVersion?)] = []
+        try await readRows(seriesID: seriesID, in: TimeSpans(wanted).intersection(spans), versions: true, on: connection, logger: logger) {
+            read.append(($0, $1, $2))
         }
         cache.count(kept: keptRows, read: read.count)
         let now = ContinuousClock.now
         var next = read.startIndex
-        for (start, kept, rows) in reading {
+        for (start, kept, rows, keeps) in reading {
             var state = kept?.block.state
             for listing in rows.dropFirst(kept?.rows.count ?? 0) {
                 guard next < read.endIndex, read[next].time == listing.key, read[next].version == listing.version else { return nil }
@@ -374,35 +405,12 @@ public struct AggregateReader: Sendable {
             }
             guard let state else { continue }
             let block = StateBlock(start: start, state: state)
-            cache.remember(seriesID: seriesID, start: start, RawMinuteCache.Minute(rows: Array(rows), block: block, read: kept?.read ?? now))
+            if keeps { cache.remember(seriesID: seriesID, start: start, RawMinuteCache.Minute(rows: Array(rows), block: block, read: kept?.read ?? now)) }
             blocks.append(block)
         }
         // A row read that was not listed: written inside a listed minute after the listing.
         guard next == read.endIndex else { return nil }
         return blocks
-    }
-
-    /// The raw rows in the spans with their versions, in time order.
-    private func readRowsWithVersions(
-        seriesID: Int64, in spans: TimeSpans, on connection: PostgresConnection, logger: Logger,
-        _ body: ((time: Int64, values: [Double], version: RowVersion)) throws -> Void
-    ) async throws {
-        for span in spans.spans {
-            let rows = try await connection.query(
-                """
-                select ts, vals, \(unescaped: RowVersion.packed) from measurements
-                where series_id = \(seriesID) and ts >= \(span.lower) and ts < \(span.upper) order by ts
-                """,
-                logger: logger
-            )
-            for try await row in rows {
-                var cells = CellReader(row)
-                let time = try cells.int64()
-                let values = try cells.doubles()
-                var version = try cells.bytes()
-                try body((time, values, try RowVersion.read(from: &version)))
-            }
-        }
     }
 
     /// Each raw row's time and version in `spans`, in time order; nil when there are more than `limit`.
@@ -420,24 +428,45 @@ public struct AggregateReader: Sendable {
         return listed
     }
 
-    private enum Reader {
-        case client(PostgresClient)
-        case connection(PostgresConnection)
-    }
-
-    /// The raw rows in the spans, in time order: one range scan per span.
-    private func readRows(seriesID: Int64, in spans: TimeSpans, on reader: Reader, logger: Logger, _ body: (Int64, [Double]) throws -> Void) async throws {
+    /// The raw rows in the spans, in time order, each with its version if `versions` asks for it (nil
+    /// otherwise). PostgreSQL packs each statement's rows into one bytea of `int8send`/`array_send`
+    /// values, as it packs tier rows (`readTier`): read row by row, PostgresNIO's per-row work was most of
+    /// the query service's time for a window's raw rows, and packed PostgreSQL spends no more
+    /// (BENCHMARKS.md). A statement reads at most `rawRowsPerStatement` rows, the next one on from the
+    /// last (the key is `(series_id, ts)`), so a window of millions of rows never has PostgreSQL build
+    /// gigabytes before sending any; the caller decides what snapshot the statements share.
+    private func readRows(
+        seriesID: Int64, in spans: TimeSpans, versions: Bool = false, on connection: PostgresConnection, logger: Logger,
+        _ body: (_ time: Int64, _ values: [Double], _ version: RowVersion?) throws -> Void
+    ) async throws {
+        let (version, systemColumns) = versions ? ("\(RowVersion.packed) || ", ", xmin, ctid") : ("", "")
         for span in spans.spans {
-            let query: PostgresQuery =
-                "select ts, vals from measurements where series_id = \(seriesID) and ts >= \(span.lower) and ts < \(span.upper) order by ts"
-            let rows =
-                switch reader {
-                case .client(let client): try await client.query(query, logger: logger)
-                case .connection(let connection): try await connection.query(query, logger: logger)
+            var lower = span.lower
+            var count = rawRowsPerStatement
+            while count == rawRowsPerStatement {
+                count = 0
+                let packs = try await connection.query(
+                    """
+                    select string_agg(int8send(ts) || \(unescaped: version)array_send(vals), ''::bytea) from (
+                        select ts, vals\(unescaped: systemColumns) from measurements
+                        where series_id = \(seriesID) and ts >= \(lower) and ts < \(span.upper) order by ts limit \(rawRowsPerStatement)
+                    ) r
+                    """,
+                    logger: logger
+                )
+                for try await pack in packs.decode(ByteBuffer?.self) {
+                    guard var buffer = pack else { continue }
+                    while buffer.readableBytes > 0 {
+                        let time = try BinaryArray.int64(from: &buffer)
+                        // Packed in the sorted subquery's order, as PostgreSQL aggregates, though SQL does
+                        // not promise it (`string_agg(… order by ts)` would sort again): checked.
+                        guard time >= lower else { throw BinaryArray.Malformed(description: "raw rows of series \(seriesID) packed out of time order") }
+                        let version = versions ? try RowVersion.read(from: &buffer) : nil
+                        try body(time, try BinaryArray.doubles(from: &buffer), version)
+                        lower = time + 1
+                        count += 1
+                    }
                 }
-            for try await row in rows {
-                var cells = CellReader(row)
-                try body(try cells.int64(), try cells.doubles())
             }
         }
     }

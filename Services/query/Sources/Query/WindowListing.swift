@@ -3,25 +3,31 @@ import PostgresNIO
 import SluiceModel
 import SluiceStorage
 
-/// What an `/api` aggregate over a window has to read, listed by one statement, so one snapshot and one
-/// round trip stand for the five or six statements of a snapshot read (begin, marks, a listing per tier,
-/// the raw listing, commit): under ingest every round trip is another wait for a busy core (dropping
-/// only `begin` and `commit` took a tenth off the day's median, BENCHMARKS.md).
+/// What an aggregate over a window has to read, listed by one statement, so one snapshot and one round
+/// trip stand for the five or six statements of a snapshot read (begin, marks, a listing per tier, the
+/// raw listing, commit): under ingest every round trip is another wait for a busy core (dropping only
+/// `begin` and `commit` took a tenth off the day's median, BENCHMARKS.md).
 ///
 /// Covers the usual window only — no marked minute inside it: the tiers coarsest first, each from the
 /// end of the coarser one's newest row, then the raw rows from the finest one's. A window with marks is
 /// read step by step in a snapshot instead (`AggregateReader`), where each finer source also reads the
 /// marked buckets the coarser one left.
+///
+/// The window need not start or end on the tiers' grid (a KairosDB range clipped by the query's start
+/// and end): a source lists only rows wholly inside it, and each finer source also lists its **head**,
+/// the part before the coarser source's first whole bucket (for the raw rows, the partial minute at the
+/// start).
 struct WindowListing {
-    /// A source's rows in `span`, in key order.
+    /// A source's rows whose keys lie in `span`, in key order.
     struct Source {
         var span: Range<Int64>
         var rows: [RowListing]
     }
 
-    /// Coarsest first, as asked.
+    /// Coarsest first, as asked; a tier with a head has two entries, its head first.
     var tiers: [(tier: RollupTier, listed: Source)]
-    var raw: Source
+    /// The head, if any, then the rest: in time order.
+    var raw: [Source]
 
     /// Lists the window `from..<to` for `tiers` (coarsest first), or nil when a mark lies in it, when
     /// more than `rawLimit` raw rows do (the snapshot path reads those without keeping them), or when a
@@ -36,20 +42,25 @@ struct WindowListing {
         logger: Logger
     ) async throws -> WindowListing? {
         precondition(expected.count == tiers.count, "one expected start for each source after the first")
-        var bindings = PostgresBindings(capacity: 4 + expected.count)
+        var bindings = PostgresBindings(capacity: 4 + 3 * expected.count)
         bindings.append(seriesID)
         bindings.append(from)
         bindings.append(to)
         bindings.append(Int64(rawLimit + 1))
-        // $1 series, $2 from, $3 to, $4 the raw rows' limit; source N starts at `lN.lower`, where the coarser
-        // one's newest row ends (never before the coarser one's start), bounded for the plan by
-        // `boundN` ($2, then `expected`).
-        let starts = [from] + expected.map { max(from, min($0, to)) }
-        var bounds = ["$2"]
-        for start in starts.dropFirst() {
-            bindings.append(start)
-            bounds.append("$\(4 + bounds.count)")
+        var count = 4
+        func bound(_ value: Int64) -> String {
+            bindings.append(value)
+            count += 1
+            return "$\(count)"
         }
+        // $1 series, $2 from, $3 to, $4 the raw rows' limit. Source N (the tiers, then the raw rows) lists
+        // its rows wholly before `ends[N]`: its head, before `heads[N]` (the coarser source's first whole
+        // bucket: none for the coarsest source), and its tail from `lN.lower`, where the coarser one's
+        // newest row ends (never before the coarser one's start), bounded for the plan by `starts[N]`.
+        let ends = tiers.map { to - $0.step + 1 } + [to]
+        let heads = [from] + tiers.map { $0.firstBucket(from: from) }
+        let starts = [from] + zip(expected, heads.dropFirst()).map { max(from, min($0, to), $1) }
+        let headEnds = zip(heads, ends).map { max(from, min($0, $1)) }
         var columns = [
             """
             (select count(*) from \(RollupMarks.table), (select \(RetentionFloor.rawFloorExpression) as floor) f
@@ -57,27 +68,32 @@ struct WindowListing {
             """
         ]
         var lowers = ["(select $2::int8 as lower) l0"]
+        /// Source `index`'s rows of the series in `table` by `key`: in its head, if it has one, and in its tail.
+        func rows(_ index: Int, _ table: String, key: String) -> (head: String?, tail: String) {
+            let tail =
+                "\(table) where series_id = $1 and \(key) >= \(bound(starts[index])) and \(key) >= l\(index).lower and \(key) < \(bound(ends[index]))"
+            guard heads[index] > from else { return (nil, tail) }
+            return ("\(table) where series_id = $1 and \(key) >= $2 and \(key) < \(bound(headEnds[index]))", tail)
+        }
+        func listing(_ rows: String, key: String, limit: String = "") -> String {
+            "(select \(RowListing.packed) from (select \(key) as key, xmin, ctid from \(rows) order by \(key)\(limit)) r)"
+        }
         for (index, tier) in tiers.enumerated() {
-            let rows = "\(tier.table) where series_id = $1 and bucket >= \(bounds[index]) and bucket >= l\(index).lower and bucket < $3"
+            let (head, tail) = rows(index, tier.table, key: "bucket")
             columns.append("l\(index).lower")
-            columns.append("(select \(RowListing.packed) from (select bucket as key, xmin, ctid from \(rows) order by bucket) r)")
-            lowers.append(
-                """
-                lateral (select greatest(l\(index).lower, (select max(bucket) + \(tier.step) from \(rows))) as lower) l\(index + 1)
-                """
-            )
+            if let head { columns.append(listing(head, key: "bucket")) }
+            columns.append(listing(tail, key: "bucket"))
+            let newest = ([tail] + (head.map { [$0] } ?? [])).map { "(select max(bucket) + \(tier.step) from \($0))" }
+            lowers.append("lateral (select greatest(l\(index).lower, \(newest.joined(separator: ", "))) as lower) l\(index + 1)")
         }
         let last = tiers.count
+        let (rawHead, rawTail) = rows(last, "measurements", key: "ts")
         columns.append("l\(last).lower")
-        columns.append(
-            """
-            (select \(RowListing.packed) from (select ts as key, xmin, ctid from measurements
-             where series_id = $1 and ts >= \(bounds[last]) and ts >= l\(last).lower and ts < $3 order by ts limit $4) r)
-            """
-        )
+        if let rawHead { columns.append(listing(rawHead, key: "ts")) }
+        columns.append(listing(rawTail, key: "ts", limit: " limit $4"))
         let sql = "select \(columns.joined(separator: ",\n")) from \(lowers.joined(separator: " cross join "))"
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        var listed: (marks: Int64, sources: [Source])?
+        var listed: (marks: Int64, sources: [[Source]])?
         var startsEarly = false
         for try await row in rows {
             var cells = row.makeIterator()
@@ -86,17 +102,24 @@ struct WindowListing {
                 return cell
             }
             let marks = try cell().decode(Int64.self)
-            var sources: [Source] = []
+            var sources: [[Source]] = []
             for index in 0...tiers.count {
-                let lower = min(try cell().decode(Int64.self), to)
-                let rows = try RowListing.unpack(try cell().decode(ByteBuffer?.self))
-                // Starting before its bound, a source's listing would miss the rows in between.
-                if lower < starts[index] { startsEarly = true }
-                sources.append(Source(span: lower..<to, rows: rows))
+                let lower = try cell().decode(Int64.self)
+                var source: [Source] = []
+                if heads[index] > from {
+                    source.append(Source(span: from..<headEnds[index], rows: try RowListing.unpack(try cell().decode(ByteBuffer?.self))))
+                }
+                // Starting before its bound and after its head, a source's tail would miss the rows in between.
+                if max(lower, heads[index]) < starts[index] { startsEarly = true }
+                let start = min(max(lower, starts[index]), ends[index])
+                source.append(Source(span: start..<ends[index], rows: try RowListing.unpack(try cell().decode(ByteBuffer?.self))))
+                sources.append(source)
             }
             listed = (marks, sources)
         }
-        guard let (marks, sources) = listed, marks == 0, !startsEarly, let raw = sources.last, raw.rows.count <= rawLimit else { return nil }
-        return WindowListing(tiers: Array(zip(tiers, sources.dropLast())), raw: raw)
+        guard let (marks, sources) = listed, marks == 0, !startsEarly, let raw = sources.last, raw.reduce(0, { $0 + $1.rows.count }) <= rawLimit else {
+            return nil
+        }
+        return WindowListing(tiers: zip(tiers, sources.dropLast()).flatMap { tier, listed in listed.map { (tier, $0) } }, raw: raw)
     }
 }

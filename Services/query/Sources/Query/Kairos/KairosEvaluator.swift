@@ -192,41 +192,10 @@ struct KairosEvaluator: Sendable {
     }
 
     /// Each range's aggregate over the points inside the window only, as KairosDB reads no point outside
-    /// it: the ranges wholly inside in one read (from the tiers when they allow), and a first or last
-    /// range that reaches past the window over its part inside.
+    /// it: one read, from the tiers where a range lies wholly inside the window (and they allow), and a
+    /// first or last range that reaches past it over its part inside.
     private func buckets(of id: Int64, grid: BucketGrid, window: (start: Int64, end: Int64), logger: Logger) async throws -> [KairosBucket?] {
-        var buckets = [KairosBucket?](repeating: nil, count: grid.count)
-        // Only the first and last ranges can reach past the window.
-        let lower = grid.first < window.start ? 1 : 0
-        let whole = lower..<max(lower, grid.end > window.end ? grid.count - 1 : grid.count)
-        if !whole.isEmpty {
-            let inside = BucketGrid(first: grid.start(ofBucket: whole.lowerBound), step: grid.step, count: whole.count)
-            for (offset, state) in try await aggregates.states(seriesID: id, grid: inside, logger: logger).states.enumerated() {
-                buckets[whole.lowerBound + offset] = state.flatMap(KairosBucket.init)
-            }
-        }
-        for index in Set([0, grid.count - 1]) where index >= 0 && !whole.contains(index) {
-            buckets[index] = try await bucket(
-                of: id, from: max(grid.start(ofBucket: index), window.start), to: min(grid.start(ofBucket: index + 1), window.end), logger: logger)
-        }
-        return buckets
-    }
-
-    /// One series' aggregate over `[from, to)`: the whole minutes inside from the minute tier, the partial
-    /// minutes at either end from the raw rows, so a clipped range costs at most two minutes of rows.
-    private func bucket(of id: Int64, from: Int64, to: Int64, logger: Logger) async throws -> KairosBucket? {
-        let minute = RollupTier.minute.step
-        let (wholeFrom, wholeTo) = ((from + minute - 1) / minute * minute, to / minute * minute)
-        let pieces = wholeFrom < wholeTo ? [(from, wholeFrom), (wholeFrom, wholeTo), (wholeTo, to)] : [(from, to)]
-        var merged: KairosBucket?
-        for (start, end) in pieces where start < end {
-            let grid = BucketGrid(first: start, step: end - start, count: 1)
-            guard let state = try await aggregates.states(seriesID: id, grid: grid, logger: logger).states.first ?? nil, let piece = KairosBucket(state) else {
-                continue
-            }
-            merged.merge(piece)
-        }
-        return merged
+        try await aggregates.states(seriesID: id, grid: grid, within: window.start..<window.end, logger: logger).states.map { $0.flatMap(KairosBucket.init) }
     }
 
     /// A later range aggregator over the previous one's points (in time order): one point per range that
