@@ -1,5 +1,4 @@
 import NIOCore
-import PostgresNIO
 
 /// Reads PostgreSQL's binary array format (`array_send`) straight from a column's bytes.
 ///
@@ -62,58 +61,5 @@ public enum BinaryArray {
             values.append(value)
         }
         return values
-    }
-}
-
-/// Reads a row's cells in column order straight from their binary bytes, without PostgresNIO's generic
-/// tuple decoding (its per-row type metadata lookups cost as much as the arrays themselves).
-public struct CellReader {
-    private var cells: PostgresRow.Iterator
-
-    public init(_ row: PostgresRow) {
-        cells = row.makeIterator()
-    }
-
-    private mutating func bytes() throws -> ByteBuffer {
-        guard let bytes = try optionalBytes() else { throw BinaryArray.Malformed(description: "a column is null") }
-        return bytes
-    }
-
-    /// The next cell's bytes, nil for a SQL null.
-    private mutating func optionalBytes() throws -> ByteBuffer? {
-        guard let cell = cells.next(), cell.format == .binary else {
-            throw BinaryArray.Malformed(description: "a column is missing or not binary")
-        }
-        return cell.bytes
-    }
-
-    public mutating func int64() throws -> Int64 {
-        try Self.int64(bytes())
-    }
-
-    /// An `int8` column that may be null (a left join's).
-    public mutating func optionalInt64() throws -> Int64? {
-        try optionalBytes().map(Self.int64)
-    }
-
-    public mutating func doubles() throws -> [Double] {
-        try BinaryArray.doubles(bytes())
-    }
-
-    /// A `float8[]` column that may be null (a left join's).
-    public mutating func optionalDoubles() throws -> [Double]? {
-        try optionalBytes().map(BinaryArray.doubles)
-    }
-
-    private static func int64(_ bytes: ByteBuffer) throws -> Int64 {
-        var buffer = bytes
-        guard buffer.readableBytes == 8, let value = buffer.readInteger(as: Int64.self) else {
-            throw BinaryArray.Malformed(description: "not an int8")
-        }
-        return value
-    }
-
-    public mutating func int32s() throws -> [Int32] {
-        try BinaryArray.int32s(bytes())
     }
 }
