@@ -38,6 +38,34 @@ public struct BucketAccumulator: Sendable {
         absorb(values)
     }
 
+    /// A block that starts as a whole one (a tier row), for `/api` to append the bucket's next rows to
+    /// in place: appending to a `BucketState` the caller shares copies its nine arrays first.
+    public init(_ block: BucketState) {
+        let width = Swift.max(block.counts.count, block.firstPoint.count, block.lastPoint.count)
+        figures = ContiguousArray(repeating: 0, count: width * Self.stride)
+        firstTime = block.firstTime
+        lastTime = block.lastTime
+        firstWidth = block.firstPoint.count
+        lastWidth = block.lastPoint.count
+        let (counts, sums, minimums, maximums) = (block.counts, block.sums, block.minimums, block.maximums)
+        let (firsts, lasts, increases) = (block.firsts, block.lasts, block.increases)
+        let (firstPoint, lastPoint) = (block.firstPoint, block.lastPoint)
+        figures.withUnsafeMutableBufferPointer { figures in
+            for index in counts.indices {
+                let base = index * Self.stride
+                figures[base + Self.count] = Double(counts[index])
+                figures[base + Self.sum] = Self.element(index, of: sums)
+                figures[base + Self.minimum] = Self.element(index, of: minimums)
+                figures[base + Self.maximum] = Self.element(index, of: maximums)
+                figures[base + Self.first] = Self.element(index, of: firsts)
+                figures[base + Self.last] = Self.element(index, of: lasts)
+                figures[base + Self.increase] = Self.element(index, of: increases)
+            }
+            for (index, value) in firstPoint.enumerated() { figures[index * Self.stride + Self.firstPoint] = value }
+            for (index, value) in lastPoint.enumerated() { figures[index * Self.stride + Self.lastPoint] = value }
+        }
+    }
+
     /// Adds a point later than every point in the block; its increase counts against the block's last.
     public mutating func add(time: Int64, values: [Double]) {
         values.withUnsafeBufferPointer { add(time: time, values: $0) }
@@ -48,6 +76,91 @@ public struct BucketAccumulator: Sendable {
         precondition(time > lastTime, "points are added in increasing time order")
         lastTime = time
         absorb(values)
+    }
+
+    /// `BucketState.append`: a block of points all later than this one's, with the term joining its
+    /// first point to this block's last, in the same operations and order.
+    public mutating func append(_ later: BucketState) {
+        precondition(later.firstTime > lastTime, "appended points must all be later")
+        let stride = Self.stride
+        let width = Swift.max(later.counts.count, later.firstPoint.count, later.lastPoint.count)
+        if figures.count < width * stride {
+            figures.append(contentsOf: repeatElement(0, count: width * stride - figures.count))
+        }
+        let (counts, sums, minimums, maximums) = (later.counts, later.sums, later.minimums, later.maximums)
+        let (firsts, lasts, increases) = (later.firsts, later.lasts, later.increases)
+        let (firstPoint, lastPoint) = (later.firstPoint, later.lastPoint)
+        let previousWidth = lastWidth
+        figures.withUnsafeMutableBufferPointer { figures in
+            for index in counts.indices where counts[index] > 0 {
+                let base = index * stride
+                if figures[base + Self.count] == 0 {
+                    figures[base + Self.first] = Self.element(index, of: firsts)
+                    figures[base + Self.minimum] = Self.element(index, of: minimums)
+                    figures[base + Self.maximum] = Self.element(index, of: maximums)
+                } else {
+                    figures[base + Self.minimum] = Swift.min(figures[base + Self.minimum], Self.element(index, of: minimums))
+                    figures[base + Self.maximum] = Swift.max(figures[base + Self.maximum], Self.element(index, of: maximums))
+                }
+                figures[base + Self.count] += Double(counts[index])
+                figures[base + Self.sum] += Self.element(index, of: sums)
+                figures[base + Self.last] = Self.element(index, of: lasts)
+                if index < firstPoint.count {
+                    // The joining term, against this block's last point as it was before this one.
+                    figures[base + Self.increase] += Self.increase(of: firstPoint[index], after: index < previousWidth ? figures[base + Self.lastPoint] : nil)
+                }
+                figures[base + Self.increase] += Self.element(index, of: increases)
+            }
+            for index in 0..<Swift.max(previousWidth, lastPoint.count) {
+                figures[index * stride + Self.lastPoint] = Self.element(index, of: lastPoint)
+            }
+        }
+        lastTime = later.lastTime
+        lastWidth = lastPoint.count
+    }
+
+    /// `BucketState.countIncrease(after:)`: the first point's increase against the point before the block.
+    public mutating func countIncrease(after previous: [Double]) {
+        let (stride, width, firstWidth) = (Self.stride, figures.count / Self.stride, firstWidth)
+        figures.withUnsafeMutableBufferPointer { figures in
+            for index in 0..<Swift.min(firstWidth, width) {
+                let base = index * stride
+                let term = Self.increase(of: figures[base + Self.firstPoint], after: index < previous.count ? previous[index] : nil)
+                figures[base + Self.increase] = term + figures[base + Self.increase]
+            }
+        }
+    }
+
+    /// The aggregate per value index, as `BucketState`'s figures give it (nil where the index has no value).
+    public func values(of function: AggregateFunction, stepNanoseconds: Int64) -> [Double?] {
+        (0..<figures.count / Self.stride).map { index -> Double? in
+            let base = index * Self.stride
+            let count = figures[base + Self.count]
+            guard count > 0 else { return nil }
+            switch function {
+            case .last: return figures[base + Self.last]
+            case .first: return figures[base + Self.first]
+            case .min: return figures[base + Self.minimum]
+            case .max: return figures[base + Self.maximum]
+            case .sum: return figures[base + Self.sum]
+            case .avg: return figures[base + Self.sum] / count
+            case .count: return count
+            case .rate: return figures[base + Self.increase] / (Double(stepNanoseconds) / 1e9)
+            }
+        }
+    }
+
+    /// A value's increase against the one before it (`BucketState.contribution`): the rise, or the value
+    /// itself after a fall (a counter reset); nothing without one before.
+    private static func increase(of value: Double, after previous: Double?) -> Double {
+        guard let previous else { return 0 }
+        return value >= previous ? value - previous : value
+    }
+
+    /// An array's element, zero past its end: a tier row whose arrays disagree in length reads as zeros
+    /// there instead of trapping.
+    private static func element(_ index: Int, of array: [Double]) -> Double {
+        index < array.count ? array[index] : 0
     }
 
     /// The block as a `BucketState`: what is written as a tier row.

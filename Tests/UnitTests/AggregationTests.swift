@@ -121,6 +121,63 @@ import Testing
         #expect(accumulator.state == state, "seed \(seed)")
     }
 
+    /// `/api` folds a bucket's tier rows into a flat accumulator: starting from a block, counting the
+    /// increase against the point before it, appending blocks (some with their points left out, as the
+    /// columns `fn=avg` reads leave them) and points must make `BucketState`'s operations in the same order,
+    /// so the state and every function's values are equal bit for bit, for ragged widths, resets and
+    /// fractions whose sums round.
+    @Test(arguments: 1...40 as ClosedRange<UInt64>)
+    func theAccumulatorAppendsBlocksAsABucketStateDoes(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        var time: Int64 = 0
+        func block() -> BucketState {
+            let width = Int.random(in: 0...3, using: &generator) == 0 ? Int.random(in: 1...12, using: &generator) : 10
+            func values() -> [Double] {
+                (0..<width).map { _ in
+                    Int.random(in: 0..<6, using: &generator) == 0 ? 0 : Double.random(in: -1e6...1e6, using: &generator) / 3
+                }
+            }
+            time += Int64.random(in: 1...1000, using: &generator)
+            var state = BucketState(time: time, values: values())
+            for _ in 0..<Int.random(in: 0...5, using: &generator) {
+                time += Int64.random(in: 1...1000, using: &generator)
+                state.add(time: time, values: values())
+            }
+            if Int.random(in: 0..<4, using: &generator) == 0 {
+                // A row read without its points (`fn=avg` asks for counts and sums only).
+                state.firstPoint = []
+                state.lastPoint = []
+            }
+            return state
+        }
+        let first = block()
+        var expected = first
+        var accumulator = BucketAccumulator(first)
+        if Bool.random(using: &generator) {
+            let previous = (0..<Int.random(in: 0...12, using: &generator)).map { _ in Double.random(in: -1e6...1e6, using: &generator) / 3 }
+            expected.countIncrease(after: previous)
+            accumulator.countIncrease(after: previous)
+        }
+        for _ in 0..<Int.random(in: 0...8, using: &generator) {
+            if Int.random(in: 0..<3, using: &generator) == 0 {
+                time += Int64.random(in: 1...1000, using: &generator)
+                let values = (0..<10).map { _ in Double.random(in: -1e6...1e6, using: &generator) / 3 }
+                expected.add(time: time, values: values)
+                accumulator.add(time: time, values: values)
+            } else {
+                let later = block()
+                expected.append(later)
+                accumulator.append(later)
+            }
+        }
+        #expect(accumulator.state == expected, "seed \(seed)")
+        for function in AggregateFunction.allCases {
+            let want = expected.values(of: function, stepNanoseconds: 60_000_000_000)
+            let got = accumulator.values(of: function, stepNanoseconds: 60_000_000_000)
+            #expect(got.map { $0?.bitPattern } == want.map { $0?.bitPattern }, "seed \(seed), \(function)")
+        }
+    }
+
     /// Tier rows and raw points fold alike: a bucket read partly from blocks gives the raw answer.
     @Test func blocksAndPointsFoldAlike() {
         let points: [(Int64, [Double])] = (0..<50).map { (index: Int) -> (Int64, [Double]) in
