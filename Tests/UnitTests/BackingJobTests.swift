@@ -54,9 +54,11 @@ import Testing
             Issue.record("the series was unknown")
             return []
         }
-        return try slots.map { slot in
-            guard case .filled(let values) = slot else { throw Unfilled() }
-            return values
+        return try slots.enumerated().map { offset, slot in
+            guard case .filled(let point) = slot else { throw Unfilled() }
+            // What the answer writes for the point carries the point's own time, fetched or carried forward.
+            #expect(point.map(\.timeMilliseconds) ?? (first + Int64(offset)) * 1000 == (first + Int64(offset)) * 1000)
+            return point?.values
         }
     }
 

@@ -63,20 +63,16 @@ import Testing
 
     @Test func responseOmitsEmptyPointsAndNamesUnfilledOnes() throws {
         let request = try WindowRequest.parse(Data(#"{"tag":"t\"q","start_time_ms":10000,"end_time_ms":14000}"#.utf8), nowMilliseconds: 20_000)
-        let slots: [GridSlot] = [.filled(nil), .filled(PointValues([1.5, -2])), .unfilled, .filled(PointValues([3, 0.25])), .filled(PointValues([4, 1]))]
+        func point(_ milliseconds: Int64, _ values: [Double]) -> GridSlot {
+            .filled(StampedPoint(timeMilliseconds: milliseconds, values: PointValues(values)))
+        }
+        let slots: [GridSlot] = [.filled(nil), point(11000, [1.5, -2]), .unfilled, point(13000, [3, 0.25]), point(14000, [4, 1])]
         let text = String(buffer: WindowResponse.body(for: request, slots: [(request.series[0], request.firstIndex, slots)]))
         #expect(
             text
                 == #"{"start_time_ms":10000,"end_time_ms":14000,"earliest_result_ms":11000,"latest_result_ms":14000,"resolution_ms":1000,"metadata":{"t\"q":{"domain":"default","tag":"t\"q","values":2}},"data":{"t\"q":[[11000,[1.5,-2.0]],[13000,[3.0,0.25]],[14000,[4.0,1.0]]]},"missing_timestamps":[12000]}"#
         )
         #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) is [String: Any])
-    }
-
-    @Test(arguments: [0, 7, 10, 99, 1_795_502_403_000, Int64.max, -42])
-    func decimalsAreWrittenAsStringWouldWriteThem(value: Int64) {
-        var buffer = ByteBuffer(string: "x")
-        buffer.writeDecimal(value)
-        #expect(String(buffer: buffer) == "x\(value)")
     }
 
     @Test func changesDirtyTheFirstGridPointThatSeesThem() {

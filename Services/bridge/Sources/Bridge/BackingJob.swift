@@ -177,8 +177,15 @@ actor BackingJob {
             firstIndex = first
         }
         if last > lastIndex {
-            let carried = nothingAfterLastPoint ? slots[slots.count - 1] : .unfilled
-            slots.append(contentsOf: repeatElement(carried, count: Int(last - lastIndex)))
+            switch nothingAfterLastPoint ? slots[slots.count - 1] : .unfilled {
+            case .filled(let point?):
+                // The same values at each later point, stamped with that point's time.
+                for index in lastIndex + 1...last {
+                    slots.append(.filled(StampedPoint(timeMilliseconds: index * key.resolutionMilliseconds, values: point.values)))
+                }
+            case let carried:
+                slots.append(contentsOf: repeatElement(carried, count: Int(last - lastIndex)))
+            }
         }
         updateBytes()
     }
@@ -231,7 +238,7 @@ actor BackingJob {
         // estimated from one slot: a grid still filling would otherwise look several times its size and
         // be evicted before its first answer.
         var bytes = slots.count * MemoryLayout<GridSlot>.stride
-        for case .filled(let values?) in slots { bytes += 32 + values.json.count }
+        for case .filled(let point?) in slots { bytes += 48 + point.values.json.count + point.json.count }
         cachedBytes.store(bytes, ordering: .relaxed)
     }
 
@@ -303,7 +310,7 @@ actor BackingJob {
         for (offset, value) in values.enumerated() {
             let index = from + Int64(offset)
             guard index >= firstIndex, index <= lastIndex else { continue }
-            slots[Int(index - firstIndex)] = .filled(value)
+            slots[Int(index - firstIndex)] = .filled(value.map { StampedPoint(timeMilliseconds: index * key.resolutionMilliseconds, values: $0) })
         }
     }
 

@@ -32,21 +32,19 @@ enum WindowResponse {
             var wrote = false
             for (offset, slot) in entry.slots.enumerated() {
                 let time = (entry.first + Int64(offset)) * resolution
-                guard case .filled(let values) = slot else {
+                guard case .filled(let point) = slot else {
                     missing.insert(time)
                     continue
                 }
-                guard let values else { continue }
-                if wrote { data.writeInteger(UInt8(ascii: ",")) }
-                wrote = true
+                guard let point else { continue }
+                assert(point.timeMilliseconds == time, "a slot's point is stamped with the slot's time")
                 earliest = min(earliest, time)
                 latest = max(latest, time)
-                valueCount = values.count
-                data.writeInteger(UInt8(ascii: "["))
-                data.writeDecimal(time)
-                data.writeInteger(UInt8(ascii: ","))
-                data.writeBytes(values.json)
-                data.writeInteger(UInt8(ascii: "]"))
+                valueCount = point.values.count
+                point.json.withUnsafeBytes { json in
+                    data.writeBytes(wrote ? json : UnsafeRawBufferPointer(rebasing: json.dropFirst()))
+                }
+                wrote = true
             }
             data.writeInteger(UInt8(ascii: "]"))
             metadata.writeString(#"\#(name):{"domain":\#(JSONText.quoted(entry.series.domain)),"tag":\#(name),"values":\#(valueCount)}"#)
@@ -66,29 +64,5 @@ enum WindowResponse {
         buffer.writeString(missing.sorted().map(String.init).joined(separator: ","))
         buffer.writeString("]}")
         return buffer
-    }
-}
-
-extension ByteBuffer {
-    /// Writes a non-negative integer's digits without making a String: an answer writes one per point.
-    mutating func writeDecimal(_ value: Int64) {
-        guard value > 0 else {
-            if value == 0 { writeInteger(UInt8(ascii: "0")) } else { writeString(String(value)) }
-            return
-        }
-        var digits = 0
-        var rest = value
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { buffer in
-            var rest = value
-            for position in stride(from: digits - 1, through: 0, by: -1) {
-                buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            }
-            return digits
-        }
     }
 }
