@@ -39,7 +39,16 @@ final class ChangeFeedListener: Service, Sendable {
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 let partitions = try await consumer.partitions(of: topic, timeout: .seconds(5))
-                try await consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, StartOffset.end) }))
+                // The end asked for here, before the refresh below, not left to librdkafka (`StartOffset.end`
+                // resolves when its fetcher starts, a moment after `assign`): a change made in between was
+                // neither read nor covered by the refresh, and a series stored then stayed "never stored"
+                // in the bridge for a minute (ChartPageTests failed so in CI, 2026-12-07).
+                let ends = try await consumer.watermarks(of: partitions, timeout: .seconds(5))
+                let starts = try partitions.map { partition -> (TopicPartition, StartOffset) in
+                    guard let end = ends[partition] else { throw UnknownEnd(partition: partition) }
+                    return (partition, .offset(end.high))
+                }
+                try await consumer.assign(Dictionary(uniqueKeysWithValues: starts))
                 metrics.changeFeedReading.record(1)
                 logger.info("reading the change feed", metadata: ["topic": "\(topic)", "partitions": "\(partitions.count)"])
                 // Changes made before the feed was joined (or while it was lost) were never seen.
@@ -55,6 +64,12 @@ final class ChangeFeedListener: Service, Sendable {
             }
         }
         metrics.changeFeedReading.record(0)
+    }
+
+    /// The broker named no end for a partition of the feed; joining is tried again.
+    struct UnknownEnd: Error, CustomStringConvertible {
+        var partition: TopicPartition
+        var description: String { "the broker did not say where \(partition) ends" }
     }
 
     private func readAssigned() async throws {
