@@ -7,7 +7,8 @@
 /// It makes exactly the floating-point operations `BucketState.add` makes, in the same order, so `state`
 /// equals the `BucketState` folded from the same points, bit for bit (the tiers promise equality with
 /// the raw rows, not closeness). Points only ever come in order: the writer's reorder buffer puts late
-/// ones in place before they reach a block.
+/// ones in place before they reach a block. `/api` builds its buckets in it too, from tier rows appended
+/// (`append`, `countIncrease(after:)`: `BucketState`'s operations, bit for bit) and from raw points.
 public struct BucketAccumulator: Sendable {
     /// Per value index: count, sum, minimum, maximum, first, last, increase, and the index's value in the
     /// block's first point and in its last point. Counts are exact in a `Double` far past any block's

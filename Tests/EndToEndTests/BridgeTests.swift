@@ -182,11 +182,12 @@ struct BridgeTests {
     @Test func cacheStaysUnderItsCapByEvictingTheLeastRecentlyAsked() async throws {
         try await TestDatabase.with { database, _ in
             let stack = try await SluiceStack(database: database, withBridge: true, extraEnvironment: ["SLUICE_BRIDGE_CACHE_MB": "1"])
-            let older = (0..<12).map { "bridge-lru-old-\($0)" }
-            let newer = (0..<12).map { "bridge-lru-new-\($0)" }
+            let older = (0..<10).map { "bridge-lru-old-\($0)" }
+            let newer = (0..<10).map { "bridge-lru-new-\($0)" }
             let time = nowNanoseconds() - 3_600_000_000_000
             try await postVisible(stack, (older + newer).map { Posted(tag: $0, time: time, values: [0]) })
-            // 1000 points at 1 s per window, about 53 KB each: either group fits under the 1 MiB cap, both do not.
+            // 1000 points at 1 s per window, about 80 KB each (a slot, and its point's text with its time):
+            // either group fits under the 1 MiB cap, both do not.
             func askAll(_ tags: [String]) async throws -> HTTP.Reply {
                 let list = tags.map { "\"\($0)\"" }.joined(separator: ",")
                 let body = #"{"tags":["# + list + #"],"start_time_ms":-1000000}"#

@@ -57,7 +57,7 @@ import Testing
         return try slots.enumerated().map { offset, slot in
             guard case .filled(let point) = slot else { throw Unfilled() }
             // What the answer writes for the point carries the point's own time, fetched or carried forward.
-            #expect(point.map(\.timeMilliseconds) ?? (first + Int64(offset)) * 1000 == (first + Int64(offset)) * 1000)
+            if let point { #expect(point.timeMilliseconds == (first + Int64(offset)) * 1000) }
             return point?.values
         }
     }

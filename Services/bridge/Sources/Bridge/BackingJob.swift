@@ -181,7 +181,7 @@ actor BackingJob {
             case .filled(let point?):
                 // The same values at each later point, stamped with that point's time.
                 for index in lastIndex + 1...last {
-                    slots.append(.filled(StampedPoint(timeMilliseconds: index * key.resolutionMilliseconds, values: point.values)))
+                    slots.append(.filled(point.moved(toMilliseconds: index * key.resolutionMilliseconds)))
                 }
             case let carried:
                 slots.append(contentsOf: repeatElement(carried, count: Int(last - lastIndex)))
@@ -238,7 +238,7 @@ actor BackingJob {
         // estimated from one slot: a grid still filling would otherwise look several times its size and
         // be evicted before its first answer.
         var bytes = slots.count * MemoryLayout<GridSlot>.stride
-        for case .filled(let point?) in slots { bytes += 48 + point.values.json.count + point.json.count }
+        for case .filled(let point?) in slots { bytes += 32 + point.json.count }
         cachedBytes.store(bytes, ordering: .relaxed)
     }
 

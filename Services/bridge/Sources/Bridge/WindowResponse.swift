@@ -40,7 +40,7 @@ enum WindowResponse {
                 assert(point.timeMilliseconds == time, "a slot's point is stamped with the slot's time")
                 earliest = min(earliest, time)
                 latest = max(latest, time)
-                valueCount = point.values.count
+                valueCount = point.count
                 point.json.withUnsafeBytes { json in
                     data.writeBytes(wrote ? json : UnsafeRawBufferPointer(rebasing: json.dropFirst()))
                 }

@@ -11,7 +11,7 @@ public struct BucketAggregator: Sendable {
     let grid: BucketGrid
     /// The buckets built here (nil: empty, or one of `shared`), each flat in one buffer it owns: a day's
     /// 5-minute buckets append five minute rows each, and as `BucketState`s every bucket copied its first
-    /// row's nine arrays before the second could join (~20 % of the query service's time for such an
+    /// row's nine arrays before the second could join (~18 % of the query service's time for such an
     /// answer, `perf`).
     private var buckets: [BucketAccumulator?]
     /// The buckets that are one tier row each (a day at 1-minute buckets: all of them), as the caller holds
