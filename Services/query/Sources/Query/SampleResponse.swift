@@ -48,6 +48,9 @@ public enum SampleResponse {
         return buffer
     }
 
+    /// The longest text of a value: a double's shortest round-trip text, `-2.2250738585072014e-308`.
+    private static let longestValue = 24
+
     /// `{"time":…[,"measuredAt":…],"values":[…] or null}`, after a comma unless it is the first.
     private static func write<Value: SampleValue>(time: Int64, measuredAt: Int64?, values: [Value]?, after: Bool, to buffer: inout ByteBuffer) {
         if after { buffer.writeInteger(UInt8(ascii: ",")) }
@@ -55,12 +58,26 @@ public enum SampleResponse {
         if let measuredAt { buffer.writeString(#","measuredAt":\#(measuredAt)"#) }
         buffer.writeString(#","values":"#)
         if let values {
-            buffer.writeInteger(UInt8(ascii: "["))
-            for (position, value) in values.enumerated() {
-                if position > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-                buffer.writeString(value.jsonText)
+            // The whole array in one write into the buffer's spare room, not two writes a value (each
+            // through NIO's bounds and exclusivity checks): a value's text is at most `longestValue` bytes.
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 + values.count * (longestValue + 1)) { room in
+                room[0] = UInt8(ascii: "[")
+                var end = 1
+                for (position, value) in values.enumerated() {
+                    if position > 0 {
+                        room[end] = UInt8(ascii: ",")
+                        end += 1
+                    }
+                    var text = value.jsonText
+                    text.withUTF8 { utf8 in
+                        precondition(utf8.count <= longestValue, "a value's text is longer than any double's")
+                        UnsafeMutableRawBufferPointer(rebasing: room[end...]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+                        end += utf8.count
+                    }
+                }
+                room[end] = UInt8(ascii: "]")
+                return end + 1
             }
-            buffer.writeInteger(UInt8(ascii: "]"))
         } else {
             buffer.writeString("null")
         }
