@@ -26,6 +26,8 @@ public struct PartitionKeeper: Sendable {
         public var movedRows = 0
         /// The start of the oldest slot when nothing is kept below it, else nil (rows in `_before` of unknown age).
         public var oldestKept: Int64?
+        /// Raw slots past retention kept because minutes in them wait for the refresher.
+        public var held: [String] = []
     }
 
     /// A partition and its bounds; nil is unbounded (`minvalue`/`maxvalue`).
@@ -35,12 +37,18 @@ public struct PartitionKeeper: Sendable {
         public var high: Int64?
     }
 
+    /// How long past its retention a raw slot may be kept for minutes marked in it (`releasable`): long
+    /// enough for a refresher that was down to catch up, short beside the default week kept.
+    public static let defaultMarkGrace: Int64 = 86_400_000_000_000
+
     public let retention: Retention
     public let periods: PartitionPeriods
+    public let markGrace: Int64
 
-    public init(retention: Retention, periods: PartitionPeriods = .defaults) {
+    public init(retention: Retention, periods: PartitionPeriods = .defaults, markGrace: Int64 = Self.defaultMarkGrace) {
         self.retention = retention
         self.periods = periods
+        self.markGrace = markGrace
     }
 
     /// One round over every table.
@@ -89,6 +97,24 @@ public struct PartitionKeeper: Sendable {
             expired = Array(partitions.prefix { $0.name != table.afterName && ($0.high.map { $0 <= cutoff } ?? false) })
             if expired.map(\.name) == [table.beforeName], beforeIsEmpty {
                 expired = []
+            }
+            if table.tier == TimePartitionedTable.raw.tier, !expired.isEmpty {
+                let marked = try await Self.markedMinutes(below: expired, connection: connection, logger: logger)
+                let releasable = releasable(expired, cutoff: cutoff, marked: marked)
+                report.held = expired.dropFirst(releasable).map(\.name)
+                if !report.held.isEmpty {
+                    logger.info(
+                        "raw rows past retention kept until the refresher rebuilds the minutes marked in them",
+                        metadata: ["partitions": "\(report.held)", "marks": "\(marked.marks)"]
+                    )
+                }
+                if let lowest = marked.lowest, expired.prefix(releasable).contains(where: { ($0.high ?? .min) > lowest }) {
+                    logger.warning(
+                        "dropping raw rows past retention whose minutes still wait for the refresher; their tier rows stay as they are",
+                        metadata: ["partitions": "\(expired.prefix(releasable).map(\.name))", "marks": "\(marked.marks)"]
+                    )
+                }
+                expired = Array(expired.prefix(releasable))
             }
             partitions.removeAll { partition in expired.contains { $0.name == partition.name } }
             if let dropped = before, expired.contains(where: { $0.name == dropped.name }) {
@@ -150,6 +176,13 @@ public struct PartitionKeeper: Sendable {
         // dropping here would hold inserts for as long as unlinking takes. At the day sizes scripts/
         // bench-retention can load that is not measurable; it is for larger days (BENCHMARKS, "Aging").
         // Detaching is catalog work only. `_before` goes at once: a new one is made below.
+        if table.tier == TimePartitionedTable.raw.tier, !expired.isEmpty, let cutoff {
+            // Inserts into the table finish first and no more begin (the detach below waits for the same
+            // lock): a point and its mark commit together, so a mark made since the look above shows now.
+            try await connection.query(PostgresQuery(unsafeSQL: "lock table \(table.table) in access exclusive mode"), logger: logger)
+            let marked = try await Self.markedMinutes(below: expired, connection: connection, logger: logger)
+            guard releasable(expired, cutoff: cutoff, marked: marked) == expired.count else { throw MarkedWhileExpiring(table: table.table) }
+        }
         for partition in expired {
             let statement =
                 partition.name == table.beforeName ? "drop table \(partition.name)" : "alter table \(table.table) detach partition \(partition.name)"
@@ -201,6 +234,40 @@ public struct PartitionKeeper: Sendable {
             )
         }
         return report
+    }
+
+    /// How many of the raw slots `expired` (lowest first) may go now. A slot holding a minute a mark waits on
+    /// stays, with every slot above it (the floor is one line), until the refresher has rebuilt those minutes
+    /// — else a late point stored just before its day expired would never reach the tiers — or until it has
+    /// been past retention for `markGrace`: a refresher that cannot catch up must not keep a day forever.
+    func releasable(_ expired: [Partition], cutoff: Int64, marked: MarkedMinutes) -> Int {
+        guard let lowest = marked.lowest else { return expired.count }
+        let graceEnds = cutoff.subtractingReportingOverflow(markGrace)
+        return expired.prefix { partition in
+            guard let high = partition.high else { return false }
+            return high <= lowest || (!graceEnds.overflow && high <= graceEnds.partialValue)
+        }.count
+    }
+
+    struct MarkedMinutes {
+        /// The first marked minute above the raw floor, if any.
+        var lowest: Int64?
+        var marks: Int64
+    }
+
+    /// The marks reaching into `partitions` (lowest first) above the raw floor.
+    static func markedMinutes(below partitions: [Partition], connection: PostgresConnection, logger: Logger) async throws -> MarkedMinutes {
+        let end = partitions.compactMap(\.high).max() ?? .min
+        let rows = try await connection.query(
+            """
+            select min(greatest(first_bucket, \(unescaped: RetentionFloor.rawFloorExpression))), count(*)::int8 from rollup_marks
+            where first_bucket < \(end) and last_bucket >= \(unescaped: RetentionFloor.rawFloorExpression)
+            """,
+            logger: logger
+        )
+        var marked = MarkedMinutes(lowest: nil, marks: 0)
+        for try await (lowest, count) in rows.decode((Int64?, Int64).self) { marked = MarkedMinutes(lowest: lowest, marks: count) }
+        return marked
     }
 
     /// Drops the table's slots that are no longer its partitions — detached by a round, or left by a
@@ -305,6 +372,13 @@ struct SlotStatements {
             logger: logger
         )
     }
+}
+
+/// A mark reached a raw slot between the round's look at the marks and its drop: the round is undone, and
+/// the next one keeps the slot for the refresher.
+struct MarkedWhileExpiring: Error, CustomStringConvertible {
+    var table: String
+    var description: String { "a late point was marked in \(table)'s rows past retention as they were being dropped; the next round keeps them" }
 }
 
 /// The table is not laid out as `PartitionKeeper` keeps it (a schema older than migration 7, or changed by hand).

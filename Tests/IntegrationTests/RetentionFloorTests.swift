@@ -32,16 +32,20 @@ struct RetentionFloorTests {
         return rows
     }
 
+    /// A schema whose raw rows are kept three days, its slots made now; `oldDay` starts two days back.
+    func keptThreeDays(_ client: PostgresClient) async throws -> (keeper: PartitionKeeper, now: Int64, oldDay: Int64) {
+        try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let keeper = PartitionKeeper(retention: Retention(periods: ["raw": 3 * day, "1m": 30 * day]))
+        _ = await keeper.maintain(client, now: now, logger: logger)
+        return (keeper, now, TimePartitionedTable.raw.slotStart(of: now - 2 * day))
+    }
+
     @Test func tierRowsBelowTheRawFloorAreNeverRebuiltFromNothing() async throws {
         try await TestDatabase.with { _, client in
-            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
-            let now = Int64(Date().timeIntervalSince1970 * 1e9)
-            let keeper = PartitionKeeper(retention: Retention(periods: ["raw": 3 * day, "1m": 30 * day]))
-            _ = await keeper.maintain(client, now: now, logger: logger)
-
+            let (keeper, now, oldDay) = try await keptThreeDays(client)
             // Three hours two days ago, then two hours from the next midnight on (closing the first three).
             let raw = TimePartitionedTable.raw
-            let oldDay = raw.slotStart(of: now - 2 * day)
             let floor = oldDay + day
             var generator = SeededGenerator(seed: 7)
             var points: [Measurement] = []
@@ -72,8 +76,15 @@ struct RetentionFloorTests {
             #expect(answered.count { $0 != nil } == 180)
             let before = try await tierRows(client)
 
-            // Two days on, the old day is past the raw retention: dropped, and the floor recorded with it.
-            let report = await keeper.maintain(client, now: now + 2 * day, logger: logger)
+            // Two days on, the old day is past the raw retention, but minutes in it wait for the refresher: it
+            // is kept for them for a day at most. Here the refresher never comes, and the day goes after all.
+            let waiting = await keeper.maintain(client, now: now + 2 * day, logger: logger)
+            #expect(waiting["raw"]?.held == [raw.slotName(start: oldDay)])
+            #expect(waiting["raw"]?.dropped.contains(raw.slotName(start: oldDay)) == false)
+            #expect(try await client.withConnection { try await RetentionFloor.raw(on: $0, logger: logger) } == oldDay, "the days below it went")
+            let impatient = PartitionKeeper(retention: keeper.retention, markGrace: 0)
+            let report = await impatient.maintain(client, now: now + 2 * day, logger: logger)
+            #expect(report["raw"]?.held == [])
             #expect(report["raw"]?.dropped.contains(raw.slotName(start: oldDay)) == true)
             let recorded = try await client.withConnection { try await RetentionFloor.raw(on: $0, logger: logger) }
             #expect(recorded == floor)
@@ -115,6 +126,46 @@ struct RetentionFloorTests {
             #expect(try await tierRows(client) == before, "the rebuild kept every tier row")
             let rebuilt = try await reader.states(seriesID: series, grid: grid, logger: logger).states
             #expect(rebuilt.count == answered.count && zip(rebuilt, answered).allSatisfy { $0 == $1 })
+        }
+    }
+
+    /// A late point stored into a day just before the day expires reaches the tiers: the day is kept until
+    /// the refresher has rebuilt the point's minute, and only then dropped.
+    @Test func aLatePointInAnExpiringDayReachesTheTiersBeforeTheDayGoes() async throws {
+        try await TestDatabase.with { _, client in
+            let (keeper, now, oldDay) = try await keptThreeDays(client)
+            let raw = TimePartitionedTable.raw
+            // Two hours of the old day, a point every 20 s, then one the next day (closing both hours).
+            var points = (0..<360).map { Measurement(tag: "late", time: oldDay + hour + 7_000_000_000 + Int64($0) * 20_000_000_000, values: [1, 2]) }
+            points.append(Measurement(tag: "late", time: oldDay + day + hour, values: [1, 2]))
+            let store = BatchStore(client: client, consumerGroup: "g")
+            _ = try await store.store(points, nextOffsets: [:], logger: logger)
+            // Into a minute the tiers already hold, as the day's retention nears its end.
+            let lateMinute = oldDay + hour + 30 * minute
+            _ = try await store.store([Measurement(tag: "late", time: lateMinute + 11_000_000_000, values: [1_000, 2])], nextOffsets: [:], logger: logger)
+            #expect(try await client.count("select count(*)::int from rollup_marks where reason = 'late'") == 1)
+
+            let held = await keeper.maintain(client, now: now + 2 * day, logger: logger)
+            #expect(held["raw"]?.held == [raw.slotName(start: oldDay)])
+            #expect(held["raw"]?.dropped.contains(raw.slotName(start: oldDay)) == false)
+            #expect(try await client.count("select count(*)::int from measurements where ts < \(oldDay + day)") == 361)
+            let round = try await RollupRefresher(client: client).refreshAll(logger: logger)
+            #expect(round.minutes >= 1 && round.expired == 0)
+            let dropped = await keeper.maintain(client, now: now + 2 * day, logger: logger)
+            #expect(dropped["raw"]?.held == [])
+            #expect(dropped["raw"]?.dropped.contains(raw.slotName(start: oldDay)) == true)
+            #expect(try await client.count("select count(*)::int from measurements where ts < \(oldDay + day)") == 0)
+
+            var series: Int64 = 0
+            for try await id in try await client.query("select id from series where tag = 'late'").decode(Int64.self) { series = id }
+            let reader = AggregateReader(client: client)
+            let minutes = try await reader.states(seriesID: series, grid: BucketGrid(start: lateMinute, end: lateMinute + minute, step: minute), logger: logger)
+            #expect(minutes.tier == .minute)
+            #expect(minutes.states.first??.counts == [4, 4])
+            #expect(minutes.states.first??.maximums == [1_000, 2])
+            let hours = try await reader.states(seriesID: series, grid: BucketGrid(start: oldDay + hour, end: oldDay + 2 * hour, step: hour), logger: logger)
+            #expect(hours.tier == .hour)
+            #expect(hours.states.first??.counts == [181, 181])
         }
     }
 }
