@@ -22,3 +22,29 @@ public enum AggregateFunction: String, Sendable, CaseIterable {
         public var description: String { "fn must be one of \(AggregateFunction.names.joined(separator: ", ")); got '\(text)'" }
     }
 }
+
+extension AggregateFunction {
+    /// A figure a bucket keeps for each value index.
+    public enum Figure: Sendable {
+        case count, sum, minimum, maximum, first, last, increase
+    }
+
+    /// The answer for one value index of a bucket, from the figures `figure` reads; nil when the index holds
+    /// no point. One definition for both forms a bucket takes (`BucketState`'s arrays, `BucketAccumulator`'s
+    /// flat block), so a tier-built and a raw-built answer cannot drift apart.
+    @inlinable
+    public func value(stepNanoseconds: Int64, _ figure: (Figure) -> Double) -> Double? {
+        let count = figure(.count)
+        guard count > 0 else { return nil }
+        switch self {
+        case .last: return figure(.last)
+        case .first: return figure(.first)
+        case .min: return figure(.minimum)
+        case .max: return figure(.maximum)
+        case .sum: return figure(.sum)
+        case .avg: return figure(.sum) / count
+        case .count: return count
+        case .rate: return figure(.increase) / (Double(stepNanoseconds) / 1e9)
+        }
+    }
+}

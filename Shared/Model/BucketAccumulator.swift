@@ -136,17 +136,16 @@ public struct BucketAccumulator: Sendable {
     public func values(of function: AggregateFunction, stepNanoseconds: Int64) -> [Double?] {
         (0..<figures.count / Self.stride).map { index -> Double? in
             let base = index * Self.stride
-            let count = figures[base + Self.count]
-            guard count > 0 else { return nil }
-            switch function {
-            case .last: return figures[base + Self.last]
-            case .first: return figures[base + Self.first]
-            case .min: return figures[base + Self.minimum]
-            case .max: return figures[base + Self.maximum]
-            case .sum: return figures[base + Self.sum]
-            case .avg: return figures[base + Self.sum] / count
-            case .count: return count
-            case .rate: return figures[base + Self.increase] / (Double(stepNanoseconds) / 1e9)
+            return function.value(stepNanoseconds: stepNanoseconds) { figure in
+                switch figure {
+                case .count: figures[base + Self.count]
+                case .sum: figures[base + Self.sum]
+                case .minimum: figures[base + Self.minimum]
+                case .maximum: figures[base + Self.maximum]
+                case .first: figures[base + Self.first]
+                case .last: figures[base + Self.last]
+                case .increase: figures[base + Self.increase]
+                }
             }
         }
     }

@@ -85,7 +85,7 @@ public struct BucketAggregator: Sendable {
     mutating func add(rollup block: StateBlock, step: Int64) {
         precondition(previousTime.map { block.state.firstTime > $0 } ?? true, "rollups must arrive in increasing time order")
         previousTime = block.state.lastTime
-        let start = block.state.firstTime - block.state.firstTime % step
+        let start = block.start
         guard let bucket = grid.index(of: start) else { return }
         let level = levels.firstIndex(of: step).map { $0 + 1 } ?? levels.count
         closeBlocks(below: level)
@@ -188,16 +188,16 @@ extension BucketState {
     /// The aggregate per value index.
     public func values(of function: AggregateFunction, stepNanoseconds: Int64) -> [Double?] {
         counts.indices.map { index -> Double? in
-            guard counts[index] > 0 else { return nil }
-            switch function {
-            case .last: return lasts[index]
-            case .first: return firsts[index]
-            case .min: return minimums[index]
-            case .max: return maximums[index]
-            case .sum: return sums[index]
-            case .avg: return sums[index] / Double(counts[index])
-            case .count: return Double(counts[index])
-            case .rate: return increases[index] / (Double(stepNanoseconds) / 1e9)
+            function.value(stepNanoseconds: stepNanoseconds) { figure in
+                switch figure {
+                case .count: Double(counts[index])
+                case .sum: sums[index]
+                case .minimum: minimums[index]
+                case .maximum: maximums[index]
+                case .first: firsts[index]
+                case .last: lasts[index]
+                case .increase: increases[index]
+                }
             }
         }
     }
