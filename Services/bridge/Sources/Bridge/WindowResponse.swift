@@ -41,8 +41,10 @@ enum WindowResponse {
                 earliest = min(earliest, time)
                 latest = max(latest, time)
                 valueCount = point.count
-                point.json.withUnsafeBytes { json in
-                    data.writeBytes(wrote ? json : UnsafeRawBufferPointer(rebasing: json.dropFirst()))
+                if wrote {
+                    data.writeBytes(point.json)
+                } else {
+                    data.writeBytes(point.json.dropFirst())
                 }
                 wrote = true
             }
