@@ -129,6 +129,9 @@ struct RetentionCommand: AsyncParsableCommand {
                     }
                     print(
                         "\(table.tier): created \(report.created.count), dropped \(report.dropped.count)\(report.dropped.isEmpty ? "" : " (\(report.dropped.joined(separator: ", ")))")"
+                            + (report.held.isEmpty
+                                ? ""
+                                : "; kept past retention until the rollup refresher rebuilds minutes marked in them: \(report.held.joined(separator: ", "))")
                     )
                 }
             }

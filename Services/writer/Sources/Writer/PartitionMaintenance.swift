@@ -66,6 +66,7 @@ struct PartitionMaintenance: Service {
             }
             PartitionMetrics.created(table.tier).increment(by: report.created.count)
             PartitionMetrics.dropped(table.tier).increment(by: report.dropped.count)
+            PartitionMetrics.held(table.tier).record(report.held.count)
             if let oldest = report.oldestKept {
                 PartitionMetrics.oldestKept(table.tier).record(Double(oldest) / 1e9)
             }
@@ -92,6 +93,11 @@ enum PartitionMetrics {
     /// was before time partitions still holds rows).
     static func oldestKept(_ tier: String) -> Gauge {
         Gauge(label: "sluice_writer_oldest_kept_time_seconds", dimensions: [("tier", tier)])
+    }
+
+    /// Partitions past retention kept for minutes the rollup refresher has still to rebuild (raw only).
+    static func held(_ tier: String) -> Gauge {
+        Gauge(label: "sluice_writer_partitions_held", dimensions: [("tier", tier)])
     }
 
     /// Points that arrived older than raw retention: neither stored nor rolled up.
