@@ -44,6 +44,9 @@ public struct PartitionKeeper: Sendable {
     public let retention: Retention
     public let periods: PartitionPeriods
     public let markGrace: Int64
+    /// Tests only: runs when a round has decided which raw slots expire, before it locks the table to drop
+    /// them, as a concurrent writer's late point could (`MarkedWhileExpiring`).
+    var beforeExpiring: (@Sendable () async throws -> Void)?
 
     public init(retention: Retention, periods: PartitionPeriods = .defaults, markGrace: Int64 = Self.defaultMarkGrace) {
         self.retention = retention
@@ -177,6 +180,7 @@ public struct PartitionKeeper: Sendable {
         // bench-retention can load that is not measurable; it is for larger days (BENCHMARKS, "Aging").
         // Detaching is catalog work only. `_before` goes at once: a new one is made below.
         if table.tier == TimePartitionedTable.raw.tier, !expired.isEmpty, let cutoff {
+            try await beforeExpiring?()
             // Inserts into the table finish first and no more begin (the detach below waits for the same
             // lock): a point and its mark commit together, so a mark made since the look above shows now.
             try await connection.query(PostgresQuery(unsafeSQL: "lock table \(table.table) in access exclusive mode"), logger: logger)

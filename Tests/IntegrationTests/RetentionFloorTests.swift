@@ -2,12 +2,13 @@ import Logging
 import PostgresNIO
 import Query
 import SluiceModel
-import SluiceStorage
 import SluiceTestSupport
 import Testing
 import Writer
 
 import struct Foundation.Date
+
+@testable import SluiceStorage
 
 /// Tier rows outlive the raw rows they were folded from: once a day's raw partition is dropped, a mark
 /// left in that day must not make the refresher, `sluice-admin rollups rebuild` or `/api`'s reader
@@ -166,6 +167,29 @@ struct RetentionFloorTests {
             let hours = try await reader.states(seriesID: series, grid: BucketGrid(start: oldDay + hour, end: oldDay + 2 * hour, step: hour), logger: logger)
             #expect(hours.tier == .hour)
             #expect(hours.states.first??.counts == [181, 181])
+        }
+    }
+
+    /// A late point marked between the round's look at the marks and its drop undoes the round: its day is
+    /// not dropped, and the next round keeps it for the refresher.
+    @Test func aMarkMadeWhileItsDayIsBeingDroppedKeepsTheDay() async throws {
+        try await TestDatabase.with { _, client in
+            let (keeper, now, oldDay) = try await keptThreeDays(client)
+            let raw = TimePartitionedTable.raw
+            try await client.query("insert into series (domain, tag) values ('d', 'racing')")
+            try await client.query("insert into measurements (series_id, ts, vals) values (1, \(oldDay + hour), '{1}')")
+            var racing = keeper
+            racing.beforeExpiring = {
+                try await client.query(
+                    "insert into rollup_marks (series_id, first_bucket, last_bucket, reason) values (1, \(oldDay + hour), \(oldDay + hour), 'late')")
+            }
+            let undone = await racing.maintain(client, now: now + 2 * day, logger: logger)
+            #expect(undone["raw"] == nil, "the raw round was undone")
+            #expect(try await client.count("select count(*)::int from measurements where ts < \(oldDay + day)") == 1)
+            #expect(try await client.withConnection { try await RetentionFloor.raw(on: $0, logger: logger) } == nil)
+            let next = await keeper.maintain(client, now: now + 2 * day, logger: logger)
+            #expect(next["raw"]?.held == [raw.slotName(start: oldDay)])
+            #expect(next["raw"]?.dropped.contains(raw.slotName(start: oldDay)) == false)
         }
     }
 }
