@@ -67,7 +67,8 @@ struct StampedPoint: Sendable, Equatable {
         PointValues(count: count, json: Array(json[valuesStart..<(json.count - 1)]))
     }
 
-    /// The time the text carries, in ms.
+    /// The time the text carries, in ms, read back from the text: for checks (an assertion, the tests);
+    /// answers never need it, a slot's time being its grid index.
     var timeMilliseconds: Int64? {
         Int64(String(decoding: json[2..<(valuesStart - 1)], as: UTF8.self))
     }
