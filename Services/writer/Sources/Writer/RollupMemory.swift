@@ -100,7 +100,7 @@ package final class RollupMemory: Sendable {
     /// mutation), and the points held back for all of them. Series are never removed one by one: the
     /// table is cleared whole.
     package struct Table: Sendable {
-        private var slots: [Int64: Int] = [:]
+        private var slots = SeriesSlots()
         private(set) var ids: ContiguousArray<Int64> = []
         var positions: ContiguousArray<Position> = []
         var foldings: ContiguousArray<Folding> = []
@@ -121,8 +121,7 @@ package final class RollupMemory: Sendable {
 
         /// Adds a series not remembered yet.
         package mutating func remember(_ series: Series, as id: Int64) {
-            precondition(slots[id] == nil, "a remembered series is only forgotten with the whole table")
-            slots[id] = ids.count
+            slots.insert(id, slot: ids.count)
             ids.append(id)
             positions.append(Position(newest: series.newest, frontier: series.frontier, minuteTail: series.minuteTail, hourTail: series.hourTail))
             foldings.append(Folding(dirty: series.dirty))
