@@ -10,16 +10,13 @@ import CPrefetch
 /// passes, each series' points together and in time order, so a series' open minute is visited once a
 /// pass, not once a batch.
 struct HeldPoints: Sendable {
-    private struct Entry {
+    fileprivate struct Entry {
         var time: Int64
         var slot: Int32
         var width: Int32
         /// Where the point's values start in `values`.
         var start: Int
     }
-
-    /// How many points ahead of the one being copied out of the buffer a pass asks for.
-    private static let prefetchDistance = 8
 
     /// In arrival order.
     private var entries: ContiguousArray<Entry> = []
@@ -43,23 +40,24 @@ struct HeldPoints: Sendable {
         for entry in entries { body(Int(entry.slot), entry.time) }
     }
 
-    /// One series' points leaving the buffer, in increasing time (equal times in arrival order), their
-    /// values gathered side by side: folding then reads memory in order instead of a point here and a point
-    /// there across a buffer of several megabytes.
+    /// One series' points leaving the buffer, in increasing time (equal times in arrival order), read where
+    /// they lie in the buffer: their values were asked for while the series before was being folded.
     struct Run {
-        let times: UnsafeBufferPointer<Int64>
-        /// Where each point's values start in `values`, and one more: where the last point's end.
-        private let starts: UnsafeBufferPointer<Int>
+        private let entries: UnsafeBufferPointer<Entry>
         private let values: UnsafeBufferPointer<Double>
 
-        fileprivate init(times: UnsafeBufferPointer<Int64>, starts: UnsafeBufferPointer<Int>, values: UnsafeBufferPointer<Double>) {
-            self.times = times
-            self.starts = starts
+        fileprivate init(entries: UnsafeBufferPointer<Entry>, values: UnsafeBufferPointer<Double>) {
+            self.entries = entries
             self.values = values
         }
 
+        var count: Int { entries.count }
+
+        func time(at index: Int) -> Int64 { entries[index].time }
+
         func values(at index: Int) -> UnsafeBufferPointer<Double> {
-            UnsafeBufferPointer(rebasing: values[starts[index]..<starts[index + 1]])
+            let entry = entries[index]
+            return UnsafeBufferPointer(rebasing: values[entry.start..<entry.start + Int(entry.width)])
         }
     }
 
@@ -87,9 +85,6 @@ struct HeldPoints: Sendable {
         spareValues = []
         keptEntries.reserveCapacity(entries.count)
         keptValues.reserveCapacity(values.count)
-        var runTimes = ContiguousArray<Int64>()
-        var runStarts = ContiguousArray<Int>()
-        var runValues = ContiguousArray<Double>()
         values.withUnsafeBufferPointer { values in
             sorted.withUnsafeMutableBufferPointer { sorted in
                 var next = starts
@@ -103,32 +98,22 @@ struct HeldPoints: Sendable {
                         keptValues.append(contentsOf: UnsafeBufferPointer(rebasing: values[entry.start..<entry.start + Int(entry.width)]))
                     }
                 }
-                for slot in 0..<slots where starts[slot + 1] > starts[slot] {
-                    let run = starts[slot]..<starts[slot + 1]
-                    Self.sortByTime(UnsafeMutableBufferPointer(rebasing: sorted[run]))
-                    runTimes.removeAll(keepingCapacity: true)
-                    runStarts.removeAll(keepingCapacity: true)
-                    runValues.removeAll(keepingCapacity: true)
-                    for position in run {
-                        // The values of the points a few ahead lie anywhere in the buffer: asking for them now
-                        // overlaps their misses with this copy.
-                        if position + Self.prefetchDistance < sorted.count {
-                            let ahead = sorted[position + Self.prefetchDistance]
-                            let address = values.baseAddress.map { $0 + ahead.start }
-                            sluice_prefetch(address)
-                            sluice_prefetch(address.map { $0 + Int(ahead.width) - 1 })
-                        }
-                        let entry = sorted[position]
-                        runTimes.append(entry.time)
-                        runStarts.append(runValues.count)
-                        runValues.append(contentsOf: UnsafeBufferPointer(rebasing: values[entry.start..<entry.start + Int(entry.width)]))
+                // The points of a run lie anywhere in a buffer of several megabytes: the next run's values are
+                // asked for before this one is folded, so their misses overlap the folding.
+                let leavingSlots = (0..<slots).filter { starts[$0 + 1] > starts[$0] }
+                func prefetch(_ slot: Int) {
+                    for entry in sorted[starts[slot]..<starts[slot + 1]] {
+                        let address = values.baseAddress.map { $0 + entry.start }
+                        sluice_prefetch(address)
+                        sluice_prefetch(address.map { $0 + Int(entry.width) - 1 })
                     }
-                    runStarts.append(runValues.count)
-                    runTimes.withUnsafeBufferPointer { times in
-                        runStarts.withUnsafeBufferPointer { starts in
-                            runValues.withUnsafeBufferPointer { values in body(slot, Run(times: times, starts: starts, values: values)) }
-                        }
-                    }
+                }
+                if let first = leavingSlots.first { prefetch(first) }
+                for (index, slot) in leavingSlots.enumerated() {
+                    if index + 1 < leavingSlots.count { prefetch(leavingSlots[index + 1]) }
+                    let run = UnsafeMutableBufferPointer(rebasing: sorted[starts[slot]..<starts[slot + 1]])
+                    Self.sortByTime(run)
+                    body(slot, Run(entries: UnsafeBufferPointer(run), values: values))
                 }
             }
         }

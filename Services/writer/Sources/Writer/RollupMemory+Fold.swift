@@ -152,8 +152,8 @@ extension RollupMemory.Folding {
     mutating func fold(_ run: HeldPoints.Run, after frontier: inout Int64) -> Int {
         let minute = RollupTier.minute
         var repeats = 0
-        for index in run.times.indices {
-            let time = run.times[index]
+        for index in 0..<run.count {
+            let time = run.time(at: index)
             guard time > frontier else {
                 repeats += 1
                 continue
