@@ -304,6 +304,7 @@ let package = Package(
                 "Bridge", "LoadGen", "BodyFuzzing", "FormatFuzzing", "Admin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/UnitTests"
         ),

@@ -5,7 +5,8 @@ import SluiceModel
 import SluiceStorage
 import SluiceTestSupport
 import Testing
-import Writer
+
+@testable import Writer
 
 @Suite(.timeLimit(.minutes(2)))
 struct BatchStoreTests {
@@ -56,6 +57,61 @@ struct BatchStoreTests {
             )
             _ = try await store.store([Measurement(tag: "x", time: 1, values: [3])], nextOffsets: [partition: 3], logger: logger)
             #expect(try await rows(client).map(\.2) == [[1]])
+        }
+    }
+
+    /// Values travel in binary: whatever finite double a producer sent is stored with the same bits —
+    /// subnormals, the extremes, negative zero, random bit patterns, one to 64 values a row — and tags
+    /// that text formats would have to quote or escape are stored as sent.
+    @Test func everyValueIsStoredBitForBit() async throws {
+        var generator = SeededGenerator(seed: 11)
+        let special: [Double] = [
+            -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude,
+            -.greatestFiniteMagnitude, 1e-300, 0.1, 2.5e-324 * 3,
+        ]
+        var batch = [Measurement(tag: #"a\b "q" {x,y} ünï"#, time: 1, values: special)]
+        for time in 2...200 {
+            let width = Int.random(in: 1...64, using: &generator)
+            var values: [Double] = []
+            while values.count < width {
+                let value = Double(bitPattern: UInt64.random(in: .min ... .max, using: &generator))
+                if value.isFinite { values.append(value) }
+            }
+            batch.append(Measurement(tag: time.isMultiple(of: 2) ? "NULL" : "t\\", time: Int64(time), values: values))
+        }
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let outcome = try await BatchStore(client: client, consumerGroup: "g").store(batch, nextOffsets: [partition: 1], logger: logger)
+            #expect(outcome.inserted == batch.count)
+            // Both sides sorted here: the database's collation need not order these tags as Swift does.
+            let stored = try await rows(client).sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            let expected = batch.sorted { ($0.tag, $0.time) < ($1.tag, $1.time) }
+            #expect(stored.map(\.0) == expected.map(\.tag))
+            #expect(stored.map { $0.2.map(\.bitPattern) } == expected.map { $0.values.map(\.bitPattern) })
+        }
+    }
+
+    /// A batch whose values do not fit in one statement goes in several, and Kafka order still decides
+    /// which of two writes of a time wins when they fall in different statements.
+    @Test func aBatchTooLargeForOneStatementKeepsKafkaOrder() async throws {
+        var batch = (0..<110_000).map { index in
+            Measurement(tag: "t\(index % 100)", time: Int64(index), values: [Double](repeating: Double(index), count: 10))
+        }
+        #expect(batch.count * 10 > StagingRows.valuesPerStatement)
+        // Late in the first statement and again last in the batch, numbered lower within its own statement.
+        batch.append(Measurement(tag: "t0", time: 104_000, values: [-1]))
+        try await TestDatabase.with { _, client in
+            try await SchemaMigrator(partitionCount: 2).migrate(client, logger: logger)
+            let outcome = try await BatchStore(client: client, consumerGroup: "g").store(batch, nextOffsets: [partition: 1], logger: logger)
+            #expect((outcome.inserted, outcome.duplicates) == (110_000, 1))
+            let query: PostgresQuery = """
+                select m.ts, m.vals from measurements m join series s on s.id = m.series_id
+                where s.tag = 't0' and m.ts in (0, 104000, 109900) order by m.ts
+                """
+            var kept: [(Int64, [Double])] = []
+            for try await row in try await client.query(query).decode((Int64, [Double]).self) { kept.append(row) }
+            #expect(kept.map(\.0) == [0, 104_000, 109_900])
+            #expect(kept.map(\.1) == [0, 104_000, 109_900].map { [Double](repeating: $0, count: 10) })
         }
     }
 

@@ -97,9 +97,7 @@ public struct BatchStore: Sendable {
         )
         var inserted = 0
         if !measurements.isEmpty {
-            try await connection.copyFrom(table: "writer_staging", columns: ["seq", "domain", "tag", "ts", "vals"], logger: logger) { writer in
-                try await StagingRows.write(measurements, to: writer)
-            }
+            try await StagingRows.insert(measurements, on: connection, logger: logger)
             let (known, unknown) = seriesIDs.lookUp(batch.points.keys)
             // Labelled series this batch may create, taken apart here (usually none: a plain tag is its own
             // name, and a series the writer has stored before has its row).
