@@ -67,7 +67,7 @@ struct BatchStoreTests {
         var generator = SeededGenerator(seed: 11)
         let special: [Double] = [
             -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude,
-            -.greatestFiniteMagnitude, 1e-300, 0.1, 2.5e-324 * 3,
+            -.greatestFiniteMagnitude, 1e-300, 0.1, .leastNonzeroMagnitude * 3,
         ]
         var batch = [Measurement(tag: #"a\b "q" {x,y} ünï"#, time: 1, values: special)]
         for time in 2...200 {
